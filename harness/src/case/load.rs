@@ -1,0 +1,323 @@
+//! Loading case files: YAML (through `serde_norway`) into [`Case`]s, with errors that name the
+//! file, line and column.
+//!
+//! A file may hold several cases as YAML documents separated by `---`. Folders are read
+//! recursively (`*.yaml`, `*.yml`, in name order). The built-in suites are compiled into the
+//! binary and load through the same code.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use include_dir::{include_dir, Dir};
+
+use super::{BytesSpec, Case, Expect, Send, Step};
+
+/// The built-in suites (`cases/` in the repository), compiled in.
+static BUILTIN_CASES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../cases");
+
+/// A case with where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedCase {
+    /// The case.
+    pub case: Case,
+    /// The file it was read from (`builtin:` paths for the compiled-in suites).
+    pub file: String,
+    /// Line of the document's start in that file (1-based).
+    pub line: usize,
+}
+
+/// Why a case file could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// The file.
+    pub file: String,
+    /// 1-based line and column, when known.
+    pub position: Option<(usize, usize)>,
+    /// What was wrong, and what was expected there.
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, col)) => write!(f, "{}:{}:{}: {}", self.file, line, col, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Errors reported for one file before giving up on it.
+const MAX_ERRORS_PER_FILE: usize = 50;
+
+/// Parses every case in one YAML text. `file` names it in errors.
+pub fn parse_cases(file: &str, text: &str) -> Result<Vec<LoadedCase>, Vec<LoadError>> {
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    let starts = document_start_lines(text);
+    for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
+        let line = starts.get(index).copied().unwrap_or(1);
+        match serde_norway::with::singleton_map_recursive::deserialize::<Case, _>(document) {
+            Ok(case) => match validate(&case) {
+                Ok(()) => cases.push(LoadedCase { case, file: file.to_string(), line }),
+                Err(message) => errors.push(LoadError {
+                    file: file.to_string(),
+                    position: Some((line, 1)),
+                    message: format!("case {:?}: {message}", case.id),
+                }),
+            },
+            Err(e) => {
+                let position = e.location().map(|l| (l.line(), l.column()));
+                let error = LoadError { file: file.to_string(), position, message: e.to_string() };
+                // After a syntax error the parser repeats it for every later document: the rest
+                // of the stream cannot be trusted.
+                let repeated = errors.last() == Some(&error);
+                if !repeated {
+                    errors.push(error);
+                }
+                if repeated || position.is_none() || errors.len() >= MAX_ERRORS_PER_FILE {
+                    break;
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+/// 1-based lines where each YAML document of `text` starts (after a `---` line, or line 1).
+fn document_start_lines(text: &str) -> Vec<usize> {
+    let mut starts = vec![];
+    let mut pending = Some(1);
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed.starts_with("--- ") {
+            if let Some(p) = pending.take() {
+                // A leading `---` before any content belongs to the first document.
+                if text.lines().take(i).any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')) {
+                    starts.push(p);
+                }
+            }
+            pending = Some(i + 2);
+        }
+    }
+    if let Some(p) = pending {
+        starts.push(p);
+    }
+    starts
+}
+
+/// Rules the types alone do not express.
+fn validate(case: &Case) -> Result<(), String> {
+    if case.id.trim().is_empty() {
+        return Err("id must not be empty".into());
+    }
+    if case.steps.is_empty() {
+        return Err("steps must not be empty".into());
+    }
+    for (i, step) in case.steps.iter().enumerate() {
+        validate_step(step).map_err(|e| format!("step {}: {e}", i + 1))?;
+    }
+    Ok(())
+}
+
+fn validate_step(step: &Step) -> Result<(), String> {
+    match step {
+        Step::Send(Send::Raw(b)) => check_bytes(b),
+        Step::Send(Send::Request(r)) => validate_request(r),
+        Step::Send(Send::Pipeline(rs)) => {
+            if rs.is_empty() {
+                return Err("pipeline must hold at least one request".into());
+            }
+            rs.iter().try_for_each(validate_request)
+        }
+        Step::Expect(e) => validate_expect(e),
+        Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Reconnect => Ok(()),
+    }
+}
+
+fn validate_request(r: &super::RequestSpec) -> Result<(), String> {
+    if r.body.is_some() && r.chunks.is_some() {
+        return Err("a request has either `body` or `chunks`, not both".into());
+    }
+    if !r.trailers.is_empty() && r.chunks.is_none() {
+        return Err("`trailers` need `chunks`".into());
+    }
+    if let Some(b) = &r.body {
+        check_bytes(b)?;
+    }
+    r.chunks.iter().flatten().try_for_each(check_bytes)
+}
+
+fn check_bytes(b: &BytesSpec) -> Result<(), String> {
+    b.to_bytes().map(|_| ())
+}
+
+/// An expectation names exactly one thing to wait for.
+pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
+    let kinds = [
+        e.response.is_some(),
+        e.bytes.is_some(),
+        e.pattern.is_some(),
+        e.connection.is_some(),
+        e.any_of.is_some(),
+    ];
+    match kinds.iter().filter(|k| **k).count() {
+        1 => {}
+        0 => return Err("expect needs one of response, bytes, match, connection, any_of".into()),
+        _ => return Err("expect takes exactly one of response, bytes, match, connection, any_of".into()),
+    }
+    if let Some(p) = &e.pattern {
+        regex::bytes::Regex::new(p).map_err(|err| format!("invalid `match` pattern: {err}"))?;
+    }
+    if let Some(b) = &e.bytes {
+        check_bytes(b)?;
+    }
+    if let Some(r) = &e.response {
+        for (name, p) in &r.headers_match {
+            regex::Regex::new(p).map_err(|err| format!("invalid pattern for header {name}: {err}"))?;
+        }
+        for b in [&r.body, &r.body_contains].into_iter().flatten() {
+            check_bytes(b)?;
+        }
+    }
+    if let Some(alts) = &e.any_of {
+        if alts.is_empty() {
+            return Err("any_of needs at least one alternative".into());
+        }
+        alts.iter().try_for_each(validate_expect)?;
+    }
+    Ok(())
+}
+
+/// Loads cases from files and folders, or the built-in suites when `paths` is empty.
+/// Every error in every file is collected; duplicate ids are errors too.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<LoadedCase>, Vec<LoadError>> {
+    let mut sources: Vec<(String, Result<String, String>)> = Vec::new();
+    if paths.is_empty() {
+        collect_builtin(&BUILTIN_CASES, &mut sources);
+    } else {
+        for p in paths {
+            collect_path(p, &mut sources);
+        }
+    }
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    for (file, text) in sources {
+        match text {
+            Ok(text) => match parse_cases(&file, &text) {
+                Ok(c) => cases.extend(c),
+                Err(e) => errors.extend(e),
+            },
+            Err(message) => errors.push(LoadError { file, position: None, message }),
+        }
+    }
+    let mut seen: HashMap<&str, (&str, usize)> = HashMap::new();
+    for c in &cases {
+        if let Some((file, line)) = seen.insert(&c.case.id, (&c.file, c.line)) {
+            errors.push(LoadError {
+                file: c.file.clone(),
+                position: Some((c.line, 1)),
+                message: format!("duplicate case id {:?} (first at {file}:{line})", c.case.id),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+fn is_case_file(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+}
+
+fn collect_builtin(dir: &Dir<'static>, out: &mut Vec<(String, Result<String, String>)>) {
+    let mut files: Vec<_> = dir.files().filter(|f| is_case_file(f.path())).collect();
+    files.sort_by_key(|f| f.path());
+    for f in files {
+        let name = format!("builtin:cases/{}", f.path().display());
+        let text = f.contents_utf8().map(str::to_string).ok_or_else(|| "not UTF-8".to_string());
+        out.push((name, text));
+    }
+    let mut dirs: Vec<_> = dir.dirs().collect();
+    dirs.sort_by_key(|d| d.path());
+    for d in dirs {
+        collect_builtin(d, out);
+    }
+}
+
+fn collect_path(p: &Path, out: &mut Vec<(String, Result<String, String>)>) {
+    let name = p.display().to_string();
+    if p.is_dir() {
+        let entries = match std::fs::read_dir(p) {
+            Ok(e) => e,
+            Err(e) => return out.push((name, Err(format!("cannot read folder: {e}")))),
+        };
+        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        children.sort();
+        for c in children {
+            if c.is_dir() || is_case_file(&c) {
+                collect_path(&c, out);
+            }
+        }
+    } else {
+        let text = std::fs::read(p)
+            .map_err(|e| format!("cannot read file: {e}"))
+            .and_then(|b| String::from_utf8(b).map_err(|e| format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to())));
+        out.push((name, text));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "id: a\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
+
+    #[test]
+    fn parses_several_documents_with_their_lines() {
+        let text = format!("{GOOD}---\n{}", GOOD.replace("id: a", "id: b"));
+        let cases = parse_cases("x.yaml", &text).unwrap();
+        assert_eq!(cases.len(), 2);
+        assert_eq!((cases[0].line, cases[1].line), (1, 7));
+    }
+
+    #[test]
+    fn unknown_field_names_line_and_column() {
+        let text = "id: a\nprotocol: http/1.1\nsteps:\n  - expect: { response: { statis: 200 } }\n";
+        let err = parse_cases("bad.yaml", text).unwrap_err();
+        assert_eq!(err[0].position.map(|p| p.0), Some(4), "{}", err[0]);
+        assert!(err[0].message.contains("statis"), "{}", err[0]);
+        assert!(err[0].to_string().starts_with("bad.yaml:4:"), "{}", err[0]);
+    }
+
+    #[test]
+    fn wrong_protocol_and_syntax_errors_are_located() {
+        let err = parse_cases("p.yaml", "id: a\nprotocol: gopher\nsteps: []\n").unwrap_err();
+        assert_eq!(err[0].position.map(|p| p.0), Some(2), "{}", err[0]);
+        let err = parse_cases("s.yaml", "id: a\nsteps: [\n").unwrap_err();
+        assert!(err[0].position.is_some(), "{}", err[0]);
+    }
+
+    #[test]
+    fn expect_needs_exactly_one_kind() {
+        let text = "id: a\nprotocol: http/1.1\nsteps:\n  - expect: { connection: open, bytes: x }\n";
+        let err = parse_cases("e.yaml", text).unwrap_err();
+        assert!(err[0].message.contains("exactly one"), "{}", err[0]);
+        let text = "id: a\nprotocol: http/1.1\nsteps:\n  - expect: { match: '(' }\n";
+        assert!(parse_cases("e.yaml", text).unwrap_err()[0].message.contains("invalid `match`"));
+    }
+
+    #[test]
+    fn builtin_suites_load() {
+        let cases = load_paths(&[]).unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
+        assert!(cases.iter().any(|c| c.case.id.starts_with("seed/")));
+    }
+}

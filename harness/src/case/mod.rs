@@ -1,0 +1,299 @@
+//! The case model: what a YAML case file says, as Rust types.
+//!
+//! A case scripts one side of an exchange (peerspec's) step by step and says what the other side
+//! must do. The types here are plain data; [`load`] turns files into them with precise error
+//! locations and [`schema`] prints them as JSON Schema for editors.
+
+pub mod bytes;
+pub mod duration;
+pub mod load;
+pub mod schema;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use bytes::BytesSpec;
+pub use duration::DurationSpec;
+
+/// One conformance case, as written in a YAML document.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// Unique id, path-like: `http1.1/chunked/zero-chunk-ends-body`. Filters match substrings of it.
+    pub id: String,
+    /// One line a person reads in reports.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The rule checked, e.g. `RFC 9112 §7.1`.
+    #[serde(default)]
+    pub spec: Option<String>,
+    /// Longer explanation: why the rule matters, what a failure usually means.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Wire protocol the case speaks.
+    pub protocol: Protocol,
+    /// The role peerspec plays. `client`: peerspec sends requests to the target (the server under test).
+    #[serde(default)]
+    pub role: Role,
+    /// How binding the rule is. `should` and `may` cases fail like any other but are reported as such.
+    #[serde(default)]
+    pub level: Level,
+    /// Capabilities the target must declare (`--provides`) for the case to apply; otherwise it is skipped.
+    /// The built-in target provides every capability.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// Upper bound for the whole case (default: the run's `--timeout`, 5s).
+    #[serde(default)]
+    pub timeout: Option<DurationSpec>,
+    /// The steps, in order. The case passes when every step passes.
+    pub steps: Vec<Step>,
+}
+
+/// The protocol a case speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+pub enum Protocol {
+    /// HTTP/1.0: one exchange per connection, the body usually ended by FIN.
+    #[serde(rename = "http/1.0")]
+    Http10,
+    /// HTTP/1.1: persistent connections, Content-Length or chunked framing.
+    #[serde(rename = "http/1.1")]
+    Http11,
+}
+
+impl Protocol {
+    /// The name used in case files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Http10 => "http/1.0",
+            Protocol::Http11 => "http/1.1",
+        }
+    }
+}
+
+/// Which side of the exchange peerspec plays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// peerspec is the client; the target is the server under test.
+    #[default]
+    Client,
+}
+
+/// Requirement level of the rule a case checks (RFC 2119).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// MUST / MUST NOT.
+    #[default]
+    Must,
+    /// SHOULD / SHOULD NOT.
+    Should,
+    /// MAY: behaviour worth knowing about.
+    May,
+}
+
+/// One step of a case. Written as a one-key map (`- send: {...}`) or, for steps without
+/// arguments, a bare word (`- half_close`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Write something to the peer.
+    Send(Send),
+    /// Wait until the peer does something, and check it.
+    Expect(Expect),
+    /// Do nothing for a while (e.g. `pause: 100ms`).
+    Pause(DurationSpec),
+    /// Shut down our write side (TCP FIN); we can still read.
+    HalfClose,
+    /// Close the connection abruptly with a TCP RST.
+    Reset,
+    /// Close the current connection (if any) and open a new one to the target.
+    Reconnect,
+}
+
+/// What to write.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Send {
+    /// A well-formed HTTP/1.x request built from parts.
+    Request(Box<RequestSpec>),
+    /// Several requests written in one go, without waiting for responses (pipelining).
+    Pipeline(Vec<RequestSpec>),
+    /// Exact bytes.
+    Raw(BytesSpec),
+}
+
+/// An HTTP/1.x request. Defaults make the common case short: `{ target: /main.html }`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// Request method (default `GET`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Request target. `{path}` stands for the run's base path (`--path`, default `/`).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Version in the request line (default: the case protocol's, `HTTP/1.0` or `HTTP/1.1`).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Header fields, in order. `{host}` in a value stands for the target's authority.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Add the headers the request needs unless already given: `Host` (HTTP/1.1), `Content-Length`
+    /// for `body`, `Transfer-Encoding: chunked` for `chunks` (default true).
+    #[serde(default = "yes")]
+    pub auto_headers: bool,
+    /// Body sent as is (with Content-Length when `auto_headers`).
+    #[serde(default)]
+    pub body: Option<BytesSpec>,
+    /// Body sent with chunked coding, one chunk per entry, then the last chunk.
+    #[serde(default)]
+    pub chunks: Option<Vec<BytesSpec>>,
+    /// Trailer fields after the last chunk (only with `chunks`).
+    #[serde(default)]
+    pub trailers: IndexMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What to wait for and check. Exactly one of `response`, `bytes`, `match`, `connection`, `any_of`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// An HTTP/1.x response.
+    #[serde(default)]
+    pub response: Option<Box<ResponseExpect>>,
+    /// Exactly these bytes next.
+    #[serde(default)]
+    pub bytes: Option<BytesSpec>,
+    /// A regular expression the bytes received next must match (anchored at their start with `^`
+    /// if you want that); bytes up to the end of the match are consumed.
+    #[serde(default, rename = "match")]
+    pub pattern: Option<String>,
+    /// The state of the connection.
+    #[serde(default)]
+    pub connection: Option<ConnectionState>,
+    /// Several behaviours the RFC allows; the step passes when any one of them is seen.
+    #[serde(default)]
+    pub any_of: Option<Vec<Expect>>,
+    /// How long to wait. For `connection: open`, how long the peer must stay quiet (default 100ms);
+    /// otherwise the step's timeout (default: what is left of the case's).
+    #[serde(default)]
+    pub within: Option<DurationSpec>,
+}
+
+/// A connection state the peer must leave the connection in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// The peer closed (FIN, or RST) with no further bytes.
+    Closed,
+    /// The peer keeps the connection open and sends nothing unasked.
+    Open,
+}
+
+/// How a response body ended on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BodyEnd {
+    /// `Content-Length: N` and exactly N bytes.
+    ContentLength,
+    /// Chunked coding ended by the zero-length chunk (then trailers and CRLF).
+    ZeroChunk,
+    /// No framing: the body ran until the peer closed the connection (TCP FIN).
+    Fin,
+    /// No body by the rules (HEAD, 1xx, 204, 304).
+    NoBody,
+    /// The peer closed before the declared end (Content-Length not reached, or no zero chunk).
+    Truncated,
+}
+
+impl BodyEnd {
+    /// The name used in case files.
+    pub fn name(self) -> &'static str {
+        match self {
+            BodyEnd::ContentLength => "content-length",
+            BodyEnd::ZeroChunk => "zero-chunk",
+            BodyEnd::Fin => "fin",
+            BodyEnd::NoBody => "no-body",
+            BodyEnd::Truncated => "truncated",
+        }
+    }
+}
+
+/// A value or a list of allowed values (`status: 400` or `status: [400, 411]`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// A single allowed value.
+    One(T),
+    /// Any of these values.
+    Many(Vec<T>),
+}
+
+impl<T: PartialEq> OneOrMany<T> {
+    /// Whether `v` is allowed.
+    pub fn allows(&self, v: &T) -> bool {
+        match self {
+            OneOrMany::One(x) => x == v,
+            OneOrMany::Many(xs) => xs.contains(v),
+        }
+    }
+    /// The allowed values.
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            OneOrMany::One(x) => std::slice::from_ref(x),
+            OneOrMany::Many(xs) => xs,
+        }
+    }
+}
+
+/// What an HTTP/1.x response must look like. Everything left out is not checked.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseExpect {
+    /// HTTP version in the status line, e.g. `HTTP/1.1`.
+    #[serde(default)]
+    pub version: Option<OneOrMany<String>>,
+    /// Status code, or the allowed codes.
+    #[serde(default)]
+    pub status: Option<OneOrMany<u16>>,
+    /// Header fields that must be present with exactly this value (names case-insensitive;
+    /// repeated fields are joined with `, `).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Header fields whose value must match a regular expression.
+    #[serde(default)]
+    pub headers_match: IndexMap<String, String>,
+    /// Header fields that must be present, with any value.
+    #[serde(default)]
+    pub headers_present: Vec<String>,
+    /// Header fields that must be absent.
+    #[serde(default)]
+    pub headers_absent: Vec<String>,
+    /// The exact body (after removing chunked coding).
+    #[serde(default)]
+    pub body: Option<BytesSpec>,
+    /// Bytes the body must contain.
+    #[serde(default)]
+    pub body_contains: Option<BytesSpec>,
+    /// The body length in bytes.
+    #[serde(default)]
+    pub body_length: Option<usize>,
+    /// How the body must end on the wire (one value or the allowed values).
+    #[serde(default)]
+    pub ends_with: Option<OneOrMany<BodyEnd>>,
+    /// The exact data sizes of the chunks, in order, not counting the zero chunk.
+    #[serde(default)]
+    pub chunks: Option<Vec<usize>>,
+    /// Trailer fields that must arrive after the zero chunk with exactly this value.
+    #[serde(default)]
+    pub trailers: IndexMap<String, String>,
+    /// The request method this response answers, when peerspec cannot know it (after `raw` sends).
+    /// It decides whether a body may follow (`HEAD`).
+    #[serde(default)]
+    pub method: Option<String>,
+}

@@ -1,0 +1,215 @@
+//! The `peerspec` command line: `run`, `check`, `schema`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+use crate::case::load::{load_paths, LoadError, LoadedCase};
+use crate::report::{json, junit, terminal, write_atomically, RunReport, Summary};
+use crate::target::{resolve, TargetOptions};
+use crate::transport::TlsOptions;
+
+/// Exit status: every case passed or was skipped.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: a case failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: usage error or invalid case files.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "peerspec", version, about = "Protocol-conformance harness: checks where data ends on the wire")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run cases against a target (default: the built-in suites against the built-in target).
+    Run(RunArgs),
+    /// Validate case files without running them.
+    Check {
+        /// Case files or folders (default: the built-in suites).
+        paths: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the case format (for yaml-language-server and editors).
+    Schema,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Case files or folders to run; any other word is a filter on case ids (substring, like
+    /// `cargo test`). Without paths, the built-in suites run.
+    args: Vec<String>,
+    /// The server under test: `builtin`, or a URL such as http://127.0.0.1:8080 or https://host:8443.
+    #[arg(long, short, default_value = "builtin", env = "PEERSPEC_TARGET")]
+    target: String,
+    /// Base path substituted for `{path}` in cases (default: the URL's path, else `/`).
+    #[arg(long)]
+    path: Option<String>,
+    /// Capabilities the target has (comma-separated), enabling cases that require them, e.g. seed-files.
+    #[arg(long, value_delimiter = ',')]
+    provides: Vec<String>,
+    /// Trust the CA certificates in this PEM file (for https targets).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// Do not verify the target's TLS certificate. Reports say so.
+    #[arg(long)]
+    insecure: bool,
+    /// Cases run at once.
+    #[arg(long, short, default_value_t = 8)]
+    jobs: usize,
+    /// Timeout of a case that sets none (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+    /// List the selected cases instead of running them.
+    #[arg(long)]
+    list: bool,
+    /// Filters match whole ids, not substrings.
+    #[arg(long)]
+    exact: bool,
+    /// Leave out cases whose id contains this (repeatable).
+    #[arg(long)]
+    skip: Vec<String>,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Print only failures and the summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    ExitCode::from(match cli.command {
+        Command::Schema => {
+            println!("{}", crate::case::schema::case_schema_json());
+            EXIT_OK
+        }
+        Command::Check { paths } => match load_paths(&paths) {
+            Ok(cases) => {
+                println!("{} cases OK", cases.len());
+                EXIT_OK
+            }
+            Err(errors) => report_load_errors(&errors),
+        },
+        Command::Run(args) => run(args),
+    })
+}
+
+fn report_load_errors(errors: &[LoadError]) -> u8 {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    eprintln!("{} error(s) in case files", errors.len());
+    EXIT_USAGE
+}
+
+/// Splits `run` arguments into paths (they exist) and id filters (everything else).
+fn split_args(args: &[String]) -> (Vec<PathBuf>, Vec<String>) {
+    let mut paths = vec![];
+    let mut filters = vec![];
+    for a in args {
+        let p = PathBuf::from(a);
+        if p.exists() {
+            paths.push(p);
+        } else {
+            filters.push(a.clone());
+        }
+    }
+    (paths, filters)
+}
+
+/// Applies id filters the way `cargo test` does.
+pub fn select(cases: Vec<LoadedCase>, filters: &[String], skip: &[String], exact: bool) -> Vec<LoadedCase> {
+    cases
+        .into_iter()
+        .filter(|c| {
+            let id = &c.case.id;
+            let wanted = filters.is_empty() || filters.iter().any(|f| if exact { id == f } else { id.contains(f.as_str()) });
+            wanted && !skip.iter().any(|s| id.contains(s.as_str()))
+        })
+        .collect()
+}
+
+fn run(args: RunArgs) -> u8 {
+    let (paths, filters) = split_args(&args.args);
+    let cases = match load_paths(&paths) {
+        Ok(c) => c,
+        Err(errors) => return report_load_errors(&errors),
+    };
+    let cases = select(cases, &filters, &args.skip, args.exact);
+    if args.list {
+        for c in &cases {
+            println!("{}: case  ({}, {})", c.case.id, c.case.protocol.name(), c.case.spec.as_deref().unwrap_or("-"));
+        }
+        println!("\n{} cases", cases.len());
+        return EXIT_OK;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let options = TargetOptions {
+        target: args.target.clone(),
+        path: args.path.clone(),
+        provides: args.provides.clone(),
+        tls: TlsOptions { ca_file: args.ca_file.clone(), insecure: args.insecure },
+        timeout: args.timeout,
+        jobs: args.jobs,
+    };
+    runtime.block_on(async move {
+        let target = match resolve(&options).await {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        let target_name = target.config.target_name.clone();
+        println!("\nrunning {} cases against {target_name}", cases.len());
+        if args.insecure {
+            println!("warning: TLS certificate verification is off (--insecure)");
+        }
+        let started = Instant::now();
+        let quiet = args.quiet;
+        let results = crate::run::run_cases(cases, target.config, |r| {
+            if !quiet || r.status == crate::run::Status::Failed {
+                println!("{}", terminal::case_line(r));
+            }
+        })
+        .await;
+        let elapsed = started.elapsed();
+        drop(target.builtin);
+        print!("{}", terminal::summary(&results, elapsed));
+        let report = RunReport { target: &target_name, insecure: args.insecure, duration: elapsed, summary: Summary::of(&results), cases: &results };
+        for (path, text) in [(&args.junit, junit::render as fn(&RunReport<'_>) -> String), (&args.json, json::render)] {
+            if let Some(path) = path {
+                if let Err(e) = write_atomically(path, text(&report).as_bytes()) {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    return EXIT_USAGE;
+                }
+            }
+        }
+        if report.summary.failed > 0 {
+            EXIT_FAILED
+        } else {
+            EXIT_OK
+        }
+    })
+}

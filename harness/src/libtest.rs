@@ -1,0 +1,84 @@
+//! The suite as `cargo test` trials (libtest-mimic), so a Rust project runs conformance cases
+//! against its server from its own tests, with filters, `--list` and the familiar summary.
+//!
+//! ```no_run
+//! // tests/conformance.rs, with `harness = false` for this test in Cargo.toml
+//! fn main() -> std::process::ExitCode {
+//!     // Start your server first, then:
+//!     peerspec::libtest::run_main("http://127.0.0.1:8080", &[], &[])
+//! }
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use crate::case::load::{load_paths, LoadedCase};
+use crate::run::{run_case, RunConfig, Status};
+use crate::target::{resolve, TargetOptions};
+use crate::transport::TlsOptions;
+
+/// One trial per case. Cases the target does not apply to are marked ignored up front.
+pub fn trials(cases: Vec<LoadedCase>, config: RunConfig, runtime: tokio::runtime::Handle) -> Vec<Trial> {
+    let config = Arc::new(config);
+    cases
+        .into_iter()
+        .map(|case| {
+            let missing = config.provides.as_ref().is_some_and(|p| case.case.requires.iter().any(|r| !p.contains(r)));
+            let kind = case.case.protocol.name();
+            let id = case.case.id.clone();
+            let (config, runtime) = (config.clone(), runtime.clone());
+            Trial::test(id, move || {
+                let result = runtime.block_on(run_case(&case, &config));
+                match result.status {
+                    Status::Passed | Status::Skipped => Ok(()),
+                    Status::Failed => Err(Failed::from(format!(
+                        "{}\n{}",
+                        result.message.unwrap_or_default(),
+                        result.transcript.render()
+                    ))),
+                }
+            })
+            .with_kind(kind)
+            .with_ignored_flag(missing)
+        })
+        .collect()
+}
+
+/// Runs the cases in `paths` (the built-in suites when empty) against `target` (`builtin` or a
+/// URL) as a libtest-style test binary, taking its arguments from the command line.
+/// `provides` declares the target's capabilities.
+pub fn run_main(target: &str, paths: &[PathBuf], provides: &[&str]) -> ExitCode {
+    let args = Arguments::from_args();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
+    let cases = match load_paths(paths) {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let options = TargetOptions {
+        target: target.to_string(),
+        path: None,
+        provides: provides.iter().map(|s| s.to_string()).collect(),
+        tls: TlsOptions::default(),
+        timeout: std::time::Duration::from_secs(5),
+        jobs: 1,
+    };
+    let resolved = match runtime.block_on(resolve(&options)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let trials = trials(cases, resolved.config.clone(), runtime.handle().clone());
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(resolved);
+    conclusion.exit_code()
+}

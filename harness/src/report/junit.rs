@@ -1,0 +1,54 @@
+//! The JUnit XML report (through `quick-junit`): one test suite per protocol, one test case per
+//! case; a failure's message is expected vs seen, the wire transcript goes to system-out.
+
+use std::collections::BTreeMap;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::RunReport;
+use crate::run::Status;
+
+/// The report as JUnit XML.
+pub fn render(report: &RunReport<'_>) -> String {
+    let mut junit = Report::new("peerspec");
+    junit.set_time(report.duration);
+    let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+    for case in report.cases {
+        let status = match case.status {
+            Status::Passed => TestCaseStatus::success(),
+            Status::Failed => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let message = case.message.clone().unwrap_or_default();
+                s.set_message(message.lines().next().unwrap_or("failed").to_string());
+                s.set_description(message);
+                s.set_type("conformance");
+                s
+            }
+            Status::Skipped => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(case.message.clone().unwrap_or_default());
+                s
+            }
+        };
+        let mut test = TestCase::new(case.id.clone(), status);
+        let class = case.id.rsplit_once('/').map(|(dir, _)| dir).unwrap_or(case.protocol);
+        test.set_classname(class.to_string());
+        test.set_time(case.duration);
+        if !case.transcript.entries.is_empty() {
+            test.set_system_out(case.transcript.render());
+        }
+        if let Some(spec) = &case.spec {
+            test.add_property(quick_junit::Property::new("spec", spec.clone()));
+        }
+        test.add_property(quick_junit::Property::new("source", case.source.clone()));
+        suites.entry(case.protocol).or_insert_with(|| TestSuite::new(case.protocol)).add_test_case(test);
+    }
+    for (_, mut suite) in suites {
+        suite.add_property(quick_junit::Property::new("target", report.target.to_string()));
+        if report.insecure {
+            suite.add_property(quick_junit::Property::new("tls-verification", "off (--insecure)"));
+        }
+        junit.add_test_suite(suite);
+    }
+    junit.to_string().expect("JUnit serialization does not fail on valid strings")
+}

@@ -1,0 +1,257 @@
+//! Expectations as pure functions of the bytes received: each [`Check`] looks at the unread
+//! input and whether the peer has closed, and says pending, passed (using so many bytes) or
+//! failed. Waiting lives in [`super::session`]; checks never do I/O, so alternatives (`any_of`)
+//! are just several checks looking at the same bytes.
+
+use regex::bytes::Regex;
+
+use crate::transcript::escape;
+
+/// A piece of received input a passing check accounts for, for the transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotated {
+    /// Offset in the unread input.
+    pub offset: usize,
+    /// Length.
+    pub len: usize,
+    /// What it was.
+    pub unit: String,
+}
+
+/// What a check says about the input so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not decided yet: more input, the close, or the deadline will decide.
+    Pending,
+    /// Passed, using the first `consumed` bytes of the input.
+    Pass { consumed: usize, units: Vec<Annotated> },
+    /// Failed, with what was expected and what was seen.
+    Fail(String),
+}
+
+/// An expectation over received bytes.
+pub trait Check: Send {
+    /// Looks at the unread input. `eof` is true once the peer closed (no more input will come).
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict;
+    /// The deadline passed with the check still pending.
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict;
+    /// A short description for messages (`response`, `connection closed`).
+    fn describe(&self) -> String;
+    /// Whether the deadline is how this check passes (a quiet period), not a failure.
+    fn passes_on_quiet(&self) -> bool {
+        false
+    }
+    /// After passing: whether what passed was a response, which answers the oldest request.
+    fn answers_request(&self) -> bool {
+        false
+    }
+}
+
+/// Exactly these bytes next.
+pub struct ExactBytes(pub Vec<u8>);
+
+impl Check for ExactBytes {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        let want = &self.0;
+        let n = input.len().min(want.len());
+        if let Some(i) = (0..n).find(|&i| input[i] != want[i]) {
+            return Verdict::Fail(format!(
+                "bytes differ at offset {i}: expected {}, saw {}",
+                escape(&want[i..], 64),
+                escape(&input[i..], 64)
+            ));
+        }
+        if input.len() >= want.len() {
+            return Verdict::Pass { consumed: want.len(), units: vec![annotated(0, want.len(), "expected bytes")] };
+        }
+        if eof {
+            return Verdict::Fail(format!(
+                "peer closed after {} of {} expected bytes: expected {}, saw {}",
+                input.len(),
+                want.len(),
+                escape(want, 64),
+                escape(input, 64)
+            ));
+        }
+        Verdict::Pending
+    }
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        Verdict::Fail(format!("timed out after {} of {} expected bytes: expected {}", input.len(), self.0.len(), escape(&self.0, 64)))
+    }
+    fn describe(&self) -> String {
+        format!("bytes {}", escape(&self.0, 32))
+    }
+}
+
+/// A regular expression over the bytes received next.
+pub struct Matches(pub Regex);
+
+impl Check for Matches {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        if let Some(m) = self.0.find(input) {
+            return Verdict::Pass { consumed: m.end(), units: vec![annotated(0, m.end(), "matched bytes")] };
+        }
+        if eof {
+            return Verdict::Fail(format!("no match for /{}/ before the peer closed; saw {}", self.0, escape(input, 128)));
+        }
+        Verdict::Pending
+    }
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        Verdict::Fail(format!("timed out waiting for a match of /{}/; saw {}", self.0, escape(input, 128)))
+    }
+    fn describe(&self) -> String {
+        format!("match /{}/", self.0)
+    }
+}
+
+/// The peer closes the connection and sends nothing more.
+pub struct Closed;
+
+impl Check for Closed {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        if !input.is_empty() {
+            return Verdict::Fail(format!("expected the peer to close the connection, but it sent {} more bytes: {}", input.len(), escape(input, 128)));
+        }
+        if eof {
+            return Verdict::Pass { consumed: 0, units: vec![] };
+        }
+        Verdict::Pending
+    }
+    fn on_deadline(&mut self, _: &[u8]) -> Verdict {
+        Verdict::Fail("expected the peer to close the connection, but it stayed open".into())
+    }
+    fn describe(&self) -> String {
+        "connection closed".into()
+    }
+}
+
+/// The peer keeps the connection open and quiet until the deadline.
+pub struct Open;
+
+impl Check for Open {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        if !input.is_empty() {
+            return Verdict::Fail(format!("expected an open, quiet connection, but the peer sent {} bytes: {}", input.len(), escape(input, 128)));
+        }
+        if eof {
+            return Verdict::Fail("expected the connection to stay open, but the peer closed it".into());
+        }
+        Verdict::Pending
+    }
+    fn on_deadline(&mut self, _: &[u8]) -> Verdict {
+        Verdict::Pass { consumed: 0, units: vec![] }
+    }
+    fn describe(&self) -> String {
+        "connection open".into()
+    }
+    fn passes_on_quiet(&self) -> bool {
+        true
+    }
+}
+
+/// Any one of several checks (behaviours an RFC allows). The first to pass wins; it fails when
+/// all have failed.
+pub struct AnyOf {
+    alternatives: Vec<(Box<dyn Check>, Option<String>)>,
+    /// Index of the alternative that passed.
+    pub chosen: Option<usize>,
+}
+
+impl AnyOf {
+    /// Alternatives in order of preference.
+    pub fn new(alternatives: Vec<Box<dyn Check>>) -> Self {
+        AnyOf { alternatives: alternatives.into_iter().map(|c| (c, None)).collect(), chosen: None }
+    }
+
+    fn settle(&mut self, mut judge: impl FnMut(&mut dyn Check) -> Verdict) -> Verdict {
+        let mut pending = false;
+        for (i, (check, failure)) in self.alternatives.iter_mut().enumerate() {
+            if failure.is_some() {
+                continue;
+            }
+            match judge(check.as_mut()) {
+                Verdict::Pending => pending = true,
+                Verdict::Fail(why) => *failure = Some(why),
+                pass @ Verdict::Pass { .. } => {
+                    self.chosen = Some(i);
+                    return pass;
+                }
+            }
+        }
+        if pending {
+            return Verdict::Pending;
+        }
+        let reasons: Vec<String> = self
+            .alternatives
+            .iter()
+            .map(|(c, f)| format!("  - {}: {}", c.describe(), f.as_deref().unwrap_or("?")))
+            .collect();
+        Verdict::Fail(format!("none of the allowed behaviours was seen:\n{}", reasons.join("\n")))
+    }
+}
+
+impl Check for AnyOf {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        // A quiet-period alternative (`connection: open`) can only pass at the deadline, so a
+        // pending one must not hide another alternative's failure from being final.
+        self.settle(|c| c.poll(input, eof))
+    }
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        self.settle(|c| c.on_deadline(input))
+    }
+    fn describe(&self) -> String {
+        let names: Vec<String> = self.alternatives.iter().map(|(c, _)| c.describe()).collect();
+        format!("any of [{}]", names.join(", "))
+    }
+    fn passes_on_quiet(&self) -> bool {
+        self.alternatives.iter().any(|(c, _)| c.passes_on_quiet())
+    }
+    fn answers_request(&self) -> bool {
+        self.chosen.is_some_and(|i| self.alternatives[i].0.answers_request())
+    }
+}
+
+/// A transcript annotation.
+pub fn annotated(offset: usize, len: usize, unit: impl Into<String>) -> Annotated {
+    Annotated { offset, len, unit: unit.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_bytes_fail_early_on_a_difference() {
+        let mut c = ExactBytes(b"HTTP/1.1 200".to_vec());
+        assert_eq!(c.poll(b"HTTP/1.", false), Verdict::Pending);
+        assert!(matches!(c.poll(b"HTTP/1.0", false), Verdict::Fail(m) if m.contains("offset 7")));
+        assert!(matches!(c.poll(b"HTTP/1.1 200 OK", false), Verdict::Pass { consumed: 12, .. }));
+        assert!(matches!(c.poll(b"HTTP", true), Verdict::Fail(_)));
+    }
+
+    #[test]
+    fn connection_states() {
+        assert_eq!(Closed.poll(b"", false), Verdict::Pending);
+        assert!(matches!(Closed.poll(b"", true), Verdict::Pass { .. }));
+        assert!(matches!(Closed.poll(b"x", true), Verdict::Fail(_)));
+        assert!(matches!(Open.poll(b"", true), Verdict::Fail(_)));
+        assert!(matches!(Open.on_deadline(b""), Verdict::Pass { .. }));
+    }
+
+    #[test]
+    fn any_of_passes_on_the_first_success_and_fails_when_all_fail() {
+        let mut c = AnyOf::new(vec![Box::new(ExactBytes(b"HTTP/1.1 400".to_vec())), Box::new(Closed)]);
+        assert_eq!(c.poll(b"", false), Verdict::Pending);
+        assert!(matches!(c.poll(b"", true), Verdict::Pass { .. }));
+        assert_eq!(c.chosen, Some(1));
+        let mut c = AnyOf::new(vec![Box::new(ExactBytes(b"HTTP/1.1 400".to_vec())), Box::new(Closed)]);
+        assert!(matches!(c.poll(b"HTTP/1.1 200", false), Verdict::Fail(m) if m.contains("none of")));
+    }
+
+    #[test]
+    fn regex_consumes_to_the_end_of_the_match() {
+        let mut c = Matches(Regex::new(r"^HTTP/1\.[01] 4\d\d").unwrap());
+        assert_eq!(c.poll(b"HTTP/1.1 4", false), Verdict::Pending);
+        assert!(matches!(c.poll(b"HTTP/1.1 400 Bad", false), Verdict::Pass { consumed: 12, .. }));
+    }
+}

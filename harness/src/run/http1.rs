@@ -1,0 +1,288 @@
+//! HTTP/1.x in the runner: turning request specs into wire requests, and response expectations
+//! into [`Check`]s over the [`ResponseReader`]'s record.
+
+use std::collections::VecDeque;
+
+use crate::case::{BodyEnd, Protocol, RequestSpec, ResponseExpect};
+use crate::transcript::escape;
+use crate::wire::http1::request::{Request, RequestBody};
+use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
+
+use super::check::{annotated, Annotated, Check, Verdict};
+
+/// Values substituted into request specs.
+#[derive(Debug, Clone)]
+pub struct Substitutions {
+    /// `{path}`: the run's base path.
+    pub path: String,
+    /// `{host}`: the target's authority.
+    pub host: String,
+}
+
+impl Substitutions {
+    fn apply(&self, s: &str) -> String {
+        s.replace("{path}", &self.path).replace("{host}", &self.host)
+    }
+}
+
+/// HTTP/1.x state a case carries between steps: the methods of requests sent and not yet
+/// answered, so each response is read by the rules for its request (HEAD has no body).
+#[derive(Debug)]
+pub struct Http1State {
+    protocol: Protocol,
+    subs: Substitutions,
+    unanswered: VecDeque<String>,
+}
+
+impl Http1State {
+    /// State for a case of this protocol.
+    pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
+        Http1State { protocol, subs, unanswered: VecDeque::new() }
+    }
+
+    /// Builds the wire request for a spec and remembers its method.
+    pub fn request(&mut self, spec: &RequestSpec) -> Result<(String, Vec<u8>), String> {
+        let method = spec.method.clone().unwrap_or_else(|| "GET".into());
+        let target = self.subs.apply(spec.target.as_deref().unwrap_or("{path}"));
+        let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
+            Protocol::Http10 => "HTTP/1.0".into(),
+            Protocol::Http11 => "HTTP/1.1".into(),
+        });
+        let mut headers: Vec<(String, String)> = spec.headers.iter().map(|(n, v)| (n.clone(), self.subs.apply(v))).collect();
+        let body = match (&spec.body, &spec.chunks) {
+            (Some(b), _) => RequestBody::Full(b.to_bytes()?),
+            (None, Some(chunks)) => RequestBody::Chunked {
+                chunks: chunks.iter().map(|c| c.to_bytes()).collect::<Result<_, _>>()?,
+                trailers: spec.trailers.iter().map(|(n, v)| (n.clone(), v.clone())).collect(),
+            },
+            (None, None) => RequestBody::None,
+        };
+        let mut request = Request { method: method.clone(), target, version, headers: vec![], body };
+        if spec.auto_headers {
+            let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+            let mut auto = vec![];
+            if request.version == "HTTP/1.1" && !has("host") {
+                auto.push(("Host".to_string(), self.subs.host.clone()));
+            }
+            match &request.body {
+                RequestBody::Full(b) if !has("content-length") && !has("transfer-encoding") => {
+                    auto.push(("Content-Length".into(), b.len().to_string()))
+                }
+                RequestBody::Chunked { .. } if !has("transfer-encoding") => {
+                    auto.push(("Transfer-Encoding".into(), "chunked".into()))
+                }
+                _ => {}
+            }
+            auto.append(&mut headers);
+            headers = auto;
+        }
+        request.headers = headers;
+        self.unanswered.push_back(method.clone());
+        Ok((format!("request {} {} {}", request.method, request.target, request.version), request.encode()))
+    }
+
+    /// A check for a response, read by the rules for the oldest unanswered request.
+    pub fn response_check(&self, expect: &ResponseExpect) -> Result<ResponseCheck, String> {
+        let method = expect.method.clone().or_else(|| self.unanswered.front().cloned()).unwrap_or_else(|| "GET".into());
+        ResponseCheck::new(&method, expect)
+    }
+
+    /// A response passed: its request is answered.
+    pub fn answered(&mut self) {
+        self.unanswered.pop_front();
+    }
+}
+
+/// Waits for one response and compares it with a [`ResponseExpect`].
+pub struct ResponseCheck {
+    reader: ResponseReader,
+    expect: ResponseExpect,
+    body: Option<Vec<u8>>,
+    body_contains: Option<Vec<u8>>,
+    /// The record of the response once read (for the transcript and reports).
+    pub record: Option<ResponseRecord>,
+}
+
+impl ResponseCheck {
+    fn new(method: &str, expect: &ResponseExpect) -> Result<Self, String> {
+        Ok(ResponseCheck {
+            reader: ResponseReader::new(method, Limits::default()),
+            expect: expect.clone(),
+            body: expect.body.as_ref().map(|b| b.to_bytes()).transpose()?,
+            body_contains: expect.body_contains.as_ref().map(|b| b.to_bytes()).transpose()?,
+            record: None,
+        })
+    }
+
+    fn judge(&mut self, input: &[u8], consumed: usize) -> Verdict {
+        let record = self.reader.record().clone();
+        let problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), &record);
+        let units = units_of(&record);
+        self.record = Some(record);
+        if problems.is_empty() {
+            Verdict::Pass { consumed, units }
+        } else {
+            let _ = input;
+            Verdict::Fail(format!("response differs:\n{}", problems.join("\n")))
+        }
+    }
+}
+
+impl Check for ResponseCheck {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        match self.reader.advance(input, eof) {
+            Progress::NeedMore => Verdict::Pending,
+            Progress::Done { consumed } => self.judge(input, consumed),
+            Progress::Invalid(e) => Verdict::Fail(format!("invalid response: {e}")),
+        }
+    }
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        let r = self.reader.record();
+        let progress = if r.status == 0 {
+            format!("no complete response head ({} bytes received)", input.len())
+        } else {
+            format!("{} {} received, body incomplete after {} bytes", r.version, r.status, r.body_len)
+        };
+        Verdict::Fail(format!("timed out waiting for the response: {progress}"))
+    }
+    fn answers_request(&self) -> bool {
+        true
+    }
+    fn describe(&self) -> String {
+        match &self.expect.status {
+            Some(s) => format!("response {}", join(s.as_slice())),
+            None => "response".into(),
+        }
+    }
+}
+
+/// Transcript units of a response record.
+fn units_of(r: &ResponseRecord) -> Vec<Annotated> {
+    r.units
+        .iter()
+        .map(|u| {
+            let unit = match &u.kind {
+                UnitKind::InterimHead { status } => format!("interim response head {status}"),
+                UnitKind::Head => format!("response head {} {} {}", r.version, r.status, r.reason),
+                UnitKind::ContentLengthBody => "body (Content-Length)".to_string(),
+                UnitKind::CloseDelimitedBody => "body (until close)".to_string(),
+                UnitKind::ChunkSize { size, extensions, bare_lf } => {
+                    let ext = if extensions.is_empty() { String::new() } else { format!(" ;{extensions}") };
+                    let lf = if *bare_lf { " (bare LF)" } else { "" };
+                    format!("chunk size 0x{size:x} ({size}){ext}{lf}")
+                }
+                UnitKind::ChunkData { len } => format!("chunk data {len} B"),
+                UnitKind::LastChunk => "last chunk (zero-length)".to_string(),
+                UnitKind::Trailers { count } => format!("trailer section ({count} fields) and final CRLF"),
+                UnitKind::Fin => "FIN (end of body)".to_string(),
+            };
+            annotated(u.offset, u.len, unit)
+        })
+        .collect()
+}
+
+fn join<T: std::fmt::Display>(xs: &[T]) -> String {
+    xs.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" or ")
+}
+
+/// Every way `record` differs from `expect`, one line each ("expected …, saw …").
+pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Option<&[u8]>, record: &ResponseRecord) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut differ = |what: &str, expected: String, saw: String| problems.push(format!("  {what}: expected {expected}, saw {saw}"));
+    if let Some(v) = &expect.version {
+        if !v.allows(&record.version) {
+            differ("version", join(v.as_slice()), record.version.clone());
+        }
+    }
+    if let Some(s) = &expect.status {
+        if !s.allows(&record.status) {
+            differ("status", join(s.as_slice()), format!("{} {}", record.status, record.reason));
+        }
+    }
+    for (name, value) in &expect.headers {
+        match record.header(name) {
+            Some(v) if &v == value => {}
+            Some(v) => differ(&format!("header {name}"), format!("{value:?}"), format!("{v:?}")),
+            None => differ(&format!("header {name}"), format!("{value:?}"), "no such field".into()),
+        }
+    }
+    for (name, pattern) in &expect.headers_match {
+        let re = regex::Regex::new(pattern).expect("validated at load");
+        match record.header(name) {
+            Some(v) if re.is_match(&v) => {}
+            Some(v) => differ(&format!("header {name}"), format!("a match for /{pattern}/"), format!("{v:?}")),
+            None => differ(&format!("header {name}"), format!("a match for /{pattern}/"), "no such field".into()),
+        }
+    }
+    for name in &expect.headers_present {
+        if record.header(name).is_none() {
+            differ(&format!("header {name}"), "present".into(), "absent".into());
+        }
+    }
+    for name in &expect.headers_absent {
+        if let Some(v) = record.header(name) {
+            differ(&format!("header {name}"), "absent".into(), format!("{v:?}"));
+        }
+    }
+    let end = record.end.expect("a complete response has an end");
+    match &expect.ends_with {
+        Some(allowed) if !allowed.allows(&end) => differ(
+            "body end",
+            allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "),
+            describe_end(record),
+        ),
+        // A truncated body never passes unless the case asks for one.
+        None if end == BodyEnd::Truncated => differ("body end", "a complete body".into(), describe_end(record)),
+        _ => {}
+    }
+    let kept_whole = record.body.len() as u64 == record.body_len;
+    if let Some(want) = body {
+        if !kept_whole || record.body != want {
+            let at = record.body.iter().zip(want).position(|(a, b)| a != b).unwrap_or(record.body.len().min(want.len()));
+            differ(
+                "body",
+                format!("{} ({} B)", escape(want, 200), want.len()),
+                format!("{} ({} B), first difference at byte {at}", escape(&record.body, 200), record.body_len),
+            );
+        }
+    }
+    if let Some(part) = body_contains {
+        if !record.body.windows(part.len().max(1)).any(|w| w == part) {
+            differ("body", format!("to contain {}", escape(part, 100)), escape(&record.body, 200));
+        }
+    }
+    if let Some(n) = expect.body_length {
+        if record.body_len != n as u64 {
+            differ("body length", n.to_string(), record.body_len.to_string());
+        }
+    }
+    if let Some(sizes) = &expect.chunks {
+        let seen = record.chunk_sizes();
+        if seen.iter().map(|s| *s as usize).ne(sizes.iter().copied()) {
+            let hex = |xs: Vec<u64>| xs.iter().map(|s| format!("0x{s:x}")).collect::<Vec<_>>().join(", ");
+            differ("chunks", format!("[{}]", hex(sizes.iter().map(|s| *s as u64).collect())), format!("[{}]", hex(seen)));
+        }
+    }
+    for (name, value) in &expect.trailers {
+        match record.trailer(name) {
+            Some(v) if &v == value => {}
+            Some(v) => differ(&format!("trailer {name}"), format!("{value:?}"), format!("{v:?}")),
+            None => differ(&format!("trailer {name}"), format!("{value:?}"), "no such trailer".into()),
+        }
+    }
+    problems
+}
+
+fn describe_end(r: &ResponseRecord) -> String {
+    use crate::wire::http1::response::Framing;
+    let end = r.end.map(BodyEnd::name).unwrap_or("?");
+    match (r.end, r.framing) {
+        (Some(BodyEnd::Truncated), Some(Framing::ContentLength(n))) => {
+            format!("truncated (FIN after {} of {n} bytes declared by Content-Length)", r.body_len)
+        }
+        (Some(BodyEnd::Truncated), Some(Framing::Chunked)) => {
+            format!("truncated (FIN before the zero chunk, after {} body bytes)", r.body_len)
+        }
+        _ => end.to_string(),
+    }
+}

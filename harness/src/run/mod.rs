@@ -1,0 +1,274 @@
+//! Running cases: one loop executes a case's steps against a [`Session`], and the suite runner
+//! runs many cases concurrently, each on its own connection, each bounded by its timeout.
+
+pub mod check;
+pub mod http1;
+pub mod session;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::case::load::LoadedCase;
+use crate::case::{ConnectionState, Expect, Level, Send, Step};
+use crate::transcript::Transcript;
+use crate::transport::Endpoint;
+use check::{AnyOf, Check, Closed, ExactBytes, Matches, Open};
+use http1::{Http1State, Substitutions};
+use session::Session;
+
+/// How long `connection: open` waits for the peer to stay quiet, unless the step says `within`.
+pub const DEFAULT_QUIET: Duration = Duration::from_millis(100);
+
+/// What a run needs to know about its target.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Where to connect.
+    pub endpoint: Endpoint,
+    /// What the target is called in reports (`builtin`, or its URL).
+    pub target_name: String,
+    /// `{path}` in request targets.
+    pub base_path: String,
+    /// Capabilities the target declares; `None` means all (the built-in target).
+    pub provides: Option<BTreeSet<String>>,
+    /// Timeout of a case that does not set its own.
+    pub default_timeout: Duration,
+    /// Cases run at once.
+    pub jobs: usize,
+}
+
+/// Pass, fail or skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every step passed.
+    Passed,
+    /// A step failed or the case timed out.
+    Failed,
+    /// The case does not apply to this target.
+    Skipped,
+}
+
+/// The outcome of one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    /// Case id.
+    pub id: String,
+    /// Case title.
+    pub title: Option<String>,
+    /// The rule checked.
+    pub spec: Option<String>,
+    /// Requirement level.
+    pub level: Level,
+    /// Protocol name.
+    pub protocol: &'static str,
+    /// File and line of the case.
+    pub source: String,
+    /// Pass, fail or skip.
+    pub status: Status,
+    /// Why it failed or was skipped.
+    pub message: Option<String>,
+    /// The 1-based step that failed.
+    pub failed_step: Option<usize>,
+    /// Wall time.
+    #[serde(serialize_with = "secs")]
+    pub duration: Duration,
+    /// What went over the wire.
+    pub transcript: Transcript,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Runs `cases` concurrently (`config.jobs` at a time); `on_result` sees each result as it
+/// finishes. Results come back in the order of `cases`.
+pub async fn run_cases(
+    cases: Vec<LoadedCase>,
+    config: RunConfig,
+    mut on_result: impl FnMut(&CaseResult),
+) -> Vec<CaseResult> {
+    let config = Arc::new(config);
+    let permits = Arc::new(Semaphore::new(config.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let count = cases.len();
+    let mut task_index = std::collections::HashMap::new();
+    let mut meta = Vec::with_capacity(count);
+    for (index, case) in cases.into_iter().enumerate() {
+        meta.push(case.clone());
+        let (config, permits) = (config.clone(), permits.clone());
+        let handle = tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+            (index, run_case(&case, &config).await)
+        });
+        task_index.insert(handle.id(), index);
+    }
+    let mut results: Vec<Option<CaseResult>> = vec![None; count];
+    while let Some(joined) = tasks.join_next().await {
+        let (index, result) = match joined {
+            Ok(done) => done,
+            // A panic in a case is a bug in peerspec: it fails that case, not the run.
+            Err(e) => {
+                let index = task_index[&e.id()];
+                let why = match e.try_into_panic() {
+                    Ok(payload) => {
+                        let text = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        format!("peerspec panicked while running this case (a bug; please report it): {text}")
+                    }
+                    Err(_) => "the case was cancelled".to_string(),
+                };
+                (index, failed_without_run(&meta[index], &why))
+            }
+        };
+        on_result(&result);
+        results[index] = Some(result);
+    }
+    results.into_iter().map(|r| r.expect("every task reports once")).collect()
+}
+
+fn failed_without_run(case: &LoadedCase, why: &str) -> CaseResult {
+    CaseResult {
+        id: case.case.id.clone(),
+        title: case.case.title.clone(),
+        spec: case.case.spec.clone(),
+        level: case.case.level,
+        protocol: case.case.protocol.name(),
+        source: format!("{}:{}", case.file, case.line),
+        status: Status::Failed,
+        message: Some(why.to_string()),
+        failed_step: None,
+        duration: Duration::ZERO,
+        transcript: Transcript::default(),
+    }
+}
+
+/// Runs one case to its end or its timeout.
+pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
+    let case = &loaded.case;
+    let mut result = failed_without_run(loaded, "");
+    result.message = None;
+    if let Some(provides) = &config.provides {
+        let missing: Vec<&String> = case.requires.iter().filter(|r| !provides.contains(*r)).collect();
+        if !missing.is_empty() {
+            let list = missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+            result.status = Status::Skipped;
+            result.message = Some(format!("the target does not declare {list} (--provides {list})"));
+            return result;
+        }
+    }
+    let started = Instant::now();
+    let timeout = case.timeout.map(|t| t.0).unwrap_or(config.default_timeout);
+    let deadline = started + timeout;
+    let mut session = Session::new(config.endpoint.clone(), started, deadline);
+    let subs = Substitutions { path: config.base_path.clone(), host: session.authority() };
+    let mut http1 = Http1State::new(case.protocol, subs);
+
+    let mut outcome = session.connect().await.map_err(|e| (0, e));
+    if outcome.is_ok() {
+        for (i, step) in case.steps.iter().enumerate() {
+            if let Err(e) = run_step(step, &mut session, &mut http1).await {
+                outcome = Err((i + 1, e));
+                break;
+            }
+        }
+    }
+    result.duration = started.elapsed();
+    match outcome {
+        Ok(()) => result.status = Status::Passed,
+        Err((step, why)) => {
+            result.status = Status::Failed;
+            result.failed_step = (step > 0).then_some(step);
+            let at = if step > 0 { format!("step {step} ({}): ", step_name(&case.steps[step - 1])) } else { String::new() };
+            result.message = Some(format!("{at}{why}"));
+        }
+    }
+    result.transcript = session.transcript;
+    result
+}
+
+fn step_name(step: &Step) -> &'static str {
+    match step {
+        Step::Send(Send::Request(_)) => "send request",
+        Step::Send(Send::Pipeline(_)) => "send pipeline",
+        Step::Send(Send::Raw(_)) => "send raw",
+        Step::Expect(e) if e.response.is_some() => "expect response",
+        Step::Expect(e) if e.connection.is_some() => "expect connection",
+        Step::Expect(e) if e.any_of.is_some() => "expect any_of",
+        Step::Expect(_) => "expect bytes",
+        Step::Pause(_) => "pause",
+        Step::HalfClose => "half_close",
+        Step::Reset => "reset",
+        Step::Reconnect => "reconnect",
+    }
+}
+
+/// The one step loop body every protocol goes through.
+async fn run_step(step: &Step, session: &mut Session, http1: &mut Http1State) -> Result<(), String> {
+    match step {
+        Step::Send(Send::Request(spec)) => {
+            let (unit, bytes) = http1.request(spec)?;
+            session.send(&unit, &bytes).await
+        }
+        Step::Send(Send::Pipeline(specs)) => {
+            let units = specs.iter().map(|s| http1.request(s)).collect::<Result<Vec<_>, _>>()?;
+            session.send_units(&units).await
+        }
+        Step::Send(Send::Raw(bytes)) => session.send("raw bytes", &bytes.to_bytes()?).await,
+        Step::Expect(expect) => {
+            let mut check = build_check(expect, http1)?;
+            let quiet = check.passes_on_quiet();
+            let wait = expect.within.map(|d| d.0).unwrap_or(if quiet { DEFAULT_QUIET } else { Duration::MAX });
+            let deadline = Instant::now().checked_add(wait).unwrap_or(session.deadline);
+            session.wait_for(check.as_mut(), deadline).await?;
+            if check.answers_request() {
+                http1.answered();
+            }
+            Ok(())
+        }
+        Step::Pause(d) => {
+            let until = (Instant::now() + d.0).min(session.deadline);
+            tokio::time::sleep_until(until).await;
+            let at = session.elapsed();
+            session.transcript.note(at, format!("paused {:?}", d.0));
+            if until == session.deadline {
+                return Err("case timed out during a pause".into());
+            }
+            Ok(())
+        }
+        Step::HalfClose => session.half_close().await,
+        Step::Reset => session.reset(),
+        Step::Reconnect => session.connect().await,
+    }
+}
+
+/// Builds the check for an expectation.
+fn build_check(expect: &Expect, http1: &Http1State) -> Result<Box<dyn Check>, String> {
+    if let Some(r) = &expect.response {
+        return Ok(Box::new(http1.response_check(r)?));
+    }
+    if let Some(b) = &expect.bytes {
+        return Ok(Box::new(ExactBytes(b.to_bytes()?)));
+    }
+    if let Some(p) = &expect.pattern {
+        return Ok(Box::new(Matches(regex::bytes::Regex::new(p).map_err(|e| e.to_string())?)));
+    }
+    if let Some(state) = expect.connection {
+        return Ok(match state {
+            ConnectionState::Closed => Box::new(Closed),
+            ConnectionState::Open => Box::new(Open),
+        });
+    }
+    if let Some(alternatives) = &expect.any_of {
+        let checks = alternatives.iter().map(|a| build_check(a, http1)).collect::<Result<Vec<_>, _>>()?;
+        return Ok(Box::new(AnyOf::new(checks)));
+    }
+    Err("empty expectation".into())
+}

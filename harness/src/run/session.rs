@@ -1,0 +1,201 @@
+//! One case's connection to the target: the socket, the bytes received and not yet used, the
+//! clock and the transcript. [`Session::wait_for`] is the only place peerspec waits on a peer,
+//! so every wait in every protocol shares one deadline rule.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+use super::check::{Check, Verdict};
+use crate::transcript::{Direction, Transcript};
+use crate::transport::{Endpoint, Stream};
+
+/// Most unread bytes buffered while a check is pending, so a flooding peer cannot exhaust memory.
+pub const MAX_BUFFERED: usize = 64 << 20;
+
+/// How reading ended, when it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// The peer sent FIN.
+    Fin,
+    /// The connection was reset or failed.
+    Reset,
+}
+
+/// A case's connection and what it has seen.
+pub struct Session {
+    endpoint: Endpoint,
+    stream: Option<Stream>,
+    /// Received bytes not yet used by a passing check.
+    pub input: Vec<u8>,
+    /// Whether (and how) the peer closed its side.
+    pub closed: Option<Closed>,
+    started: Instant,
+    /// The case's deadline.
+    pub deadline: Instant,
+    /// What happened on the wire.
+    pub transcript: Transcript,
+}
+
+impl Session {
+    /// A session that has not connected yet.
+    pub fn new(endpoint: Endpoint, started: Instant, deadline: Instant) -> Self {
+        Session { endpoint, stream: None, input: Vec::new(), closed: None, started, deadline, transcript: Transcript::default() }
+    }
+
+    /// Time since the case started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The target's `host:port`.
+    pub fn authority(&self) -> String {
+        self.endpoint.authority()
+    }
+
+    /// Opens a new connection, closing the current one.
+    pub async fn connect(&mut self) -> Result<(), String> {
+        self.stream = None;
+        self.input.clear();
+        self.closed = None;
+        let connect = self.endpoint.connect();
+        let stream = match tokio::time::timeout_at(self.deadline, connect).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(format!("cannot connect to {}: {e}", self.endpoint.authority())),
+            Err(_) => return Err(format!("case timed out while connecting to {}", self.endpoint.authority())),
+        };
+        let alpn = stream.alpn().map(|a| format!(", ALPN {}", String::from_utf8_lossy(&a))).unwrap_or_default();
+        let tls = if matches!(stream, Stream::Tls(_)) { " over TLS" } else { "" };
+        let at = self.elapsed();
+        self.transcript.note(at, format!("connected to {}{tls}{alpn}", self.endpoint.authority()));
+        self.stream = Some(stream);
+        Ok(())
+    }
+
+    fn stream(&mut self) -> Result<&mut Stream, String> {
+        self.stream.as_mut().ok_or_else(|| "no open connection (after `reset`, use `reconnect`)".to_string())
+    }
+
+    /// Writes `bytes` whole, recording them as `unit`.
+    pub async fn send(&mut self, unit: &str, bytes: &[u8]) -> Result<(), String> {
+        self.send_units(&[(unit.to_string(), bytes.to_vec())]).await
+    }
+
+    /// Writes several units in one write (pipelining), recording each.
+    pub async fn send_units(&mut self, units: &[(String, Vec<u8>)]) -> Result<(), String> {
+        let at = self.elapsed();
+        for (unit, bytes) in units {
+            self.transcript.push(at, Direction::Sent, unit.clone(), bytes);
+        }
+        let all: Vec<u8> = units.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+        let deadline = self.deadline;
+        let stream = self.stream()?;
+        let write = async {
+            stream.write_all(&all).await?;
+            stream.flush().await
+        };
+        match tokio::time::timeout_at(deadline, write).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("write failed: {e}")),
+            Err(_) => Err("case timed out while writing (the peer is not reading)".into()),
+        }
+    }
+
+    /// Shuts down our write side (FIN).
+    pub async fn half_close(&mut self) -> Result<(), String> {
+        let deadline = self.deadline;
+        let stream = self.stream()?;
+        match tokio::time::timeout_at(deadline, stream.shutdown()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(format!("half-close failed: {e}")),
+            Err(_) => return Err("case timed out while half-closing".into()),
+        }
+        let at = self.elapsed();
+        self.transcript.push(at, Direction::Sent, "FIN (half-close)", b"");
+        Ok(())
+    }
+
+    /// Drops the connection with a TCP RST.
+    pub fn reset(&mut self) -> Result<(), String> {
+        let stream = self.stream.take().ok_or("no open connection to reset")?;
+        stream.reset();
+        let at = self.elapsed();
+        self.transcript.push(at, Direction::Sent, "RST", b"");
+        Ok(())
+    }
+
+    /// Reads until `check` decides, the peer closes, or `deadline` (capped by the case's) passes.
+    /// On a pass, the bytes it used are removed from the input and annotated in the transcript.
+    pub async fn wait_for(&mut self, check: &mut dyn Check, deadline: Instant) -> Result<(), String> {
+        let deadline = deadline.min(self.deadline);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let verdict = match check.poll(&self.input, self.closed.is_some()) {
+                Verdict::Pending if self.closed.is_some() => check.on_deadline(&self.input),
+                v => v,
+            };
+            match verdict {
+                Verdict::Pending => {}
+                Verdict::Pass { consumed, units } => {
+                    let at = self.elapsed();
+                    for u in units {
+                        let end = (u.offset + u.len).min(self.input.len());
+                        let bytes = &self.input[u.offset.min(end)..end];
+                        self.transcript.push(at, Direction::Received, u.unit, bytes);
+                    }
+                    self.input.drain(..consumed.min(self.input.len()));
+                    return Ok(());
+                }
+                Verdict::Fail(why) => {
+                    self.note_unused_input();
+                    return Err(why);
+                }
+            }
+            if self.input.len() > MAX_BUFFERED {
+                self.note_unused_input();
+                return Err(format!("{} still undecided after {} bytes; giving up (limit {MAX_BUFFERED} B)", check.describe(), self.input.len()));
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                return Err(format!("waiting for {}, but there is no open connection", check.describe()));
+            };
+            match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+                Ok(Ok(0)) => self.mark_closed(Closed::Fin, "FIN"),
+                Ok(Ok(n)) => self.input.extend_from_slice(&buf[..n]),
+                Ok(Err(e)) => self.mark_closed(Closed::Reset, &format!("connection error: {e}")),
+                Err(_) => {
+                    return match check.on_deadline(&self.input) {
+                        Verdict::Pass { consumed, .. } => {
+                            self.input.drain(..consumed.min(self.input.len()));
+                            Ok(())
+                        }
+                        Verdict::Fail(why) => {
+                            self.note_unused_input();
+                            let case_over = deadline >= self.deadline;
+                            Err(if case_over && !check.passes_on_quiet() {
+                                format!("case timed out waiting for {}: {why}", check.describe())
+                            } else {
+                                why
+                            })
+                        }
+                        Verdict::Pending => Err(format!("timed out waiting for {}", check.describe())),
+                    };
+                }
+            }
+        }
+    }
+
+    fn mark_closed(&mut self, how: Closed, unit: &str) {
+        self.closed = Some(how);
+        let at = self.elapsed();
+        self.transcript.push(at, Direction::Received, unit, b"");
+    }
+
+    /// Records bytes received but not used by any check, so a failure shows them.
+    fn note_unused_input(&mut self) {
+        if !self.input.is_empty() {
+            let at = self.elapsed();
+            self.transcript.push(at, Direction::Received, "bytes no check accounted for", &self.input);
+        }
+    }
+}

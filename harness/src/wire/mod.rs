@@ -1,0 +1,4 @@
+//! Sans-I/O wire codecs: bytes in, records and events out, and the reverse. Nothing here does I/O,
+//! so every codec is tested (and fuzzed) on plain byte slices.
+
+pub mod http1;
