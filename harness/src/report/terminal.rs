@@ -28,7 +28,8 @@ pub fn summary(results: &[CaseResult], elapsed: Duration) -> String {
                 let _ = writeln!(out, "  {t}");
             }
             let spec = r.spec.as_deref().unwrap_or("-");
-            let _ = writeln!(out, "  spec: {spec} ({:?})   source: {}", r.level, r.source);
+            let level = format!("{:?}", r.level).to_lowercase();
+            let _ = writeln!(out, "  spec: {spec} ({level})   source: {}", r.source);
             for line in r.message.as_deref().unwrap_or("").lines() {
                 let _ = writeln!(out, "  {line}");
             }

@@ -45,6 +45,10 @@ pub trait Check: Send {
     fn answers_request(&self) -> bool {
         false
     }
+    /// After failing: the units of the input the check did make sense of, for the transcript.
+    fn units_so_far(&self) -> Vec<Annotated> {
+        Vec::new()
+    }
 }
 
 /// Exactly these bytes next.
@@ -208,6 +212,11 @@ impl Check for AnyOf {
     }
     fn answers_request(&self) -> bool {
         self.chosen.is_some_and(|i| self.alternatives[i].0.answers_request())
+    }
+    fn units_so_far(&self) -> Vec<Annotated> {
+        // The alternative that understood the most of the input tells its story.
+        let coverage = |units: &Vec<Annotated>| units.iter().map(|u| u.offset + u.len).max().unwrap_or(0);
+        self.alternatives.iter().map(|(c, _)| c.units_so_far()).max_by_key(coverage).unwrap_or_default()
     }
 }
 

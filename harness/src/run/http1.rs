@@ -114,7 +114,7 @@ impl ResponseCheck {
         })
     }
 
-    fn judge(&mut self, input: &[u8], consumed: usize) -> Verdict {
+    fn judge(&mut self, consumed: usize) -> Verdict {
         let record = self.reader.record().clone();
         let problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), &record);
         let units = units_of(&record);
@@ -122,7 +122,6 @@ impl ResponseCheck {
         if problems.is_empty() {
             Verdict::Pass { consumed, units }
         } else {
-            let _ = input;
             Verdict::Fail(format!("response differs:\n{}", problems.join("\n")))
         }
     }
@@ -132,7 +131,7 @@ impl Check for ResponseCheck {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
         match self.reader.advance(input, eof) {
             Progress::NeedMore => Verdict::Pending,
-            Progress::Done { consumed } => self.judge(input, consumed),
+            Progress::Done { consumed } => self.judge(consumed),
             Progress::Invalid(e) => Verdict::Fail(format!("invalid response: {e}")),
         }
     }
@@ -147,6 +146,9 @@ impl Check for ResponseCheck {
     }
     fn answers_request(&self) -> bool {
         true
+    }
+    fn units_so_far(&self) -> Vec<Annotated> {
+        units_of(self.reader.record())
     }
     fn describe(&self) -> String {
         match &self.expect.status {

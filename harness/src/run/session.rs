@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-use super::check::{Check, Verdict};
+use super::check::{Annotated, Check, Verdict};
 use crate::transcript::{Direction, Transcript};
 use crate::transport::{Endpoint, Stream};
 
@@ -138,22 +138,17 @@ impl Session {
             match verdict {
                 Verdict::Pending => {}
                 Verdict::Pass { consumed, units } => {
-                    let at = self.elapsed();
-                    for u in units {
-                        let end = (u.offset + u.len).min(self.input.len());
-                        let bytes = &self.input[u.offset.min(end)..end];
-                        self.transcript.push(at, Direction::Received, u.unit, bytes);
-                    }
+                    self.annotate(units);
                     self.input.drain(..consumed.min(self.input.len()));
                     return Ok(());
                 }
                 Verdict::Fail(why) => {
-                    self.note_unused_input();
+                    self.note_failure_input(check);
                     return Err(why);
                 }
             }
             if self.input.len() > MAX_BUFFERED {
-                self.note_unused_input();
+                self.note_failure_input(check);
                 return Err(format!("{} still undecided after {} bytes; giving up (limit {MAX_BUFFERED} B)", check.describe(), self.input.len()));
             }
             let Some(stream) = self.stream.as_mut() else {
@@ -170,7 +165,7 @@ impl Session {
                             Ok(())
                         }
                         Verdict::Fail(why) => {
-                            self.note_unused_input();
+                            self.note_failure_input(check);
                             let case_over = deadline >= self.deadline;
                             Err(if case_over && !check.passes_on_quiet() {
                                 format!("case timed out waiting for {}: {why}", check.describe())
@@ -191,11 +186,26 @@ impl Session {
         self.transcript.push(at, Direction::Received, unit, b"");
     }
 
-    /// Records bytes received but not used by any check, so a failure shows them.
-    fn note_unused_input(&mut self) {
-        if !self.input.is_empty() {
+    /// Adds annotated units of the input to the transcript; returns how far they reach.
+    fn annotate(&mut self, units: Vec<Annotated>) -> usize {
+        let at = self.elapsed();
+        let mut reach = 0;
+        for u in units {
+            let end = (u.offset + u.len).min(self.input.len());
+            let bytes = &self.input[u.offset.min(end)..end];
+            self.transcript.push(at, Direction::Received, u.unit, bytes);
+            reach = reach.max(end);
+        }
+        reach
+    }
+
+    /// On failure, records what the check understood of the input and the bytes past that, so
+    /// the transcript shows everything received.
+    fn note_failure_input(&mut self, check: &dyn Check) {
+        let reach = self.annotate(check.units_so_far());
+        if reach < self.input.len() {
             let at = self.elapsed();
-            self.transcript.push(at, Direction::Received, "bytes no check accounted for", &self.input);
+            self.transcript.push(at, Direction::Received, "bytes no check accounted for", &self.input[reach..]);
         }
     }
 }

@@ -1,0 +1,75 @@
+//! Test support: scripted fake peers on loopback and a way to run one YAML case against them.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use peerspec::case::load::parse_cases;
+use peerspec::run::{run_case, CaseResult, RunConfig};
+use peerspec::transport::Endpoint;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Every test wait is bounded by this.
+pub const LIMIT: Duration = Duration::from_secs(10);
+
+/// A loopback server that handles each accepted connection with `script` (at most 16
+/// connections, so a test can never spin).
+pub async fn fake_peer<F, Fut>(script: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        for _ in 0..16 {
+            let Ok(Ok((stream, _))) = tokio::time::timeout(LIMIT, listener.accept()).await else { return };
+            tokio::spawn(tokio::time::timeout(LIMIT, script(stream)));
+        }
+    });
+    addr
+}
+
+/// A fake peer that reads one request head, then writes `response` and closes (FIN).
+pub async fn answers_with(response: &'static [u8]) -> SocketAddr {
+    fake_peer(move |mut s| async move {
+        read_head(&mut s).await;
+        let _ = s.write_all(response).await;
+        let _ = s.shutdown().await;
+    })
+    .await
+}
+
+/// Reads until the end of a request head (or 64 KiB, or the peer closes).
+pub async fn read_head(s: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") && got.len() < 65536 {
+        match s.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    got
+}
+
+/// Run configuration for a plain TCP target.
+pub fn config_for(addr: SocketAddr, timeout: Duration) -> RunConfig {
+    RunConfig {
+        endpoint: Endpoint { host: addr.ip().to_string(), port: addr.port(), tls: None, connect_timeout: timeout },
+        target_name: addr.to_string(),
+        base_path: "/".into(),
+        provides: None,
+        default_timeout: timeout,
+        jobs: 1,
+    }
+}
+
+/// Parses one case from YAML and runs it.
+pub async fn run_yaml(yaml: &str, config: &RunConfig) -> CaseResult {
+    let cases = parse_cases("test.yaml", yaml).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(cases.len(), 1);
+    tokio::time::timeout(LIMIT, run_case(&cases[0], config)).await.expect("a case never outlives its timeout")
+}
