@@ -6,15 +6,16 @@
 
 pub mod bytes;
 pub mod duration;
+pub mod http1;
 pub mod load;
 pub mod schema;
 
-use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use bytes::BytesSpec;
 pub use duration::DurationSpec;
+pub use http1::{BodyEnd, RequestSpec, ResponseExpect};
 
 /// One conformance case, as written in a YAML document.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -124,41 +125,6 @@ pub enum Send {
     Raw(BytesSpec),
 }
 
-/// An HTTP/1.x request. Defaults make the common case short: `{ target: /main.html }`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestSpec {
-    /// Request method (default `GET`).
-    #[serde(default)]
-    pub method: Option<String>,
-    /// Request target. `{path}` stands for the run's base path (`--path`, default `/`).
-    #[serde(default)]
-    pub target: Option<String>,
-    /// Version in the request line (default: the case protocol's, `HTTP/1.0` or `HTTP/1.1`).
-    #[serde(default)]
-    pub version: Option<String>,
-    /// Header fields, in order. `{host}` in a value stands for the target's authority.
-    #[serde(default)]
-    pub headers: IndexMap<String, String>,
-    /// Add the headers the request needs unless already given: `Host` (HTTP/1.1), `Content-Length`
-    /// for `body`, `Transfer-Encoding: chunked` for `chunks` (default true).
-    #[serde(default = "yes")]
-    pub auto_headers: bool,
-    /// Body sent as is (with Content-Length when `auto_headers`).
-    #[serde(default)]
-    pub body: Option<BytesSpec>,
-    /// Body sent with chunked coding, one chunk per entry, then the last chunk.
-    #[serde(default)]
-    pub chunks: Option<Vec<BytesSpec>>,
-    /// Trailer fields after the last chunk (only with `chunks`).
-    #[serde(default)]
-    pub trailers: IndexMap<String, String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
 /// What to wait for and check. Exactly one of `response`, `bytes`, `match`, `connection`, `any_of`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -195,35 +161,6 @@ pub enum ConnectionState {
     Open,
 }
 
-/// How a response body ended on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum BodyEnd {
-    /// `Content-Length: N` and exactly N bytes.
-    ContentLength,
-    /// Chunked coding ended by the zero-length chunk (then trailers and CRLF).
-    ZeroChunk,
-    /// No framing: the body ran until the peer closed the connection (TCP FIN).
-    Fin,
-    /// No body by the rules (HEAD, 1xx, 204, 304).
-    NoBody,
-    /// The peer closed before the declared end (Content-Length not reached, or no zero chunk).
-    Truncated,
-}
-
-impl BodyEnd {
-    /// The name used in case files.
-    pub fn name(self) -> &'static str {
-        match self {
-            BodyEnd::ContentLength => "content-length",
-            BodyEnd::ZeroChunk => "zero-chunk",
-            BodyEnd::Fin => "fin",
-            BodyEnd::NoBody => "no-body",
-            BodyEnd::Truncated => "truncated",
-        }
-    }
-}
-
 /// A value or a list of allowed values (`status: 400` or `status: [400, 411]`).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]
@@ -251,49 +188,3 @@ impl<T: PartialEq> OneOrMany<T> {
     }
 }
 
-/// What an HTTP/1.x response must look like. Everything left out is not checked.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResponseExpect {
-    /// HTTP version in the status line, e.g. `HTTP/1.1`.
-    #[serde(default)]
-    pub version: Option<OneOrMany<String>>,
-    /// Status code, or the allowed codes.
-    #[serde(default)]
-    pub status: Option<OneOrMany<u16>>,
-    /// Header fields that must be present with exactly this value (names case-insensitive;
-    /// repeated fields are joined with `, `).
-    #[serde(default)]
-    pub headers: IndexMap<String, String>,
-    /// Header fields whose value must match a regular expression.
-    #[serde(default)]
-    pub headers_match: IndexMap<String, String>,
-    /// Header fields that must be present, with any value.
-    #[serde(default)]
-    pub headers_present: Vec<String>,
-    /// Header fields that must be absent.
-    #[serde(default)]
-    pub headers_absent: Vec<String>,
-    /// The exact body (after removing chunked coding).
-    #[serde(default)]
-    pub body: Option<BytesSpec>,
-    /// Bytes the body must contain.
-    #[serde(default)]
-    pub body_contains: Option<BytesSpec>,
-    /// The body length in bytes.
-    #[serde(default)]
-    pub body_length: Option<usize>,
-    /// How the body must end on the wire (one value or the allowed values).
-    #[serde(default)]
-    pub ends_with: Option<OneOrMany<BodyEnd>>,
-    /// The exact data sizes of the chunks, in order, not counting the zero chunk.
-    #[serde(default)]
-    pub chunks: Option<Vec<usize>>,
-    /// Trailer fields that must arrive after the zero chunk with exactly this value.
-    #[serde(default)]
-    pub trailers: IndexMap<String, String>,
-    /// The request method this response answers, when peerspec cannot know it (after `raw` sends).
-    /// It decides whether a body may follow (`HEAD`).
-    #[serde(default)]
-    pub method: Option<String>,
-}

@@ -49,6 +49,11 @@ pub trait Check: Send {
     fn units_so_far(&self) -> Vec<Annotated> {
         Vec::new()
     }
+    /// The concrete check, for a driver that takes state out of a check that passed (a
+    /// protocol's decoder state, say). `None` for checks that carry none.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 /// Exactly these bytes next.
@@ -212,6 +217,11 @@ impl Check for AnyOf {
     }
     fn answers_request(&self) -> bool {
         self.chosen.is_some_and(|i| self.alternatives[i].0.answers_request())
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        // The alternative that passed speaks for the whole.
+        let i = self.chosen?;
+        self.alternatives[i].0.as_any_mut()
     }
     fn units_so_far(&self) -> Vec<Annotated> {
         // The alternative that understood the most of the input tells its story.

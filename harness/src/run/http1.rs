@@ -9,21 +9,8 @@ use crate::wire::http1::request::{Request, RequestBody};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
 use super::check::{annotated, Annotated, Check, Verdict};
-
-/// Values substituted into request specs.
-#[derive(Debug, Clone)]
-pub struct Substitutions {
-    /// `{path}`: the run's base path.
-    pub path: String,
-    /// `{host}`: the target's authority.
-    pub host: String,
-}
-
-impl Substitutions {
-    fn apply(&self, s: &str) -> String {
-        s.replace("{path}", &self.path).replace("{host}", &self.host)
-    }
-}
+use super::driver::{Driver, Substitutions, Units};
+use crate::case::{Expect, Send};
 
 /// HTTP/1.x state a case carries between steps: the methods of requests sent and not yet
 /// answered, so each response is read by the rules for its request (HEAD has no body).
@@ -86,10 +73,30 @@ impl Http1State {
         let method = expect.method.clone().or_else(|| self.unanswered.front().cloned()).unwrap_or_else(|| "GET".into());
         ResponseCheck::new(&method, expect)
     }
+}
 
-    /// A response passed: its request is answered.
-    pub fn answered(&mut self) {
-        self.unanswered.pop_front();
+impl Driver for Http1State {
+    fn encode(&mut self, send: &Send) -> Result<Units, String> {
+        match send {
+            Send::Request(spec) => Ok(vec![self.request(spec)?]),
+            Send::Pipeline(specs) => specs.iter().map(|s| self.request(s)).collect(),
+            Send::Raw(_) => Err("raw sends are handled by the step loop".into()),
+        }
+    }
+
+    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
+        match &expect.response {
+            Some(r) => Ok(Box::new(self.response_check(r)?)),
+            None => Err("this expectation is not one HTTP/1.x knows".into()),
+        }
+    }
+
+    fn passed(&mut self, check: &mut dyn Check) -> Units {
+        // A response answers the oldest unanswered request.
+        if check.answers_request() {
+            self.unanswered.pop_front();
+        }
+        Vec::new()
     }
 }
 

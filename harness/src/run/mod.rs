@@ -2,6 +2,7 @@
 //! runs many cases concurrently, each on its own connection, each bounded by its timeout.
 
 pub mod check;
+pub mod driver;
 pub mod http1;
 pub mod session;
 
@@ -18,7 +19,7 @@ use crate::case::{ConnectionState, Expect, Level, Send, Step};
 use crate::transcript::Transcript;
 use crate::transport::Endpoint;
 use check::{AnyOf, Check, Closed, ExactBytes, Matches, Open};
-use http1::{Http1State, Substitutions};
+use driver::{Driver, Substitutions, Units};
 use session::Session;
 
 /// How long `connection: open` waits for the peer to stay quiet, unless the step says `within`.
@@ -169,12 +170,12 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let deadline = started + timeout;
     let mut session = Session::new(config.endpoint.clone(), started, deadline);
     let subs = Substitutions { path: config.base_path.clone(), host: session.authority() };
-    let mut http1 = Http1State::new(case.protocol, subs);
+    let mut driver = driver::for_protocol(case.protocol, subs);
 
-    let mut outcome = session.connect().await.map_err(|e| (0, e));
+    let mut outcome = connect(&mut session, driver.as_mut()).await.map_err(|e| (0, e));
     if outcome.is_ok() {
         for (i, step) in case.steps.iter().enumerate() {
-            if let Err(e) = run_step(step, &mut session, &mut http1).await {
+            if let Err(e) = run_step(step, &mut session, driver.as_mut()).await {
                 outcome = Err((i + 1, e));
                 break;
             }
@@ -210,28 +211,37 @@ fn step_name(step: &Step) -> &'static str {
     }
 }
 
-/// The one step loop body every protocol goes through.
-async fn run_step(step: &Step, session: &mut Session, http1: &mut Http1State) -> Result<(), String> {
+/// Opens a connection and lets the driver greet the peer.
+async fn connect(session: &mut Session, driver: &mut dyn Driver) -> Result<(), String> {
+    session.connect().await?;
+    let greeting = driver.on_connect()?;
+    send_units(session, greeting).await
+}
+
+async fn send_units(session: &mut Session, units: Units) -> Result<(), String> {
+    if units.is_empty() {
+        return Ok(());
+    }
+    session.send_units(&units).await
+}
+
+/// The one step loop body every protocol goes through: common steps here, the rest through the
+/// protocol's [`Driver`].
+async fn run_step(step: &Step, session: &mut Session, driver: &mut dyn Driver) -> Result<(), String> {
     match step {
-        Step::Send(Send::Request(spec)) => {
-            let (unit, bytes) = http1.request(spec)?;
-            session.send(&unit, &bytes).await
-        }
-        Step::Send(Send::Pipeline(specs)) => {
-            let units = specs.iter().map(|s| http1.request(s)).collect::<Result<Vec<_>, _>>()?;
+        Step::Send(Send::Raw(bytes)) => session.send("raw bytes", &bytes.to_bytes()?).await,
+        Step::Send(send) => {
+            let units = driver.encode(send)?;
             session.send_units(&units).await
         }
-        Step::Send(Send::Raw(bytes)) => session.send("raw bytes", &bytes.to_bytes()?).await,
         Step::Expect(expect) => {
-            let mut check = build_check(expect, http1)?;
+            let mut check = build_check(expect, driver)?;
             let quiet = check.passes_on_quiet();
             let wait = expect.within.map(|d| d.0).unwrap_or(if quiet { DEFAULT_QUIET } else { Duration::MAX });
             let deadline = Instant::now().checked_add(wait).unwrap_or(session.deadline);
             session.wait_for(check.as_mut(), deadline).await?;
-            if check.answers_request() {
-                http1.answered();
-            }
-            Ok(())
+            let replies = driver.passed(check.as_mut());
+            send_units(session, replies).await
         }
         Step::Pause(d) => {
             let until = (Instant::now() + d.0).min(session.deadline);
@@ -245,15 +255,12 @@ async fn run_step(step: &Step, session: &mut Session, http1: &mut Http1State) ->
         }
         Step::HalfClose => session.half_close().await,
         Step::Reset => session.reset(),
-        Step::Reconnect => session.connect().await,
+        Step::Reconnect => connect(session, driver).await,
     }
 }
 
-/// Builds the check for an expectation.
-fn build_check(expect: &Expect, http1: &Http1State) -> Result<Box<dyn Check>, String> {
-    if let Some(r) = &expect.response {
-        return Ok(Box::new(http1.response_check(r)?));
-    }
+/// Builds the check for an expectation: the protocol-neutral ones here, the rest by the driver.
+fn build_check(expect: &Expect, driver: &mut dyn Driver) -> Result<Box<dyn Check>, String> {
     if let Some(b) = &expect.bytes {
         return Ok(Box::new(ExactBytes(b.to_bytes()?)));
     }
@@ -267,8 +274,8 @@ fn build_check(expect: &Expect, http1: &Http1State) -> Result<Box<dyn Check>, St
         });
     }
     if let Some(alternatives) = &expect.any_of {
-        let checks = alternatives.iter().map(|a| build_check(a, http1)).collect::<Result<Vec<_>, _>>()?;
+        let checks = alternatives.iter().map(|a| build_check(a, driver)).collect::<Result<Vec<_>, _>>()?;
         return Ok(Box::new(AnyOf::new(checks)));
     }
-    Err("empty expectation".into())
+    driver.check(expect)
 }

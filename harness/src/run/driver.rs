@@ -1,0 +1,48 @@
+//! The seam between the step loop and a protocol: a [`Driver`] turns its protocol's `send` steps
+//! into bytes and its `expect` steps into [`Check`]s, and says what to answer after a check
+//! passes. Drivers do no I/O; the loop does all of it, so every protocol waits the same way.
+
+use crate::case::{Expect, Protocol, Send};
+
+use super::check::Check;
+use super::http1::Http1State;
+
+/// Units to write: a transcript label and the bytes, in order.
+pub type Units = Vec<(String, Vec<u8>)>;
+
+/// Values substituted into what a case sends.
+#[derive(Debug, Clone)]
+pub struct Substitutions {
+    /// `{path}`: the run's base path.
+    pub path: String,
+    /// `{host}`: the target's authority.
+    pub host: String,
+}
+
+impl Substitutions {
+    /// Replaces `{path}` and `{host}` in `s`.
+    pub fn apply(&self, s: &str) -> String {
+        s.replace("{path}", &self.path).replace("{host}", &self.host)
+    }
+}
+
+/// A protocol's part in the step loop.
+pub trait Driver: std::marker::Send {
+    /// Bytes to send right after each connect (a protocol's preface).
+    fn on_connect(&mut self) -> Result<Units, String> {
+        Ok(Vec::new())
+    }
+    /// Encodes a send step of this protocol.
+    fn encode(&mut self, send: &Send) -> Result<Units, String>;
+    /// Builds the check for an expectation of this protocol.
+    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String>;
+    /// A check passed: update the protocol state from it and return anything to send back.
+    fn passed(&mut self, check: &mut dyn Check) -> Units;
+}
+
+/// The driver for a case's protocol.
+pub fn for_protocol(protocol: Protocol, subs: Substitutions) -> Box<dyn Driver> {
+    match protocol {
+        Protocol::Http10 | Protocol::Http11 => Box::new(Http1State::new(protocol, subs)),
+    }
+}
