@@ -111,6 +111,9 @@ pub struct ResponseRecord {
     pub units: Vec<Unit>,
     /// Both Transfer-Encoding and Content-Length were sent (RFC 9112 §6.3 forbids it).
     pub te_and_cl: bool,
+    /// Bytes that had already arrived after the end of the body when it ended (the next
+    /// response when pipelining; otherwise bytes the framing did not account for).
+    pub bytes_after: usize,
 }
 
 impl ResponseRecord {
@@ -202,7 +205,10 @@ impl ResponseReader {
     pub fn advance(&mut self, buf: &[u8], eof: bool) -> Progress {
         loop {
             let progress = match &mut self.state {
-                State::Done => return Progress::Done { consumed: self.pos },
+                State::Done => {
+                    self.record.bytes_after = buf.len() - self.pos;
+                    return Progress::Done { consumed: self.pos };
+                }
                 State::Head => self.read_head(buf, eof),
                 State::Body(_) => self.read_body(buf, eof),
             };
@@ -474,7 +480,15 @@ mod tests {
             assert_eq!(r.end, Some(BodyEnd::ContentLength));
             assert_eq!(r.body, b"<iframe src=\"hello.html\"></iframe>");
             assert_eq!(r.header("content-type").as_deref(), Some("text/html"));
+            // What had arrived past the body when it ended depends on where reads split it.
+            assert!(r.bytes_after <= wire.len() - head_and_body);
         }
+    }
+
+    #[test]
+    fn bytes_after_the_body_are_recorded() {
+        let (_, r) = read(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", "GET", 100, false);
+        assert_eq!(r.bytes_after, 5);
     }
 
     #[test]
