@@ -78,6 +78,10 @@ pub struct ResponseExpect {
     /// HTTP version in the status line, e.g. `HTTP/1.1`.
     #[serde(default)]
     pub version: Option<OneOrMany<String>>,
+    /// The interim (1xx) responses that must come before the final one, in order (`[]`: none
+    /// allowed). Left out: any are accepted.
+    #[serde(default)]
+    pub interim: Option<Vec<u16>>,
     /// Status code, or the allowed codes.
     #[serde(default)]
     pub status: Option<OneOrMany<u16>>,

@@ -94,6 +94,17 @@ pub enum Level {
     May,
 }
 
+impl Level {
+    /// The name used in case files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Must => "must",
+            Level::Should => "should",
+            Level::May => "may",
+        }
+    }
+}
+
 /// One step of a case. Written as a one-key map (`- send: {...}`) or, for steps without
 /// arguments, a bare word (`- half_close`).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -24,6 +24,39 @@ impl Substitutions {
     pub fn apply(&self, s: &str) -> String {
         s.replace("{path}", &self.path).replace("{host}", &self.host)
     }
+
+    /// Replaces `{path}` and `{host}` in raw bytes, leaving every other byte as it is.
+    pub fn apply_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut rest = bytes;
+        while let Some(i) = rest.iter().position(|&b| b == b'{') {
+            out.extend_from_slice(&rest[..i]);
+            rest = &rest[i..];
+            if let Some(tail) = rest.strip_prefix(b"{path}") {
+                out.extend_from_slice(self.path.as_bytes());
+                rest = tail;
+            } else if let Some(tail) = rest.strip_prefix(b"{host}") {
+                out.extend_from_slice(self.host.as_bytes());
+                rest = tail;
+            } else {
+                out.push(b'{');
+                rest = &rest[1..];
+            }
+        }
+        out.extend_from_slice(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_in_raw_bytes() {
+        let subs = Substitutions { path: "/x".into(), host: "h:1".into() };
+        assert_eq!(subs.apply_bytes(b"GET {path} HTTP/1.1\r\nHost: {host}\r\n{other}\xff{"), b"GET /x HTTP/1.1\r\nHost: h:1\r\n{other}\xff{");
+    }
 }
 
 /// A protocol's part in the step loop.

@@ -203,6 +203,11 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
             differ("version", join(v.as_slice()), record.version.clone());
         }
     }
+    if let Some(interim) = &expect.interim {
+        if interim != &record.interim {
+            differ("interim responses", format!("{interim:?}"), format!("{:?}", record.interim));
+        }
+    }
     if let Some(s) = &expect.status {
         if !s.allows(&record.status) {
             differ("status", join(s.as_slice()), format!("{} {}", record.status, record.reason));
