@@ -116,6 +116,9 @@ pub struct ResponseExpect {
     /// Trailer fields that must arrive after the zero chunk with exactly this value.
     #[serde(default)]
     pub trailers: IndexMap<String, String>,
+    /// The body as a Server-Sent Events stream (`text/event-stream`).
+    #[serde(default)]
+    pub event_stream: Option<super::sse::EventStreamExpect>,
     /// The request method this response answers, when peerspec cannot know it (after `raw` sends).
     /// It decides whether a body may follow (`HEAD`).
     #[serde(default)]

@@ -9,6 +9,7 @@ pub mod duration;
 pub mod http1;
 pub mod load;
 pub mod schema;
+pub mod sse;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

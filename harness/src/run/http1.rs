@@ -9,6 +9,7 @@ use crate::wire::http1::request::{Request, RequestBody};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
 use super::check::{annotated, Annotated, Check, Verdict};
+use super::sse::EventStreamFollower;
 use super::driver::{Driver, Substitutions, Units};
 use crate::case::{Expect, Send};
 
@@ -106,6 +107,8 @@ pub struct ResponseCheck {
     expect: ResponseExpect,
     body: Option<Vec<u8>>,
     body_contains: Option<Vec<u8>>,
+    /// The body followed as an event stream, when the case expects one.
+    events: Option<EventStreamFollower>,
     /// The record of the response once read (for the transcript and reports).
     pub record: Option<ResponseRecord>,
 }
@@ -117,14 +120,21 @@ impl ResponseCheck {
             expect: expect.clone(),
             body: expect.body.as_ref().map(|b| b.to_bytes()).transpose()?,
             body_contains: expect.body_contains.as_ref().map(|b| b.to_bytes()).transpose()?,
+            events: expect.event_stream.as_ref().map(|_| EventStreamFollower::default()),
             record: None,
         })
     }
 
+    /// Compares the response read so far; `consumed` bytes of the input are its.
     fn judge(&mut self, consumed: usize) -> Verdict {
         let record = self.reader.record().clone();
-        let problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), &record);
-        let units = units_of(&record);
+        let mut problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), &record);
+        let mut units = units_of(&record);
+        if let (Some(follower), Some(expect)) = (&mut self.events, &self.expect.event_stream) {
+            follower.follow(&record.body);
+            problems.extend(follower.compare(expect, record.end.is_some()));
+            units.extend(event_units(follower, consumed));
+        }
         self.record = Some(record);
         if problems.is_empty() {
             Verdict::Pass { consumed, units }
@@ -132,11 +142,35 @@ impl ResponseCheck {
             Verdict::Fail(format!("response differs:\n{}", problems.join("\n")))
         }
     }
+
+    /// For a stream expected to stay open: whether its events have all arrived.
+    fn open_stream_ready(&mut self) -> bool {
+        let (Some(follower), Some(expect)) = (&mut self.events, &self.expect.event_stream) else { return false };
+        let record = self.reader.record();
+        if !expect.open || record.status == 0 {
+            return false;
+        }
+        follower.follow(&record.body);
+        follower.has_events_for(expect)
+    }
+}
+
+/// Transcript notes: where each event was dispatched, in body bytes (the chunks or frames above
+/// show where the transport split the stream).
+fn event_units(follower: &EventStreamFollower, at: usize) -> Vec<Annotated> {
+    follower
+        .event_spans()
+        .into_iter()
+        .map(|(start, end, what)| annotated(at, 0, format!("SSE {what} (body bytes {start}..{end})")))
+        .collect()
 }
 
 impl Check for ResponseCheck {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
         match self.reader.advance(input, eof) {
+            // An open event stream passes once its events are in; everything received so far
+            // belongs to the stream, which goes on.
+            Progress::NeedMore if self.open_stream_ready() => self.judge(input.len()),
             Progress::NeedMore => Verdict::Pending,
             Progress::Done { consumed } => self.judge(consumed),
             Progress::Invalid(e) => Verdict::Fail(format!("invalid response: {e}")),
@@ -155,7 +189,12 @@ impl Check for ResponseCheck {
         true
     }
     fn units_so_far(&self) -> Vec<Annotated> {
-        units_of(self.reader.record())
+        let mut units = units_of(self.reader.record());
+        if let Some(follower) = &self.events {
+            let reach = units.iter().map(|u| u.offset + u.len).max().unwrap_or(0);
+            units.extend(event_units(follower, reach));
+        }
+        units
     }
     fn describe(&self) -> String {
         match &self.expect.status {
@@ -238,7 +277,14 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
             differ(&format!("header {name}"), "absent".into(), format!("{v:?}"));
         }
     }
-    let end = record.end.expect("a complete response has an end");
+    let Some(end) = record.end else {
+        // A stream still open (an SSE stream checked before its end).
+        if let Some(allowed) = &expect.ends_with {
+            let names = allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or ");
+            differ("body end", names, "the body still open".into());
+        }
+        return problems;
+    };
     match &expect.ends_with {
         Some(allowed) if !allowed.allows(&end) => differ(
             "body end",

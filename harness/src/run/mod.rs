@@ -5,6 +5,7 @@ pub mod check;
 pub mod driver;
 pub mod http1;
 pub mod session;
+pub mod sse;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -117,6 +117,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+#[path = "builtin_sse.rs"]
+mod sse;
+
 /// How long a connection may stay silent: before its first byte, and (for
 /// HTTP/1) while waiting for the next request head.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -406,6 +409,9 @@ async fn route(req: Request<Incoming>) -> Response<RespBody> {
     let is_get_or_head = method == Method::GET || head;
     let path = req.uri().path().to_owned();
 
+    if let Some(resp) = sse::route(&path, req.headers(), head) {
+        return if is_get_or_head { resp } else { method_not_allowed() };
+    }
     match path.as_str() {
         "/"
         | "/main.html"
