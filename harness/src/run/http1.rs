@@ -131,8 +131,8 @@ impl ResponseCheck {
         let mut problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), &record);
         let mut units = units_of(&record);
         if let (Some(follower), Some(expect)) = (&mut self.events, &self.expect.event_stream) {
-            follower.follow(&record.body);
-            problems.extend(follower.compare(expect, record.end.is_some()));
+            follower.follow(&record.body.bytes);
+            problems.extend(follower.compare(expect, record.body.end.is_some()));
             units.extend(event_units(follower, consumed));
         }
         self.record = Some(record);
@@ -150,7 +150,7 @@ impl ResponseCheck {
         if !expect.open || record.status == 0 {
             return false;
         }
-        follower.follow(&record.body);
+        follower.follow(&record.body.bytes);
         follower.has_events_for(expect)
     }
 }
@@ -181,7 +181,7 @@ impl Check for ResponseCheck {
         let progress = if r.status == 0 {
             format!("no complete response head ({} bytes received)", input.len())
         } else {
-            format!("{} {} received, body incomplete after {} bytes", r.version, r.status, r.body_len)
+            format!("{} {} received, body incomplete after {} bytes", r.version, r.status, r.body.len)
         };
         Verdict::Fail(format!("timed out waiting for the response: {progress}"))
     }
@@ -277,7 +277,7 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
             differ(&format!("header {name}"), "absent".into(), format!("{v:?}"));
         }
     }
-    let Some(end) = record.end else {
+    let Some(end) = record.body.end else {
         // A stream still open (an SSE stream checked before its end).
         if let Some(allowed) = &expect.ends_with {
             let names = allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or ");
@@ -295,36 +295,36 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
         None if end == BodyEnd::Truncated => differ("body end", "a complete body".into(), describe_end(record)),
         _ => {}
     }
-    let kept_whole = record.body.len() as u64 == record.body_len;
+    let kept_whole = record.body.kept_whole();
     if let Some(want) = body {
-        if !kept_whole || record.body != want {
-            let at = record.body.iter().zip(want).position(|(a, b)| a != b).unwrap_or(record.body.len().min(want.len()));
+        if !kept_whole || record.body.bytes != want {
+            let at = record.body.bytes.iter().zip(want).position(|(a, b)| a != b).unwrap_or(record.body.bytes.len().min(want.len()));
             differ(
                 "body",
                 format!("{} ({} B)", escape(want, 200), want.len()),
-                format!("{} ({} B), first difference at byte {at}", escape(&record.body, 200), record.body_len),
+                format!("{} ({} B), first difference at byte {at}", escape(&record.body.bytes, 200), record.body.len),
             );
         }
     }
     if let Some(part) = body_contains {
-        if !record.body.windows(part.len().max(1)).any(|w| w == part) {
-            differ("body", format!("to contain {}", escape(part, 100)), escape(&record.body, 200));
+        if !record.body.bytes.windows(part.len().max(1)).any(|w| w == part) {
+            differ("body", format!("to contain {}", escape(part, 100)), escape(&record.body.bytes, 200));
         }
     }
     if let Some(n) = expect.body_length {
-        if record.body_len != n as u64 {
-            differ("body length", n.to_string(), record.body_len.to_string());
+        if record.body.len != n as u64 {
+            differ("body length", n.to_string(), record.body.len.to_string());
         }
     }
     if let Some(sizes) = &expect.chunks {
-        let seen = record.chunk_sizes();
+        let seen = record.body.chunk_sizes();
         if seen.iter().map(|s| *s as usize).ne(sizes.iter().copied()) {
             let hex = |xs: Vec<u64>| xs.iter().map(|s| format!("0x{s:x}")).collect::<Vec<_>>().join(", ");
             differ("chunks", format!("[{}]", hex(sizes.iter().map(|s| *s as u64).collect())), format!("[{}]", hex(seen)));
         }
     }
     for (name, value) in &expect.trailers {
-        match record.trailer(name) {
+        match record.body.trailer(name) {
             Some(v) if &v == value => {}
             Some(v) => differ(&format!("trailer {name}"), format!("{value:?}"), format!("{v:?}")),
             None => differ(&format!("trailer {name}"), format!("{value:?}"), "no such trailer".into()),
@@ -335,13 +335,13 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
 
 fn describe_end(r: &ResponseRecord) -> String {
     use crate::wire::http1::response::Framing;
-    let end = r.end.map(BodyEnd::name).unwrap_or("?");
-    match (r.end, r.framing) {
+    let end = r.body.end.map(BodyEnd::name).unwrap_or("?");
+    match (r.body.end, r.body.framing) {
         (Some(BodyEnd::Truncated), Some(Framing::ContentLength(n))) => {
-            format!("truncated (FIN after {} of {n} bytes declared by Content-Length)", r.body_len)
+            format!("truncated (FIN after {} of {n} bytes declared by Content-Length)", r.body.len)
         }
         (Some(BodyEnd::Truncated), Some(Framing::Chunked)) => {
-            format!("truncated (FIN before the zero chunk, after {} body bytes)", r.body_len)
+            format!("truncated (FIN before the zero chunk, after {} body bytes)", r.body.len)
         }
         _ => end.to_string(),
     }
