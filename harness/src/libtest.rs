@@ -75,6 +75,8 @@ pub fn run_main(target: &str, paths: &[PathBuf], provides: &[&str]) -> ExitCode 
         timeout: std::time::Duration::from_secs(5),
         jobs: 1,
         strict: false,
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        client_command: None,
     };
     let resolved = match runtime.block_on(resolve(&options)) {
         Ok(r) => r,
