@@ -126,8 +126,8 @@ pub fn main() -> ExitCode {
             }
             Err(errors) => report_load_errors(&errors),
         },
-        Command::Run(args) => run(args),
-        Command::Serve(args) => run(args),
+        Command::Run(args) => run(args, Mode::Run),
+        Command::Serve(args) => run(args, Mode::Serve),
     })
 }
 
@@ -166,13 +166,35 @@ pub fn select(cases: Vec<LoadedCase>, filters: &[String], skip: &[String], exact
         .collect()
 }
 
-fn run(mut args: RunArgs) -> u8 {
+/// Which command is running cases.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Run,
+    Serve,
+}
+
+fn run(mut args: RunArgs, command: Mode) -> u8 {
     let (paths, filters) = split_args(&args.args);
     let cases = match load_paths(&paths) {
         Ok(c) => c,
         Err(errors) => return report_load_errors(&errors),
     };
     let cases = select(cases, &filters, &args.skip, args.exact);
+    // The built-in suites hold both roles. `run` takes the server suites, and the client suites
+    // only when it has a client to test; `serve` takes the client suites.
+    let cases = if paths.is_empty() {
+        let serving = matches!(command, Mode::Serve);
+        let has_client = args.client.is_some();
+        cases
+            .into_iter()
+            .filter(|c| match c.case.role {
+                crate::case::Role::Client => !serving,
+                crate::case::Role::Server => serving || has_client,
+            })
+            .collect()
+    } else {
+        cases
+    };
     if args.list {
         for c in &cases {
             println!("{}: case  ({}, {})", c.case.id, c.case.protocol.name(), c.case.spec.as_deref().unwrap_or("-"));

@@ -67,6 +67,12 @@ pub fn run_main(target: &str, paths: &[PathBuf], provides: &[&str]) -> ExitCode 
             return ExitCode::from(2);
         }
     };
+    // Server-role cases need a client to test; without paths, only the server suites run.
+    let cases: Vec<LoadedCase> = if paths.is_empty() {
+        cases.into_iter().filter(|c| c.case.role == crate::case::Role::Client).collect()
+    } else {
+        cases
+    };
     let options = TargetOptions {
         target: target.to_string(),
         path: None,
