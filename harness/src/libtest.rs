@@ -65,6 +65,7 @@ pub fn run_main(target: &str, paths: &[PathBuf], provides: &[&str]) -> ExitCode 
     let options = TargetOptions {
         target: target.to_string(),
         path: None,
+        ws_path: None,
         provides: provides.iter().map(|s| s.to_string()).collect(),
         tls: TlsOptions::default(),
         timeout: std::time::Duration::from_secs(5),

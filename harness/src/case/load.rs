@@ -136,9 +136,43 @@ fn validate_step(step: &Step) -> Result<(), String> {
             }
             rs.iter().try_for_each(validate_request)
         }
+        Step::Send(Send::Message(m)) => {
+            if m.text.is_some() == m.binary.is_some() {
+                return Err("a message is either `text` or `binary`".into());
+            }
+            m.text.iter().chain(&m.binary).try_for_each(check_bytes)?;
+            if let Some(crate::case::ws::MaskSpec::Key(k)) = &m.mask {
+                crate::run::ws::parse_mask_key(k)?;
+            }
+            Ok(())
+        }
+        Step::Send(Send::WsFrame(f)) => validate_ws_frame(f),
+        Step::Send(Send::WsFrames(fs)) => fs.iter().try_for_each(validate_ws_frame),
+        Step::Send(Send::WsPing(b)) => check_bytes(b),
+        Step::Send(Send::WsClose(c)) => {
+            if c.reason.is_some() && c.code.is_none() {
+                return Err("a close reason needs a code".into());
+            }
+            c.reason.iter().try_for_each(check_bytes)
+        }
+        Step::Send(Send::Handshake(_)) => Ok(()),
         Step::Expect(e) => validate_expect(e),
         Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Reconnect => Ok(()),
     }
+}
+
+fn validate_ws_frame(f: &crate::case::ws::FrameSpec) -> Result<(), String> {
+    crate::run::ws::opcode_of(&f.opcode)?;
+    if f.rsv > 7 {
+        return Err(format!("rsv {} is not 0-7", f.rsv));
+    }
+    if !matches!(f.length_bits, None | Some(7 | 16 | 64)) {
+        return Err("length_bits is 7, 16 or 64".into());
+    }
+    if let Some(crate::case::ws::MaskSpec::Key(k)) = &f.mask {
+        crate::run::ws::parse_mask_key(k)?;
+    }
+    f.payload.iter().chain(&f.reason).try_for_each(check_bytes)
 }
 
 fn validate_request(r: &super::RequestSpec) -> Result<(), String> {
@@ -166,11 +200,27 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.pattern.is_some(),
         e.connection.is_some(),
         e.any_of.is_some(),
+        e.handshake.is_some(),
+        e.message.is_some(),
+        e.pong.is_some(),
+        e.close.is_some(),
+        e.fail.is_some(),
+        e.ws_frame.is_some(),
     ];
+    const KINDS: &str = "response, bytes, match, connection, any_of, handshake, message, pong, close, fail, ws_frame";
     match kinds.iter().filter(|k| **k).count() {
         1 => {}
-        0 => return Err("expect needs one of response, bytes, match, connection, any_of".into()),
-        _ => return Err("expect takes exactly one of response, bytes, match, connection, any_of".into()),
+        0 => return Err(format!("expect needs one of {KINDS}")),
+        _ => return Err(format!("expect takes exactly one of {KINDS}")),
+    }
+    if let Some(m) = &e.message {
+        if [m.text.is_some(), m.binary.is_some(), m.echo].iter().filter(|k| **k).count() > 1 {
+            return Err("a message expectation takes one of `text`, `binary`, `echo`".into());
+        }
+        m.text.iter().chain(&m.binary).try_for_each(check_bytes)?;
+    }
+    if let Some(f) = &e.ws_frame {
+        f.opcode.as_ref().map(crate::run::ws::opcode_of).transpose()?;
     }
     if let Some(p) = &e.pattern {
         regex::bytes::Regex::new(p).map_err(|err| format!("invalid `match` pattern: {err}"))?;

@@ -2,10 +2,11 @@
 //! into bytes and its `expect` steps into [`Check`]s, and says what to answer after a check
 //! passes. Drivers do no I/O; the loop does all of it, so every protocol waits the same way.
 
-use crate::case::{Expect, Protocol, Send};
+use crate::case::{Expect, Protocol, Send, Step};
 
 use super::check::Check;
 use super::http1::Http1State;
+use super::ws::WsDriver;
 
 /// Units to write: a transcript label and the bytes, in order.
 pub type Units = Vec<(String, Vec<u8>)>;
@@ -17,6 +18,8 @@ pub struct Substitutions {
     pub path: String,
     /// `{host}`: the target's authority.
     pub host: String,
+    /// The WebSocket handshake's default request target.
+    pub ws_path: String,
 }
 
 impl Substitutions {
@@ -32,6 +35,11 @@ pub trait Driver: std::marker::Send {
     fn on_connect(&mut self) -> Result<Units, String> {
         Ok(Vec::new())
     }
+    /// A check to pass right after connecting and greeting, before the first step (a protocol's
+    /// handshake response).
+    fn on_connect_check(&mut self) -> Option<Box<dyn Check>> {
+        None
+    }
     /// Encodes a send step of this protocol.
     fn encode(&mut self, send: &Send) -> Result<Units, String>;
     /// Builds the check for an expectation of this protocol.
@@ -40,9 +48,13 @@ pub trait Driver: std::marker::Send {
     fn passed(&mut self, check: &mut dyn Check) -> Units;
 }
 
-/// The driver for a case's protocol.
-pub fn for_protocol(protocol: Protocol, subs: Substitutions) -> Box<dyn Driver> {
+/// The driver for a case's protocol (`steps`: the case's, for drivers that plan ahead).
+pub fn for_protocol(protocol: Protocol, subs: Substitutions, steps: &[Step]) -> Box<dyn Driver> {
     match protocol {
         Protocol::Http10 | Protocol::Http11 => Box::new(Http1State::new(protocol, subs)),
+        Protocol::Ws => {
+            let ws_path = subs.ws_path.clone();
+            Box::new(WsDriver::new(subs, ws_path, steps))
+        }
     }
 }

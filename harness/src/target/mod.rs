@@ -15,6 +15,9 @@ pub struct TargetOptions {
     pub target: String,
     /// Base path for `{path}`; default: the URL's path, else `/`.
     pub path: Option<String>,
+    /// Request target of WebSocket handshakes for `http(s)://` and built-in targets (default
+    /// `/ws`); a `ws(s)://` URL's own path is used for those.
+    pub ws_path: Option<String>,
     /// Capabilities an external target declares.
     pub provides: Vec<String>,
     /// Certificate verification settings.
@@ -38,6 +41,7 @@ pub struct ResolvedTarget {
 pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> {
     let connect_timeout = options.timeout;
     let mut builtin_server = None;
+    let mut ws_url_path = None;
     let (endpoint, url_path, name) = if options.target == "builtin" {
         let server = builtin::BuiltinTarget::start().await.map_err(|e| format!("cannot start the built-in target: {e}"))?;
         let addr = server.addr();
@@ -50,7 +54,13 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         let tls = match url.scheme() {
             "http" => None,
             "https" => Some(tls_config(&options.tls, &["http/1.1"])?),
-            other => return Err(format!("unsupported target scheme {other:?}: use http:// or https:// (or builtin)")),
+            // WebSocket targets: the handshake goes to the URL's path (with its query).
+            "ws" | "wss" => {
+                let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+                ws_url_path = Some(format!("{}{query}", url.path()));
+                (url.scheme() == "wss").then(|| tls_config(&options.tls, &["http/1.1"])).transpose()?
+            }
+            other => return Err(format!("unsupported target scheme {other:?}: use http://, https://, ws://, wss:// (or builtin)")),
         };
         let host = match url.host() {
             Some(url::Host::Ipv6(a)) => a.to_string(),
@@ -65,6 +75,7 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         endpoint,
         target_name: name,
         base_path: options.path.clone().unwrap_or(url_path),
+        ws_path: ws_url_path.or_else(|| options.ws_path.clone()).unwrap_or_else(|| "/ws".into()),
         provides,
         default_timeout: options.timeout,
         jobs: options.jobs,

@@ -2,3 +2,4 @@
 //! so every codec is tested (and fuzzed) on plain byte slices.
 
 pub mod http1;
+pub mod ws;
