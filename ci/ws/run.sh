@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the WebSocket suite (cases/ws and the seed exchange) against real WebSocket servers:
+# Python `websockets` and aiohttp echo servers from this folder, each on its own loopback port.
+# Each run must fail exactly the cases listed (with reasons) in known-failures-<peer>.txt.
+#
+#   ci/ws/run.sh [PEERSPEC]        (default ./target/release/peerspec; needs python3 with
+#                                   `websockets` and `aiohttp`: pip install websockets aiohttp)
+# Extra arguments for peerspec can follow in PEERSPEC_ARGS (e.g. "--junit reports/ws.xml").
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+peerspec=${1:-./target/release/peerspec}
+here=ci/ws
+pids=()
+
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    # Bounded wait for each server to exit; then force it.
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+# Waits (at most 10 s) until something accepts connections on 127.0.0.1:$1.
+wait_for_port() {
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "error: nothing listens on 127.0.0.1:$1 after 10s" >&2
+  return 1
+}
+
+status=0
+run_peer() {
+  local name=$1 script=$2 port=$3
+  python3 "$here/$script" "$port" >"/tmp/peerspec-ws-$name.log" 2>&1 &
+  pids+=($!)
+  wait_for_port "$port"
+  echo "== $name ($(python3 -c "import $name; print($name.__version__)")) on ws://127.0.0.1:$port/"
+  local started=$EPOCHREALTIME
+  # shellcheck disable=SC2086
+  "$peerspec" run cases/ws cases/seed/websocket.yaml --target "ws://127.0.0.1:$port/" \
+    --known-failures "$here/known-failures-$name.txt" --quiet ${PEERSPEC_ARGS:-} || status=1
+  echo "== $name: wall time $(awk "BEGIN { printf \"%.2f\", $EPOCHREALTIME - $started }") s"
+}
+
+run_peer websockets websockets_echo.py "${WS_PORT_WEBSOCKETS:-19001}"
+run_peer aiohttp aiohttp_echo.py "${WS_PORT_AIOHTTP:-19002}"
+exit $status
