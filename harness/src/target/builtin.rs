@@ -1446,6 +1446,52 @@ mod tests {
             .expect("shutdown task");
     }
 
+    #[tokio::test]
+    async fn ws_echo_with_a_tungstenite_client() {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        let target = start().await;
+        let url = format!("ws://{}/ws", target.addr());
+        let (mut ws, resp) = timeout(IO_TIMEOUT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect timed out")
+            .expect("connect");
+        assert_eq!(resp.status(), StatusCode::SWITCHING_PROTOCOLS);
+        for m in [Message::Text("héllo".into()), Message::Binary(vec![0u8, 1, 255].into())] {
+            ws.send(m.clone()).await.expect("send");
+            let got = timeout(IO_TIMEOUT, ws.next()).await.expect("echo timed out");
+            assert_eq!(got.expect("a message").expect("no error"), m);
+        }
+        ws.send(Message::Ping(b"p".to_vec().into())).await.expect("ping");
+        let got = timeout(IO_TIMEOUT, ws.next()).await.expect("pong timed out");
+        assert_eq!(got.expect("a message").expect("no error"), Message::Pong(b"p".to_vec().into()));
+        ws.close(None).await.expect("close");
+        // The close is echoed, then the server ends the connection.
+        for _ in 0..4 {
+            match timeout(IO_TIMEOUT, ws.next()).await.expect("close reply timed out") {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(other)) => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn ws_handshake_refusals() {
+        let target = start().await;
+        let upgrade = |version: &str, key: &str| {
+            format!(
+                "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n"
+            )
+        };
+        let raw = exchange(&target, upgrade("8", "dGhlIHNhbXBsZSBub25jZQ==").as_bytes()).await;
+        let text = mask_date(&raw);
+        assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"), "{text}");
+        assert!(text.contains("sec-websocket-version: 13\r\n"), "{text}");
+        let raw = exchange(&target, upgrade("13", "dGVzdA==").as_bytes()).await;
+        assert!(raw.starts_with(b"HTTP/1.1 400 Bad Request\r\n"), "{}", mask_date(&raw));
+    }
+
     /// HTTP/2 with prior knowledge: one request, returning status, headers,
     /// the data frames as received, and trailers.
     async fn h2_get(
