@@ -122,8 +122,44 @@ fn validate(case: &Case) -> Result<(), String> {
     }
     for (i, step) in case.steps.iter().enumerate() {
         validate_step(step).map_err(|e| format!("step {}: {e}", i + 1))?;
+        fits_protocol(step, case.protocol).map_err(|e| format!("step {}: {e}", i + 1))?;
     }
     Ok(())
+}
+
+/// WebSocket steps belong to `protocol: websocket` cases, HTTP/1 request steps to the others.
+fn fits_protocol(step: &Step, protocol: super::Protocol) -> Result<(), String> {
+    let ws = protocol == super::Protocol::Ws;
+    let wrong = |what: &str| Err(format!("`{what}` does not belong in a {} case", protocol.name()));
+    match step {
+        Step::Send(Send::Request(_)) if ws => wrong("request"),
+        Step::Send(Send::Pipeline(_)) if ws => wrong("pipeline"),
+        Step::Send(Send::Handshake(_)) if !ws => wrong("handshake"),
+        Step::Send(Send::Message(_)) if !ws => wrong("message"),
+        Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_)) if !ws => wrong("ws_*"),
+        Step::Expect(e) => expect_fits(e, ws).map_or(Ok(()), |what| wrong(what)),
+        _ => Ok(()),
+    }
+}
+
+fn expect_fits(e: &Expect, ws: bool) -> Option<&'static str> {
+    if ws && e.response.is_some() {
+        return Some("response");
+    }
+    if !ws {
+        let named = [
+            (e.handshake.is_some(), "handshake"),
+            (e.message.is_some(), "message"),
+            (e.pong.is_some(), "pong"),
+            (e.close.is_some(), "close"),
+            (e.fail.is_some(), "fail"),
+            (e.ws_frame.is_some(), "ws_frame"),
+        ];
+        if let Some((_, what)) = named.iter().find(|(set, _)| *set) {
+            return Some(what);
+        }
+    }
+    e.any_of.iter().flatten().find_map(|a| expect_fits(a, ws))
 }
 
 fn validate_step(step: &Step) -> Result<(), String> {
@@ -363,6 +399,20 @@ mod tests {
         assert!(err[0].message.contains("exactly one"), "{}", err[0]);
         let text = "id: a\nprotocol: http/1.1\nsteps:\n  - expect: { match: '(' }\n";
         assert!(parse_cases("e.yaml", text).unwrap_err()[0].message.contains("invalid `match`"));
+    }
+
+    #[test]
+    fn websocket_steps_only_in_websocket_cases() {
+        let text = "id: a\nprotocol: http/1.1\nsteps:\n  - send: { message: { text: hi } }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("`message` does not belong in a http/1.1 case"));
+        let text = "id: a\nprotocol: websocket\nsteps:\n  - expect: { any_of: [ { response: { status: 200 } } ] }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("`response`"));
+        let text = "id: a\nprotocol: websocket\nsteps:\n  - send: { ws_frame: { opcode: 16 } }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("opcode 16"));
+        let text = "id: a\nprotocol: websocket\nsteps:\n  - send: { ws_frame: { opcode: text, mask: 0102 } }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("4 bytes"));
+        let text = "id: a\nprotocol: websocket\nsteps:\n  - expect: { message: { echo: true, text: x } }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("one of"));
     }
 
     #[test]
