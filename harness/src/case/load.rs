@@ -137,7 +137,7 @@ fn fits_protocol(step: &Step, protocol: super::Protocol) -> Result<(), String> {
         Step::Send(Send::Handshake(_)) if !ws => wrong("handshake"),
         Step::Send(Send::Message(_)) if !ws => wrong("message"),
         Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_)) if !ws => wrong("ws_*"),
-        Step::Expect(e) => expect_fits(e, ws).map_or(Ok(()), |what| wrong(what)),
+        Step::Expect(e) => expect_fits(e, ws).map_or(Ok(()), wrong),
         _ => Ok(()),
     }
 }

@@ -164,24 +164,24 @@ pub struct Expect {
     pub any_of: Option<Vec<Expect>>,
     /// WebSocket: the response to the opening handshake (101 with the right accept value).
     #[serde(default)]
-    pub handshake: Option<ws::HandshakeExpect>,
+    pub handshake: Option<Box<ws::HandshakeExpect>>,
     /// WebSocket: a data message (reassembled from its fragments).
     #[serde(default)]
-    pub message: Option<ws::MessageExpect>,
+    pub message: Option<Box<ws::MessageExpect>>,
     /// WebSocket: a pong carrying exactly this payload.
     #[serde(default)]
     pub pong: Option<BytesSpec>,
     /// WebSocket: a close frame (its reason must be valid UTF-8, its code valid on the wire).
     /// peerspec answers it with a close frame unless it already sent one.
     #[serde(default)]
-    pub close: Option<ws::CloseExpect>,
+    pub close: Option<Box<ws::CloseExpect>>,
     /// WebSocket: the server fails the connection (RFC 6455 §7.1.7): a close frame with one of
     /// these codes, or a TCP close without one.
     #[serde(default)]
     pub fail: Option<OneOrMany<u16>>,
     /// WebSocket: one frame, field by field.
     #[serde(default)]
-    pub ws_frame: Option<ws::FrameExpect>,
+    pub ws_frame: Option<Box<ws::FrameExpect>>,
     /// How long to wait. For `connection: open`, how long the peer must stay quiet (default 100ms);
     /// otherwise the step's timeout (default: what is left of the case's).
     #[serde(default)]

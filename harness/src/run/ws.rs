@@ -227,7 +227,7 @@ impl Driver for WsDriver {
         } else if let Some(p) = &expect.pong {
             Want::Pong(p.to_bytes()?)
         } else if let Some(c) = &expect.close {
-            Want::Close(c.clone())
+            Want::Close((**c).clone())
         } else if let Some(codes) = &expect.fail {
             Want::Fail(codes.as_slice().to_vec())
         } else if let Some(f) = &expect.ws_frame {
