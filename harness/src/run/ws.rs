@@ -32,6 +32,8 @@ pub struct WsDriver {
     last_message: Option<(u8, Vec<u8>)>,
     /// peerspec has sent a close frame on this connection.
     close_sent: bool,
+    /// A data message being sent frame by frame through `ws_frame(s)` (opcode, payload so far).
+    sending: Option<(u8, Vec<u8>)>,
     rng: u64,
 }
 
@@ -40,7 +42,7 @@ impl WsDriver {
     pub fn new(subs: Substitutions, ws_path: String, steps: &[Step]) -> Self {
         let manual = steps.iter().any(|s| matches!(s, Step::Send(Send::Handshake(_))));
         let seed = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
-        WsDriver { subs, ws_path, manual, key: None, last_message: None, close_sent: false, rng: seed }
+        WsDriver { subs, ws_path, manual, key: None, last_message: None, close_sent: false, sending: None, rng: seed }
     }
 
     fn random_key(&mut self) -> [u8; 4] {
@@ -92,6 +94,21 @@ impl WsDriver {
         let bytes = frame.encode()?;
         if frame.opcode == opcode::CLOSE {
             self.close_sent = true;
+        }
+        // Follow data messages sent as raw frames too, so `echo` can name them.
+        match frame.opcode {
+            opcode::TEXT | opcode::BINARY => self.sending = Some((frame.opcode, frame.payload.clone())),
+            opcode::CONTINUATION => {
+                if let Some((_, data)) = self.sending.as_mut() {
+                    data.extend_from_slice(&frame.payload);
+                }
+            }
+            _ => {}
+        }
+        if frame.fin && !opcode::is_control(frame.opcode) {
+            if let Some(done) = self.sending.take() {
+                self.last_message = Some(done);
+            }
         }
         Ok((format!("{}  payload {}", frame.describe(), escape(&frame.payload, 48)), bytes))
     }
@@ -734,6 +751,15 @@ mod tests {
         let mut c = check(&mut d, "  - expect: { close: { code: [1000, 1001] } }\n");
         let bad_reason = server_frame(opcode::CLOSE, true, &[0x03, 0xE8, 0xFF]);
         assert!(matches!(c.poll(&bad_reason, false), Verdict::Fail(m) if m.contains("UTF-8")));
+    }
+
+    #[test]
+    fn echo_follows_messages_sent_as_raw_frames() {
+        let s = steps("  - send: { ws_frames: [ { opcode: binary, fin: false, payload: ab }, { opcode: ping }, { opcode: continuation, payload: cd } ] }\n");
+        let mut d = driver(&s);
+        let Step::Send(send) = &s[0] else { panic!() };
+        d.encode(send).unwrap();
+        assert_eq!(d.last_message, Some((opcode::BINARY, b"abcd".to_vec())));
     }
 
     #[test]
