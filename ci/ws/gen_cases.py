@@ -183,7 +183,12 @@ def opening_handshake():
            [handshake(key=""), expect_handshake(status=REJECT)])
     s.case("4.2.1/version-missing", "no Sec-WebSocket-Version: refused (426 with the supported version, or 400)", "RFC 6455 §4.2.1 item 6",
            [handshake(omit=["Sec-WebSocket-Version"]), expect_handshake(status=[400, 426])])
-    for v in ["8", "12", "14", "0"]:
+    s.case("4.4/version-8", "Sec-WebSocket-Version 8 (a draft the RFC's own example still lists as supported): a 101, or a refusal naming the version the server speaks",
+           "RFC 6455 §4.2.2 item 4, §4.4",
+           [handshake(version="8"), {"expect": {"any_of": [{"handshake": {"status": 101}},
+                                                           {"handshake": {"status": [400, 426], "headers_present": ["Sec-WebSocket-Version"]}}]}}],
+           description="§4.4 lets a server speak several versions (its example answers `Sec-WebSocket-Version: 13, 8, 7`), so accepting draft version 8 is allowed; refusing it must name the versions spoken.")
+    for v in ["12", "14", "0"]:
         s.case(f"4.4/version-{v}", f"Sec-WebSocket-Version {v} is refused with Sec-WebSocket-Version naming the version the server speaks",
                "RFC 6455 §4.2.2 item 4, §4.4",
                [handshake(version=v), expect_handshake(status=[400, 426], headers_present=["Sec-WebSocket-Version"])])

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the WebSocket suite (cases/ws and the seed exchange) against real WebSocket servers:
-# Python `websockets` and aiohttp echo servers from this folder, each on its own loopback port.
+# Python `websockets`, aiohttp and Node `ws` echo servers from this folder, each on its own
+# loopback port.
 # Each run must fail exactly the cases listed (with reasons) in known-failures-<peer>.txt.
 #
 #   ci/ws/run.sh [PEERSPEC]        (default ./target/release/peerspec; needs python3 with
-#                                   `websockets` and `aiohttp`: pip install websockets aiohttp)
+#                                   `websockets` and `aiohttp` (pip install websockets aiohttp),
+#                                   and node with ci/ws's `ws` (npm ci --prefix ci/ws))
 # Extra arguments for peerspec can follow in PEERSPEC_ARGS (e.g. "--junit reports/ws.xml").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,11 +38,12 @@ wait_for_port() {
 
 status=0
 run_peer() {
-  local name=$1 script=$2 port=$3
-  python3 "$here/$script" "$port" >"/tmp/peerspec-ws-$name.log" 2>&1 &
+  local name=$1 version=$2 port=$3
+  shift 3
+  "$@" "$port" >"/tmp/peerspec-ws-$name.log" 2>&1 &
   pids+=($!)
   wait_for_port "$port"
-  echo "== $name ($(python3 -c "import $name; print($name.__version__)")) on ws://127.0.0.1:$port/"
+  echo "== $name $version on ws://127.0.0.1:$port/"
   local started=$EPOCHREALTIME
   # shellcheck disable=SC2086
   "$peerspec" run cases/ws cases/seed/websocket.yaml --target "ws://127.0.0.1:$port/" \
@@ -48,6 +51,8 @@ run_peer() {
   echo "== $name: wall time $(awk "BEGIN { printf \"%.2f\", $EPOCHREALTIME - $started }") s"
 }
 
-run_peer websockets websockets_echo.py "${WS_PORT_WEBSOCKETS:-19001}"
-run_peer aiohttp aiohttp_echo.py "${WS_PORT_AIOHTTP:-19002}"
+pyversion() { python3 -c "import $1; print($1.__version__)"; }
+run_peer websockets "$(pyversion websockets)" "${WS_PORT_WEBSOCKETS:-19001}" python3 "$here/websockets_echo.py"
+run_peer aiohttp "$(pyversion aiohttp)" "${WS_PORT_AIOHTTP:-19002}" python3 "$here/aiohttp_echo.py"
+run_peer node-ws "$(node -p "require('./$here/node_modules/ws/package.json').version")" "${WS_PORT_NODE_WS:-19003}" node "$here/node_ws_echo.js"
 exit $status
