@@ -37,6 +37,7 @@ class Suite:
         if description:
             lines.append(f"description: {y(description)}")
         lines.append("protocol: websocket")
+        lines.append("requires: [websocket]")
         if level:
             lines.append(f"level: {level}")
         if timeout:

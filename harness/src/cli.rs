@@ -53,7 +53,8 @@ struct RunArgs {
     /// ws:// or wss:// target's own path wins).
     #[arg(long)]
     ws_path: Option<String>,
-    /// Capabilities the target has (comma-separated), enabling cases that require them, e.g. seed-files.
+    /// Capabilities the target has (comma-separated), enabling cases that require them, e.g. seed-files,
+    /// or websocket (a WebSocket endpoint at --ws-path; implied by ws:// and wss:// targets).
     #[arg(long, value_delimiter = ',')]
     provides: Vec<String>,
     /// Trust the CA certificates in this PEM file (for https targets).

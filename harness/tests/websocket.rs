@@ -56,12 +56,15 @@ async fn seed_exchange_and_echo_against_the_builtin_target() {
 async fn ws_and_wss_urls_set_the_handshake_path() {
     let t = resolve(&options("ws://127.0.0.1:9/chat?room=1")).await.unwrap();
     assert_eq!((t.config.ws_path.as_str(), t.config.endpoint.tls.is_none()), ("/chat?room=1", true));
+    assert!(t.config.provides.unwrap().contains("websocket"), "a ws:// target is a WebSocket server");
     let t = resolve(&options("wss://localhost:9/")).await.unwrap();
     assert!(t.config.endpoint.tls.is_some());
     let mut o = options("http://127.0.0.1:9/");
     o.ws_path = Some("/socket".into());
     assert_eq!(resolve(&o).await.unwrap().config.ws_path, "/socket");
-    assert_eq!(resolve(&options("http://127.0.0.1:9/")).await.unwrap().config.ws_path, "/ws");
+    let t = resolve(&options("http://127.0.0.1:9/")).await.unwrap();
+    assert_eq!(t.config.ws_path, "/ws");
+    assert!(!t.config.provides.unwrap().contains("websocket"), "http targets declare it with --provides");
 }
 
 #[tokio::test]

@@ -8,6 +8,10 @@ use std::time::Duration;
 use crate::run::RunConfig;
 use crate::transport::{tls_config, Endpoint, TlsOptions};
 
+/// The capability of a WebSocket endpoint (at the `ws://` URL, or at `--ws-path` of an http
+/// target that declares `--provides websocket`), which WebSocket cases require.
+pub const WEBSOCKET: &str = "websocket";
+
 /// What the user said about the target, before it is resolved.
 #[derive(Debug, Clone)]
 pub struct TargetOptions {
@@ -70,7 +74,16 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         let port = url.port_or_known_default().ok_or("target has no port")?;
         (Endpoint { host, port, tls, connect_timeout }, url.path().to_string(), options.target.clone())
     };
-    let provides = if builtin_server.is_some() { None } else { Some(options.provides.iter().cloned().collect::<BTreeSet<_>>()) };
+    let provides = if builtin_server.is_some() {
+        None
+    } else {
+        let mut declared = options.provides.iter().cloned().collect::<BTreeSet<_>>();
+        // A ws:// or wss:// target is a WebSocket server: the cases that require one apply.
+        if ws_url_path.is_some() {
+            declared.insert(WEBSOCKET.to_string());
+        }
+        Some(declared)
+    };
     let config = RunConfig {
         endpoint,
         target_name: name,
