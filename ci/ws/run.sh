@@ -7,7 +7,7 @@
 #   ci/ws/run.sh [PEERSPEC]        (default ./target/release/peerspec; needs python3 with
 #                                   `websockets` and `aiohttp` (pip install websockets aiohttp),
 #                                   and node with ci/ws's `ws` (npm ci --prefix ci/ws))
-# Extra arguments for peerspec can follow in PEERSPEC_ARGS (e.g. "--junit reports/ws.xml").
+# Each peer's JUnit report goes to reports/ws-<peer>-junit.xml.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 peerspec=${1:-./target/release/peerspec}
@@ -45,9 +45,8 @@ run_peer() {
   wait_for_port "$port"
   echo "== $name $version on ws://127.0.0.1:$port/"
   local started=$EPOCHREALTIME
-  # shellcheck disable=SC2086
   "$peerspec" run cases/ws cases/seed/websocket.yaml --target "ws://127.0.0.1:$port/" \
-    --known-failures "$here/known-failures-$name.txt" --quiet ${PEERSPEC_ARGS:-} || status=1
+    --known-failures "$here/known-failures-$name.txt" --quiet --junit "reports/ws-$name-junit.xml" || status=1
   echo "== $name: wall time $(awk "BEGIN { printf \"%.2f\", $EPOCHREALTIME - $started }") s"
 }
 
