@@ -52,9 +52,6 @@ pub trait Driver: std::marker::Send {
 pub fn for_protocol(protocol: Protocol, subs: Substitutions, steps: &[Step]) -> Box<dyn Driver> {
     match protocol {
         Protocol::Http10 | Protocol::Http11 => Box::new(Http1State::new(protocol, subs)),
-        Protocol::Ws => {
-            let ws_path = subs.ws_path.clone();
-            Box::new(WsDriver::new(subs, ws_path, steps))
-        }
+        Protocol::Ws => Box::new(WsDriver::new(subs, steps)),
     }
 }

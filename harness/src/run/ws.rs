@@ -23,7 +23,6 @@ pub const MAX_FRAME: u64 = 64 << 20;
 /// WebSocket state a case carries between steps.
 pub struct WsDriver {
     subs: Substitutions,
-    ws_path: String,
     /// The case sends its own handshake (no automatic one on connect).
     manual: bool,
     /// The key of the last handshake sent, for checking the accept value.
@@ -38,11 +37,11 @@ pub struct WsDriver {
 }
 
 impl WsDriver {
-    /// A driver for a case with these steps.
-    pub fn new(subs: Substitutions, ws_path: String, steps: &[Step]) -> Self {
+    /// A driver for a case with these steps; handshakes go to `subs.ws_path` by default.
+    pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
         let manual = steps.iter().any(|s| matches!(s, Step::Send(Send::Handshake(_))));
         let seed = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
-        WsDriver { subs, ws_path, manual, key: None, last_message: None, close_sent: false, sending: None, rng: seed }
+        WsDriver { subs, manual, key: None, last_message: None, close_sent: false, sending: None, rng: seed }
     }
 
     fn random_key(&mut self) -> [u8; 4] {
@@ -63,7 +62,7 @@ impl WsDriver {
 
     fn handshake(&mut self, spec: &HandshakeSpec) -> (String, Vec<u8>) {
         let key = spec.key.clone().unwrap_or_else(generate_key);
-        let target = self.subs.apply(spec.target.as_deref().unwrap_or(&self.ws_path));
+        let target = self.subs.apply(spec.target.as_deref().unwrap_or(&self.subs.ws_path));
         let mut headers: Vec<(String, String)> = vec![
             ("Host".into(), self.subs.host.clone()),
             ("Upgrade".into(), "websocket".into()),
@@ -661,7 +660,7 @@ mod tests {
     use crate::wire::ws::frame::parse_header;
 
     fn driver(steps: &[Step]) -> WsDriver {
-        WsDriver::new(Substitutions { path: "/".into(), host: "h:1".into(), ws_path: "/ws".into() }, "/ws".into(), steps)
+        WsDriver::new(Substitutions { path: "/".into(), host: "h:1".into(), ws_path: "/ws".into() }, steps)
     }
 
     fn steps(yaml: &str) -> Vec<Step> {
