@@ -238,6 +238,34 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_bytes_never_panic_and_never_read_past_the_input() {
+        // A small deterministic fuzz: random buffers, random cut points.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let buf: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let mut reader = FrameReader::new(1 << 16);
+            let mut asm = Assembler::new();
+            for _ in 0..len + 1 {
+                match reader.next(&buf) {
+                    Ok(Some(f)) => {
+                        assert!(f.offset + f.wire_len() <= buf.len());
+                        let _ = asm.push(f);
+                    }
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            assert!(reader.position() <= buf.len());
+        }
+    }
+
+    #[test]
     fn rule_breaks_are_errors() {
         let mut asm = Assembler::new();
         let mut reader = FrameReader::new(100);
