@@ -47,13 +47,18 @@ struct RunArgs {
     /// Case files or folders to run; any other word is a filter on case ids (substring, like
     /// `cargo test`). Without paths, the built-in suites run.
     args: Vec<String>,
-    /// The server under test: `builtin`, or a URL such as http://127.0.0.1:8080 or https://host:8443.
+    /// The server under test: `builtin`, or a URL such as http://127.0.0.1:8080, https://host:8443 or ws://127.0.0.1:9001/.
     #[arg(long, short, default_value = "builtin", env = "PEERSPEC_TARGET")]
     target: String,
     /// Base path substituted for `{path}` in cases (default: the URL's path, else `/`).
     #[arg(long)]
     path: Option<String>,
-    /// Capabilities the target has (comma-separated), enabling cases that require them, e.g. seed-files.
+    /// Request target of WebSocket handshakes for http(s) and built-in targets (default /ws; a
+    /// ws:// or wss:// target's own path wins).
+    #[arg(long)]
+    ws_path: Option<String>,
+    /// Capabilities the target has (comma-separated), enabling cases that require them, e.g. seed-files,
+    /// or websocket (a WebSocket endpoint at --ws-path; implied by ws:// and wss:// targets).
     #[arg(long, value_delimiter = ',')]
     provides: Vec<String>,
     /// Trust the CA certificates in this PEM file (for https targets).
@@ -216,6 +221,7 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
     let options = TargetOptions {
         target: args.target.clone(),
         path: args.path.clone(),
+        ws_path: args.ws_path.clone(),
         provides: args.provides.clone(),
         tls: TlsOptions { ca_file: args.ca_file.clone(), insecure: args.insecure },
         timeout: args.timeout,

@@ -8,6 +8,7 @@ pub mod http1;
 pub mod http1_server;
 pub mod session;
 pub mod sse;
+pub mod ws;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct RunConfig {
     pub target_name: String,
     /// `{path}` in request targets.
     pub base_path: String,
+    /// The request target of WebSocket handshakes.
+    pub ws_path: String,
     /// Capabilities the target declares; `None` means all (the built-in target).
     pub provides: Option<BTreeSet<String>>,
     /// Timeout of a case that does not set its own.
@@ -193,8 +196,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         },
     };
     let mut session = Session::new(link, started, deadline);
-    let subs = Substitutions { path, host: session.authority() };
-    let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone());
+    let subs = Substitutions { path, host: session.authority(), ws_path: config.ws_path.clone() };
+    let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone(), &case.steps);
 
     let mut client = None;
     let mut outcome = Ok(());
@@ -284,6 +287,18 @@ fn step_name(step: &Step) -> &'static str {
         Step::Send(Send::Pipeline(_)) => "send pipeline",
         Step::Send(Send::Raw(_)) => "send raw",
         Step::Send(Send::Response(_)) => "send response",
+        Step::Send(Send::Handshake(_)) => "send handshake",
+        Step::Send(Send::Message(_)) => "send message",
+        Step::Send(Send::WsFrame(_)) => "send ws_frame",
+        Step::Send(Send::WsFrames(_)) => "send ws_frames",
+        Step::Send(Send::WsPing(_)) => "send ws_ping",
+        Step::Send(Send::WsClose(_)) => "send ws_close",
+        Step::Expect(e) if e.handshake.is_some() => "expect handshake",
+        Step::Expect(e) if e.message.is_some() => "expect message",
+        Step::Expect(e) if e.pong.is_some() => "expect pong",
+        Step::Expect(e) if e.close.is_some() => "expect close",
+        Step::Expect(e) if e.fail.is_some() => "expect fail",
+        Step::Expect(e) if e.ws_frame.is_some() => "expect ws_frame",
         Step::Expect(e) if e.response.is_some() => "expect response",
         Step::Expect(e) if e.request.is_some() => "expect request",
         Step::Expect(e) if e.connection.is_some() => "expect connection",
@@ -301,7 +316,14 @@ fn step_name(step: &Step) -> &'static str {
 async fn connect(session: &mut Session, driver: &mut dyn Driver) -> Result<(), String> {
     session.connect().await?;
     let greeting = driver.on_connect()?;
-    send_units(session, greeting).await
+    send_units(session, greeting).await?;
+    if let Some(mut check) = driver.on_connect_check() {
+        let deadline = session.deadline;
+        session.wait_for(check.as_mut(), deadline).await.map_err(|e| format!("after connecting, waiting for {}: {e}", check.describe()))?;
+        let replies = driver.passed(check.as_mut());
+        send_units(session, replies).await?;
+    }
+    Ok(())
 }
 
 async fn send_units(session: &mut Session, units: Units) -> Result<(), String> {
@@ -327,7 +349,13 @@ async fn run_step(step: &Step, session: &mut Session, driver: &mut dyn Driver, s
             let deadline = Instant::now().checked_add(wait).unwrap_or(session.deadline);
             session.wait_for(check.as_mut(), deadline).await?;
             let replies = driver.passed(check.as_mut());
-            send_units(session, replies).await
+            // An answer the protocol owes (a WebSocket close reply) may meet a peer that has
+            // already closed; that is the peer's right, not a failure of the step.
+            if let Err(e) = send_units(session, replies).await {
+                let at = session.elapsed();
+                session.transcript.note(at, format!("automatic reply not delivered: {e}"));
+            }
+            Ok(())
         }
         Step::Pause(d) => {
             let until = (Instant::now() + d.0).min(session.deadline);
