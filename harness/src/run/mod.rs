@@ -257,6 +257,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         }
     }
     result.transcript = session.transcript;
+    // Units are recorded when a check judges them but dated by their arrival: restore wire order.
+    result.transcript.sort();
     result
 }
 
