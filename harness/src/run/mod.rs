@@ -4,6 +4,7 @@
 pub mod check;
 pub mod client;
 pub mod driver;
+pub mod fields;
 pub mod http1;
 pub mod http1_server;
 pub mod session;

@@ -14,6 +14,9 @@ use crate::wire::ws::handshake::{accept_for, encode_request, generate_key, has_t
 use crate::wire::ws::message::{Assembled, Assembler, FrameReader, FrameRecord, Message};
 use crate::wire::ws::opcode;
 
+use indexmap::IndexMap;
+
+use super::fields::FieldExpect;
 use super::check::{annotated, Annotated, Check, Verdict};
 use super::driver::{Driver, Substitutions, Units};
 
@@ -609,17 +612,9 @@ impl HandshakeCheck {
                 problems.push(format!("Sec-WebSocket-Protocol: expected {}, saw {seen:?}", if p.is_empty() { "none".into() } else { format!("{p:?}") }));
             }
         }
-        for (name, value) in &self.expect.headers {
-            match r.header(name) {
-                Some(v) if &v == value => {}
-                other => problems.push(format!("{name}: expected {value:?}, saw {other:?}")),
-            }
-        }
-        for name in &self.expect.headers_present {
-            if r.header(name).is_none() {
-                problems.push(format!("{name}: expected present, absent"));
-            }
-        }
+        let none = IndexMap::new();
+        let fields = FieldExpect { equal: &self.expect.headers, matching: &none, present: &self.expect.headers_present, absent: &[] };
+        fields.compare(|name| r.header(name), &mut problems);
         problems
     }
 }
