@@ -17,6 +17,28 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status: usage error or invalid case files.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit status: stopped by SIGINT or SIGTERM (reports are still written).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Completes at the first SIGINT (Ctrl-C) or SIGTERM, with its name.
+async fn interruption() -> String {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut int), Ok(mut term)) => tokio::select! {
+                _ = int.recv() => "SIGINT".to_string(),
+                _ = term.recv() => "SIGTERM".to_string(),
+            },
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C".to_string()
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "peerspec", version, about = "Protocol-conformance harness: checks where data ends on the wire")]
@@ -255,12 +277,12 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         }
         let started = Instant::now();
         let quiet = args.quiet;
-        let results = crate::run::run_cases(cases, target.config, |r| {
-            if !quiet || r.status == crate::run::Status::Failed {
+        let show = |r: &crate::run::CaseResult| {
+            if !quiet || matches!(r.status, crate::run::Status::Failed | crate::run::Status::Interrupted) {
                 println!("{}", terminal::case_line(r));
             }
-        })
-        .await;
+        };
+        let results = crate::run::run_cases_until(cases, target.config, show, interruption()).await;
         let elapsed = started.elapsed();
         drop(target.builtin);
         print!("{}", terminal::summary(&results, elapsed));
@@ -272,6 +294,9 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
                     return EXIT_USAGE;
                 }
             }
+        }
+        if report.summary.interrupted > 0 {
+            return EXIT_INTERRUPTED;
         }
         match &args.known_failures {
             Some(path) => match std::fs::read_to_string(path) {

@@ -38,7 +38,7 @@ pub fn trials(cases: Vec<LoadedCase>, config: RunConfig, runtime: tokio::runtime
                         eprintln!("note: {} ({}) failed, not required: {}", result.id, result.level.name(), result.message.unwrap_or_default());
                         Ok(())
                     }
-                    Status::Failed => Err(Failed::from(format!(
+                    Status::Failed | Status::Interrupted => Err(Failed::from(format!(
                         "{}\n{}",
                         result.message.unwrap_or_default(),
                         result.transcript.render()

@@ -66,6 +66,8 @@ pub enum Status {
     Failed,
     /// The case does not apply to this target.
     Skipped,
+    /// The run was stopped (Ctrl-C, SIGTERM) before the case finished.
+    Interrupted,
 }
 
 /// The outcome of one case.
@@ -104,10 +106,18 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 /// Runs `cases` concurrently (`config.jobs` at a time); `on_result` sees each result as it
 /// finishes. Results come back in the order of `cases`.
-pub async fn run_cases(
+pub async fn run_cases(cases: Vec<LoadedCase>, config: RunConfig, on_result: impl FnMut(&CaseResult)) -> Vec<CaseResult> {
+    run_cases_until(cases, config, on_result, std::future::pending::<String>()).await
+}
+
+/// [`run_cases`] that stops early when `stop` completes (Ctrl-C, say): running cases are
+/// aborted and, with the ones not started, marked [`Status::Interrupted`] with `stop`'s reason;
+/// finished results are kept.
+pub async fn run_cases_until(
     cases: Vec<LoadedCase>,
     config: RunConfig,
     mut on_result: impl FnMut(&CaseResult),
+    stop: impl std::future::Future<Output = String>,
 ) -> Vec<CaseResult> {
     let config = Arc::new(config);
     let permits = Arc::new(Semaphore::new(config.jobs.max(1)));
@@ -125,7 +135,24 @@ pub async fn run_cases(
         task_index.insert(handle.id(), index);
     }
     let mut results: Vec<Option<CaseResult>> = vec![None; count];
-    while let Some(joined) = tasks.join_next().await {
+    tokio::pin!(stop);
+    loop {
+        let joined = tokio::select! {
+            joined = tasks.join_next() => match joined {
+                Some(joined) => joined,
+                None => break,
+            },
+            why = &mut stop => {
+                tasks.abort_all();
+                for (index, slot) in results.iter_mut().enumerate().filter(|(_, r)| r.is_none()) {
+                    let mut result = failed_without_run(&meta[index], &format!("interrupted before it finished ({why})"));
+                    result.status = Status::Interrupted;
+                    on_result(&result);
+                    *slot = Some(result);
+                }
+                break;
+            }
+        };
         let (index, result) = match joined {
             Ok(done) => done,
             // A panic in a case is a bug in peerspec: it fails that case, not the run.
