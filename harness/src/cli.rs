@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 
 use crate::case::load::{load_paths, LoadError, LoadedCase};
-use crate::report::{json, junit, terminal, write_atomically, RunReport, Summary};
+use crate::report::{html, json, junit, terminal, write_atomically, RunReport, Summary};
 use crate::target::{resolve, TargetOptions};
 use crate::transport::TlsOptions;
 
@@ -110,6 +110,9 @@ struct RunArgs {
     /// Write a JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write an HTML report here: one self-contained page with every failure's transcript.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// The client under test for server-role cases, as a shell command template: `{url}`,
     /// `{host}`, `{port}`, `{path}` are filled in. Without it (and without a command in the
     /// case), peerspec prints the URL and waits for a client to connect.
@@ -287,7 +290,9 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         drop(target.builtin);
         print!("{}", terminal::summary(&results, elapsed));
         let report = RunReport { target: &target_name, insecure: args.insecure, duration: elapsed, summary: Summary::of(&results), cases: &results };
-        for (path, text) in [(&args.junit, junit::render as fn(&RunReport<'_>) -> String), (&args.json, json::render)] {
+        let writers: [(&Option<PathBuf>, fn(&RunReport<'_>) -> String); 3] =
+            [(&args.junit, junit::render), (&args.json, json::render), (&args.html, html::render)];
+        for (path, text) in writers {
             if let Some(path) = path {
                 if let Err(e) = write_atomically(path, text(&report).as_bytes()) {
                     eprintln!("error: cannot write {}: {e}", path.display());

@@ -1,5 +1,6 @@
-//! Reporting results: to the terminal as cases finish, and to JUnit XML and JSON files.
+//! Reporting results: to the terminal as cases finish, and to JUnit XML, JSON and HTML files.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod terminal;
