@@ -1,0 +1,1361 @@
+//! The built-in reference target.
+//!
+//! `peerspec run` without a target starts a [`BuiltinTarget`] in-process on a
+//! free loopback port and runs the test cases against it. The target is built
+//! on hyper (through [`hyper_util::server::conn::auto::Builder`]) rather than on
+//! hand-written HTTP, so that its wire behaviour is "correct by construction":
+//! the same port speaks HTTP/1.0, HTTP/1.1 and prior-knowledge HTTP/2 (h2c).
+//!
+//! # Resources
+//!
+//! | path                  | methods   | response                                                      |
+//! |-----------------------|-----------|---------------------------------------------------------------|
+//! | `/`                   | GET, HEAD | 200 `text/plain` `Hello from peerspec\n` (Content-Length)     |
+//! | `/main.html`          | GET, HEAD | 200 `text/html` `<iframe src="hello.html"></iframe>`         |
+//! | `/hello.html`         | GET, HEAD | 200 `text/html` `<h1>Hello</h1>`                              |
+//! | `/chunked/main.html`  | GET, HEAD | 200 `text/html`, two data frames (25 + 9 bytes)               |
+//! | `/chunked/hello.html` | GET, HEAD | 200 `text/html`, one data frame (14 bytes)                    |
+//! | `/trailers`           | GET, HEAD | 200 `text/plain` `hello` + trailer `x-checksum` (MD5)         |
+//! | `/slow`               | GET, HEAD | 200 `text/plain` `first\n`, 200 ms pause, `second\n`          |
+//! | `/echo`               | any       | 200 `application/octet-stream`, the request body              |
+//! | `/status/{code}`      | any       | `{code}` (200..=599) with an empty body; otherwise 400        |
+//! | anything else         | any       | 404 `text/html` `<h1>Not Found</h1>`                          |
+//!
+//! `/main.html` and `/hello.html` carry a Content-Length over HTTP/1.1 and
+//! HTTP/2; over HTTP/1.0 their body has an unknown length, so hyper sends no
+//! Content-Length and delimits the body by closing the connection, as an
+//! HTTP/1.0 server does. The `/chunked/*` bodies are streamed with unknown
+//! length, so hyper frames them with the chunked transfer coding over HTTP/1.1
+//! (one chunk per data frame, then the zero chunk), by closing the connection
+//! over HTTP/1.0, and as one DATA frame per data frame over HTTP/2 (END_STREAM
+//! on the last one; see `ScriptedBody`).
+//! A static resource asked for with a method other than GET or HEAD gets
+//! 405 Method Not Allowed with `allow: GET, HEAD`. A HEAD request for a
+//! streamed resource gets the GET header fields without Content-Length or
+//! Transfer-Encoding (RFC 9110 §9.3.2 lets a server omit them) and keeps the
+//! connection open.
+//!
+//! Every response the service produces carries `server: peerspec-builtin`.
+//! Responses hyper generates itself for requests it cannot parse (400, 414,
+//! 431) never reach the service and therefore carry no `server` field; they
+//! look like `HTTP/1.1 400 Bad Request\r\nconnection: close\r\n
+//! content-length: 0\r\ndate: ...\r\n\r\n` (status line `HTTP/1.1` even for an
+//! HTTP/1.0 request) followed by FIN. A header read timeout sends nothing and
+//! just closes the connection.
+//!
+//! # Rules enforced here, not by hyper
+//!
+//! RFC 9112 §3.2: an HTTP/1.1 request without a Host header field, and an
+//! HTTP/1.x request with more than one Host field line or an invalid Host
+//! value, get 400 Bad Request with `connection: close`. HTTP/2 requests carry
+//! `:authority` instead and are not checked.
+//!
+//! RFC 9112 §6.3 item 3 (Transfer-Encoding together with Content-Length) is
+//! handled by hyper while it parses the request head (hyper 1.x,
+//! `proto/h1/role.rs`, `Server::parse`):
+//!
+//! * if Transfer-Encoding is present and `chunked` is the final coding, the
+//!   body is read with the chunked coding, the Content-Length field is
+//!   *removed* from the request headers handed to the service (whichever of
+//!   the two comes first), and keep-alive is switched off, so hyper itself adds
+//!   `connection: close` to the HTTP/1.1 response and closes the connection
+//!   after it;
+//! * if Transfer-Encoding is present but `chunked` is not the final coding,
+//!   hyper answers 400 itself and closes;
+//! * Transfer-Encoding on an HTTP/1.0 request is rejected with 400 by hyper;
+//! * two Content-Length lines with different values get 400 from hyper.
+//!
+//! The service therefore never sees both fields on an HTTP/1 request. It still
+//! checks for the pair and answers with `connection: close` if it ever does, so
+//! the rule holds even if hyper changes.
+//!
+//! HTTP/1.0 keep-alive: without `connection: keep-alive` in the request, hyper
+//! closes an HTTP/1.0 connection after the response. With it, hyper answers
+//! `HTTP/1.0 ...` plus `connection: keep-alive` and keeps the connection open,
+//! *provided* the response it is given still has the default version
+//! (HTTP/1.1); given a response marked HTTP/1.0 it switches keep-alive off and
+//! adds nothing. Left alone, hyper would also put `connection: keep-alive` on a
+//! close-delimited body (and append it to a `connection: close`), so this
+//! target marks those responses HTTP/1.0: HTTP/1.0 keep-alive is honoured for
+//! sized responses (`/`, `/echo`, `/status/*`, 404, HEAD of streamed
+//! resources) and never for close-delimited ones or ones that ask to close.
+//!
+//! Chunk sizes are written by hyper in upper-case hex (`E`, not `e`); HEXDIG is
+//! case-insensitive (RFC 9112 §7.1, RFC 5234 §2.3).
+//!
+//! # Connection handling
+//!
+//! Each accepted connection runs in its own task. Connections that send
+//! nothing within [`IDLE_TIMEOUT`] are dropped before protocol detection, and
+//! HTTP/1 connections use hyper's header read timeout with the same value, so
+//! idle keep-alive connections and stalled request heads are closed after it.
+//! Idle HTTP/2 connections have no timeout; they end with the target. An
+//! accept error never ends the accept loop: it sleeps briefly and accepts
+//! again.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Frame, Incoming};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::http::uri::Authority;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode, Version};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// How long a connection may stay silent: before its first byte, and (for
+/// HTTP/1) while waiting for the next request head.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long `/slow` pauses between its two data frames.
+pub const SLOW_PAUSE: Duration = Duration::from_millis(200);
+
+/// The value of the `server` field on every response the service produces.
+pub const SERVER_NAME: &str = "peerspec-builtin";
+
+/// Largest request body `/echo` accepts; a larger one gets 413.
+pub const MAX_ECHO_BODY: usize = 16 * 1024 * 1024;
+
+/// Pause after a failed `accept` before trying again.
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+
+/// How long [`BuiltinTarget::shutdown`] lets open connections finish after
+/// asking them to close gracefully, before they are aborted.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+const ROOT_BODY: &[u8] = b"Hello from peerspec\n";
+const MAIN_HTML: &[u8] = b"<iframe src=\"hello.html\"></iframe>";
+const HELLO_HTML: &[u8] = b"<h1>Hello</h1>";
+const CHUNKED_MAIN_FRAMES: [&[u8]; 2] = [b"<iframe src=\"hello.html\">", b"</iframe>"];
+const NOT_FOUND_HTML: &[u8] = b"<h1>Not Found</h1>";
+const BAD_REQUEST_HTML: &[u8] = b"<h1>Bad Request</h1>";
+const TRAILERS_BODY: &[u8] = b"hello";
+/// MD5 of [`TRAILERS_BODY`].
+const TRAILERS_CHECKSUM: &str = "5d41402abc4b2a76b9719d911017c592";
+
+/// The response body type of every resource.
+type RespBody = UnsyncBoxBody<Bytes, Infallible>;
+
+/// A running built-in reference target.
+///
+/// Dropping it stops accepting connections and aborts every open connection;
+/// [`BuiltinTarget::shutdown`] closes connections gracefully first.
+#[derive(Debug)]
+pub struct BuiltinTarget {
+    addr: SocketAddr,
+    shutdown_tx: Option<watch::Sender<bool>>,
+    accept_task: Option<JoinHandle<()>>,
+}
+
+impl BuiltinTarget {
+    /// Binds 127.0.0.1:0 and serves until dropped or [`shutdown`](Self::shutdown).
+    ///
+    /// Must be called inside a tokio runtime; the accept loop and every
+    /// connection run as tasks on it.
+    pub async fn start() -> io::Result<BuiltinTarget> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let builder = Arc::new(server_builder());
+        let accept_task = tokio::spawn(accept_loop(listener, builder, shutdown_rx));
+        Ok(BuiltinTarget {
+            addr,
+            shutdown_tx: Some(shutdown_tx),
+            accept_task: Some(accept_task),
+        })
+    }
+
+    /// The address the target listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL of the target, `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, asks open connections to close gracefully (in-flight
+    /// responses complete), and returns once they have, or after a bounded
+    /// grace period after which the rest are aborted.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown_tx.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.accept_task.take() {
+            // The accept loop bounds its own drain by SHUTDOWN_GRACE.
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for BuiltinTarget {
+    /// Stops accepting and aborts the accept task, which aborts every
+    /// connection task with it.
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown_tx.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.accept_task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The hyper connection builder: HTTP/1 and h2c prior knowledge on one port.
+fn server_builder() -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    builder
+}
+
+/// Accepts connections until the shutdown signal (or the sender's drop), then
+/// drains the connections for at most [`SHUTDOWN_GRACE`].
+///
+/// The connection tasks live in a `JoinSet` owned by this task, so aborting
+/// this task aborts them all.
+async fn accept_loop(
+    listener: TcpListener,
+    builder: Arc<Builder<TokioExecutor>>,
+    mut shutdown_rx: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            biased;
+            // Err means the sender is gone, which is a shutdown as well.
+            _ = shutdown_rx.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    connections.spawn(serve_connection(
+                        stream,
+                        Arc::clone(&builder),
+                        shutdown_rx.clone(),
+                    ));
+                }
+                // Per-connection failures (ECONNABORTED, EMFILE, ...) must not
+                // end the loop; back off briefly so EMFILE does not spin.
+                Err(_) => tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await,
+            },
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    connections.abort_all();
+}
+
+/// Serves one connection until it ends, or until shutdown asks it to close.
+async fn serve_connection(
+    stream: TcpStream,
+    builder: Arc<Builder<TokioExecutor>>,
+    mut shutdown_rx: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+
+    // The auto builder sniffs the HTTP/2 preface before any hyper timeout is
+    // armed, so a peer that connects and stays silent would be held forever.
+    // Wait for the first byte here, bounded by IDLE_TIMEOUT.
+    let mut probe = [0u8; 1];
+    tokio::select! {
+        _ = shutdown_rx.changed() => return,
+        first = tokio::time::timeout(IDLE_TIMEOUT, stream.peek(&mut probe)) => match first {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return,
+        },
+    }
+
+    // `with_upgrades` leaves room for the later `/ws` resource.
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service_fn(service));
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = shutdown_rx.changed() => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+/// The hyper service: routes the request and stamps the `server` field.
+async fn service(req: Request<Incoming>) -> Result<Response<RespBody>, Infallible> {
+    let version = req.version();
+    let mut resp = respond(req).await;
+    resp.headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
+    if version == Version::HTTP_10 && !http10_keep_alive_possible(&resp) {
+        // hyper decides HTTP/1.0 keep-alive from the *response* version: with
+        // the default (HTTP/1.1) it answers a `connection: keep-alive` request
+        // by adding `connection: keep-alive` -- even to a close-delimited body,
+        // and by appending it to our own `connection: close`. Marking the
+        // response HTTP/1.0 makes hyper switch keep-alive off and add nothing.
+        *resp.version_mut() = Version::HTTP_10;
+    }
+    Ok(resp)
+}
+
+/// Whether an HTTP/1.0 connection may stay open after `resp`: the body must
+/// have a known length and the response must not ask to close.
+fn http10_keep_alive_possible(resp: &Response<RespBody>) -> bool {
+    let sized = resp.body().size_hint().exact().is_some();
+    let closing = resp
+        .headers()
+        .get_all(header::CONNECTION)
+        .iter()
+        .any(|value| value.as_bytes().eq_ignore_ascii_case(b"close"));
+    sized && !closing
+}
+
+/// Applies the message-level rules hyper does not enforce, then routes.
+async fn respond(req: Request<Incoming>) -> Response<RespBody> {
+    let is_http1 = matches!(req.version(), Version::HTTP_10 | Version::HTTP_11);
+    if is_http1 && !host_is_acceptable(req.version(), req.headers()) {
+        let mut resp = html(StatusCode::BAD_REQUEST, BAD_REQUEST_HTML);
+        set_connection_close(&mut resp);
+        return resp;
+    }
+
+    // RFC 9112 §6.3 item 3. hyper strips Content-Length when it sees a chunked
+    // Transfer-Encoding (and closes the connection itself), so this does not
+    // fire with the hyper version in use; it keeps the rule true regardless.
+    let te_and_cl = is_http1
+        && req.headers().contains_key(header::TRANSFER_ENCODING)
+        && req.headers().contains_key(header::CONTENT_LENGTH);
+
+    let mut resp = route(req).await;
+    if te_and_cl {
+        set_connection_close(&mut resp);
+    }
+    resp
+}
+
+/// RFC 9112 §3.2: exactly one Host field line with a valid value; HTTP/1.0
+/// may omit it.
+fn host_is_acceptable(version: Version, headers: &HeaderMap) -> bool {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) => version == Version::HTTP_10,
+        (Some(_), Some(_)) => false,
+        (Some(value), None) => {
+            let bytes = value.as_bytes();
+            // An empty value is allowed when the target URI has no authority.
+            bytes.is_empty() || (!bytes.contains(&b'@') && Authority::try_from(bytes).is_ok())
+        }
+    }
+}
+
+/// Maps a request to its resource.
+async fn route(req: Request<Incoming>) -> Response<RespBody> {
+    let method = req.method().clone();
+    let version = req.version();
+    let head = method == Method::HEAD;
+    let is_get_or_head = method == Method::GET || head;
+    let path = req.uri().path().to_owned();
+
+    match path.as_str() {
+        "/"
+        | "/main.html"
+        | "/hello.html"
+        | "/chunked/main.html"
+        | "/chunked/hello.html"
+        | "/trailers"
+        | "/slow"
+            if !is_get_or_head =>
+        {
+            method_not_allowed()
+        }
+        "/" => with_type(StatusCode::OK, "text/plain", full(ROOT_BODY)),
+        "/main.html" => static_html(MAIN_HTML, version, head),
+        "/hello.html" => static_html(HELLO_HTML, version, head),
+        "/chunked/main.html" => streamed("text/html", frames(&CHUNKED_MAIN_FRAMES), head),
+        "/chunked/hello.html" => streamed("text/html", frames(&[HELLO_HTML]), head),
+        "/trailers" => trailers(head),
+        "/slow" => slow(head),
+        "/echo" => echo(req).await,
+        // Later work: "/streaming" (Server-Sent Events) and "/ws" (WebSocket)
+        // get their own arms here.
+        _ => match path.strip_prefix("/status/") {
+            Some(code) => status(code),
+            None => html(StatusCode::NOT_FOUND, NOT_FOUND_HTML),
+        },
+    }
+}
+
+/// `/main.html`, `/hello.html`: a sized body, except over HTTP/1.0 where the
+/// body has unknown length so hyper delimits it by closing the connection.
+fn static_html(body: &'static [u8], version: Version, head: bool) -> Response<RespBody> {
+    if version == Version::HTTP_10 {
+        streamed("text/html", frames(&[body]), head)
+    } else {
+        with_type(StatusCode::OK, "text/html", full(body))
+    }
+}
+
+/// A 200 response whose body is the given frames with unknown length. For
+/// HEAD the body is empty instead: an unknown-length HEAD response would make
+/// hyper close the connection.
+fn streamed(
+    content_type: &'static str,
+    frames: Vec<Frame<Bytes>>,
+    head: bool,
+) -> Response<RespBody> {
+    let body = if head {
+        empty()
+    } else {
+        ScriptedBody::new(frames.into_iter().map(|frame| (Duration::ZERO, frame))).boxed_unsync()
+    };
+    with_type(StatusCode::OK, content_type, body)
+}
+
+/// Data frames borrowing static bytes.
+fn frames(chunks: &[&'static [u8]]) -> Vec<Frame<Bytes>> {
+    chunks
+        .iter()
+        .map(|chunk| Frame::data(Bytes::from_static(chunk)))
+        .collect()
+}
+
+/// `/trailers`: `hello` then the trailer field `x-checksum`. hyper sends
+/// HTTP/1.1 trailers only for fields named in the `trailer` response field and
+/// only when the request carried `TE: trailers`; otherwise it ends the chunked
+/// body with a bare zero chunk.
+fn trailers(head: bool) -> Response<RespBody> {
+    let mut trailer_fields = HeaderMap::new();
+    trailer_fields.insert(
+        HeaderName::from_static("x-checksum"),
+        HeaderValue::from_static(TRAILERS_CHECKSUM),
+    );
+    let mut resp = streamed(
+        "text/plain",
+        vec![
+            Frame::data(Bytes::from_static(TRAILERS_BODY)),
+            Frame::trailers(trailer_fields),
+        ],
+        head,
+    );
+    resp.headers_mut()
+        .insert(header::TRAILER, HeaderValue::from_static("x-checksum"));
+    resp
+}
+
+/// `/slow`: `first\n`, a pause of [`SLOW_PAUSE`], then `second\n`.
+fn slow(head: bool) -> Response<RespBody> {
+    if head {
+        return with_type(StatusCode::OK, "text/plain", empty());
+    }
+    let body = ScriptedBody::new([
+        (Duration::ZERO, Frame::data(Bytes::from_static(b"first\n"))),
+        (SLOW_PAUSE, Frame::data(Bytes::from_static(b"second\n"))),
+    ]);
+    with_type(StatusCode::OK, "text/plain", body.boxed_unsync())
+}
+
+/// `/echo`: the request body back, with its length and the request method.
+async fn echo(req: Request<Incoming>) -> Response<RespBody> {
+    let method = req.method().clone();
+    let collected = Limited::new(req.into_body(), MAX_ECHO_BODY).collect().await;
+    let body = match collected {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) => {
+            let status = if err.downcast_ref::<LengthLimitError>().is_some() {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let mut resp = with_type(status, "text/plain", empty());
+            set_connection_close(&mut resp);
+            return resp;
+        }
+    };
+    let length = body.len();
+    let mut resp = with_type(StatusCode::OK, "application/octet-stream", full(body));
+    let headers = resp.headers_mut();
+    headers.insert(
+        HeaderName::from_static("x-request-body-length"),
+        HeaderValue::from(length),
+    );
+    if let Ok(value) = HeaderValue::from_str(method.as_str()) {
+        headers.insert(HeaderName::from_static("x-request-method"), value);
+    }
+    resp
+}
+
+/// `/status/{code}`: that status with an empty body; 400 for an unparseable
+/// code, one outside 100..=599, or a 1xx code (a service cannot send 1xx as
+/// its final response).
+fn status(code: &str) -> Response<RespBody> {
+    // Exactly three digits: `str::parse` alone would also take `+204`.
+    let digits = code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit());
+    let status = Some(code)
+        .filter(|_| digits)
+        .and_then(|code| code.parse::<u16>().ok())
+        .filter(|code| (200..=599).contains(code))
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .unwrap_or(StatusCode::BAD_REQUEST);
+    response(status, empty())
+}
+
+/// 405 for a static resource asked for with a method other than GET or HEAD.
+fn method_not_allowed() -> Response<RespBody> {
+    let mut resp = response(StatusCode::METHOD_NOT_ALLOWED, empty());
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    resp
+}
+
+/// A `text/html` response with a sized body.
+fn html(status: StatusCode, body: &'static [u8]) -> Response<RespBody> {
+    with_type(status, "text/html", full(body))
+}
+
+/// A response with a `content-type` field.
+fn with_type(status: StatusCode, content_type: &'static str, body: RespBody) -> Response<RespBody> {
+    let mut resp = response(status, body);
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+fn response(status: StatusCode, body: RespBody) -> Response<RespBody> {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    resp
+}
+
+fn set_connection_close(resp: &mut Response<RespBody>) {
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
+/// A body of unknown length that yields a fixed list of frames, each after
+/// its pause.
+///
+/// Unlike `http_body_util::StreamBody`, it reports `is_end_stream` as soon as
+/// the last frame is out, so hyper ends an HTTP/2 stream with END_STREAM on
+/// the last DATA (or trailers) frame instead of an extra empty DATA frame, and
+/// writes the last HTTP/1.1 chunk and the zero chunk together. The length stays
+/// unknown (`size_hint` is the default), so HTTP/1.1 uses chunked framing and
+/// HTTP/1.0 close-delimited framing.
+struct ScriptedBody {
+    steps: VecDeque<(Duration, Frame<Bytes>)>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl ScriptedBody {
+    fn new(steps: impl IntoIterator<Item = (Duration, Frame<Bytes>)>) -> Self {
+        ScriptedBody {
+            steps: steps.into_iter().collect(),
+            pause: None,
+        }
+    }
+}
+
+impl Body for ScriptedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        let Some(&(delay, _)) = this.steps.front() else {
+            return Poll::Ready(None);
+        };
+        if !delay.is_zero() {
+            let pause = this
+                .pause
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+            ready!(pause.as_mut().poll(cx));
+            this.pause = None;
+        }
+        Poll::Ready(this.steps.pop_front().map(|(_, frame)| Ok(frame)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// A body of known length.
+fn full(bytes: impl Into<Bytes>) -> RespBody {
+    Full::new(bytes.into()).boxed_unsync()
+}
+
+/// An empty body of known length 0.
+fn empty() -> RespBody {
+    Empty::new().boxed_unsync()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::time::timeout;
+
+    /// Bound on every single wait in these tests.
+    const IO_TIMEOUT: Duration = Duration::from_secs(5);
+    /// How long a read must stay silent for a connection to count as open.
+    const QUIET: Duration = Duration::from_millis(300);
+    /// Bound on the bytes any one test reads.
+    const MAX_READ: usize = 1 << 20;
+
+    async fn start() -> BuiltinTarget {
+        timeout(IO_TIMEOUT, BuiltinTarget::start())
+            .await
+            .expect("start timed out")
+            .expect("start")
+    }
+
+    async fn connect(target: &BuiltinTarget) -> TcpStream {
+        timeout(IO_TIMEOUT, TcpStream::connect(target.addr()))
+            .await
+            .expect("connect timed out")
+            .expect("connect")
+    }
+
+    async fn send(stream: &mut TcpStream, bytes: &[u8]) {
+        timeout(IO_TIMEOUT, stream.write_all(bytes))
+            .await
+            .expect("write timed out")
+            .expect("write");
+    }
+
+    /// One bounded read; an empty vector means EOF (FIN).
+    async fn read_some(stream: &mut TcpStream) -> Vec<u8> {
+        let mut buf = vec![0u8; 8192];
+        let n = timeout(IO_TIMEOUT, stream.read(&mut buf))
+            .await
+            .expect("read timed out: server neither sent data nor closed")
+            .expect("read");
+        buf.truncate(n);
+        buf
+    }
+
+    /// Reads until the server closes the connection.
+    async fn read_to_eof(stream: &mut TcpStream) -> Vec<u8> {
+        let mut out = Vec::new();
+        while out.len() <= MAX_READ {
+            let chunk = read_some(stream).await;
+            if chunk.is_empty() {
+                return out;
+            }
+            out.extend_from_slice(&chunk);
+        }
+        panic!("more than {MAX_READ} bytes without EOF");
+    }
+
+    /// Sends `request` on a fresh connection and returns everything up to FIN.
+    async fn exchange(target: &BuiltinTarget, request: &[u8]) -> Vec<u8> {
+        let mut stream = connect(target).await;
+        send(&mut stream, request).await;
+        read_to_eof(&mut stream).await
+    }
+
+    fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+        haystack.windows(needle.len()).position(|w| w == needle)
+    }
+
+    /// Reads one Content-Length-delimited response off a kept-alive
+    /// connection. `pending` carries bytes read past the previous response.
+    async fn read_sized_response(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Vec<u8> {
+        while pending.len() <= MAX_READ {
+            if let Some(head_end) = find(pending, b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&pending[..head_end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length: "))
+                    .expect("response has no content-length")
+                    .trim()
+                    .parse()
+                    .expect("content-length value");
+                let total = head_end + 4 + length;
+                if pending.len() >= total {
+                    let rest = pending.split_off(total);
+                    return std::mem::replace(pending, rest);
+                }
+            }
+            let chunk = read_some(stream).await;
+            assert!(
+                !chunk.is_empty(),
+                "connection closed mid-response: {pending:?}"
+            );
+            pending.extend_from_slice(&chunk);
+        }
+        panic!("response larger than {MAX_READ} bytes");
+    }
+
+    /// Asserts the server neither sends anything nor closes for [`QUIET`].
+    async fn assert_still_open(stream: &mut TcpStream) {
+        let mut buf = [0u8; 64];
+        match timeout(QUIET, stream.read(&mut buf)).await {
+            Err(_) => {}
+            Ok(Ok(0)) => panic!("server closed a connection that should stay open"),
+            Ok(Ok(n)) => panic!("unexpected bytes: {:?}", String::from_utf8_lossy(&buf[..n])),
+            Ok(Err(err)) => panic!("read error on a connection that should stay open: {err}"),
+        }
+    }
+
+    /// The wire bytes as text with the `date` value replaced by `<DATE>`
+    /// (checking it has the IMF-fixdate length).
+    fn mask_date(raw: &[u8]) -> String {
+        let text = String::from_utf8_lossy(raw).into_owned();
+        let Some(start) = text.find("\r\ndate: ") else {
+            return text;
+        };
+        let value_start = start + "\r\ndate: ".len();
+        let value_end = value_start + text[value_start..].find("\r\n").expect("date line end");
+        assert_eq!(
+            value_end - value_start,
+            29,
+            "date is not an IMF-fixdate: {text}"
+        );
+        format!("{}<DATE>{}", &text[..value_start], &text[value_end..])
+    }
+
+    #[tokio::test]
+    async fn url_and_addr() {
+        let target = start().await;
+        assert!(target.addr().ip().is_loopback());
+        assert_eq!(
+            target.url(),
+            format!("http://127.0.0.1:{}", target.addr().port())
+        );
+        target.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn root_get_and_head() {
+        let target = start().await;
+        let raw = exchange(
+            &target,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nserver: peerspec-builtin\r\n\
+             connection: close\r\ncontent-length: 20\r\ndate: <DATE>\r\n\r\n\
+             Hello from peerspec\n"
+        );
+        let raw = exchange(
+            &target,
+            b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nserver: peerspec-builtin\r\n\
+             connection: close\r\ncontent-length: 20\r\ndate: <DATE>\r\n\r\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn http10_main_html_is_close_delimited() {
+        let target = start().await;
+        let raw = exchange(&target, b"GET /main.html HTTP/1.0\r\n\r\n").await;
+        // No Content-Length, no Transfer-Encoding; read_to_eof returned, so the
+        // server sent FIN right after the body.
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.0 200 OK\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
+             date: <DATE>\r\n\r\n\
+             <iframe src=\"hello.html\"></iframe>"
+        );
+        let raw = exchange(&target, b"GET /hello.html HTTP/1.0\r\nHost: x\r\n\r\n").await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.0 200 OK\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
+             date: <DATE>\r\n\r\n<h1>Hello</h1>"
+        );
+    }
+
+    #[tokio::test]
+    async fn http10_keep_alive() {
+        let target = start().await;
+        // Sized responses honour an HTTP/1.0 keep-alive request.
+        let mut stream = connect(&target).await;
+        let mut pending = Vec::new();
+        send(
+            &mut stream,
+            b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        )
+        .await;
+        let first = read_sized_response(&mut stream, &mut pending).await;
+        assert_eq!(
+            mask_date(&first),
+            "HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\nserver: peerspec-builtin\r\n\
+             connection: keep-alive\r\ncontent-length: 20\r\ndate: <DATE>\r\n\r\n\
+             Hello from peerspec\n"
+        );
+        assert_still_open(&mut stream).await;
+
+        // A close-delimited body on the same connection: no keep-alive, FIN.
+        send(
+            &mut stream,
+            b"GET /main.html HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        )
+        .await;
+        let mut second = std::mem::take(&mut pending);
+        second.extend_from_slice(&read_to_eof(&mut stream).await);
+        assert_eq!(
+            mask_date(&second),
+            "HTTP/1.0 200 OK\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
+             date: <DATE>\r\n\r\n<iframe src=\"hello.html\"></iframe>"
+        );
+
+        // A response that asks to close carries exactly `connection: close`.
+        let raw = exchange(
+            &target,
+            b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\nConnection: keep-alive\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.0 400 Bad Request\r\ncontent-type: text/html\r\nconnection: close\r\n\
+             server: peerspec-builtin\r\ncontent-length: 20\r\ndate: <DATE>\r\n\r\n\
+             <h1>Bad Request</h1>"
+        );
+    }
+
+    #[tokio::test]
+    async fn http11_keep_alive_main_then_hello() {
+        let target = start().await;
+        let mut stream = connect(&target).await;
+        let mut pending = Vec::new();
+
+        send(&mut stream, b"GET /main.html HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let first = read_sized_response(&mut stream, &mut pending).await;
+        assert_eq!(
+            mask_date(&first),
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
+             content-length: 34\r\ndate: <DATE>\r\n\r\n\
+             <iframe src=\"hello.html\"></iframe>"
+        );
+        assert!(pending.is_empty());
+
+        send(&mut stream, b"GET /hello.html HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let second = read_sized_response(&mut stream, &mut pending).await;
+        assert_eq!(
+            mask_date(&second),
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
+             content-length: 14\r\ndate: <DATE>\r\n\r\n<h1>Hello</h1>"
+        );
+        assert!(pending.is_empty());
+        assert_still_open(&mut stream).await;
+    }
+
+    #[tokio::test]
+    async fn http11_pipelined_requests() {
+        let target = start().await;
+        let mut stream = connect(&target).await;
+        let mut pending = Vec::new();
+        send(
+            &mut stream,
+            b"GET /hello.html HTTP/1.1\r\nHost: x\r\n\r\nGET /main.html HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .await;
+        let first = read_sized_response(&mut stream, &mut pending).await;
+        let second = read_sized_response(&mut stream, &mut pending).await;
+        assert!(first.ends_with(HELLO_HTML));
+        assert!(second.ends_with(MAIN_HTML));
+        assert!(pending.is_empty());
+    }
+
+    #[tokio::test]
+    async fn chunked_main_html_exact_bytes() {
+        let target = start().await;
+        let raw = exchange(
+            &target,
+            b"GET /chunked/main.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
+             connection: close\r\ntransfer-encoding: chunked\r\ndate: <DATE>\r\n\r\n\
+             19\r\n<iframe src=\"hello.html\">\r\n9\r\n</iframe>\r\n0\r\n\r\n"
+        );
+        let raw = exchange(
+            &target,
+            b"GET /chunked/hello.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(
+            // hyper writes chunk sizes in upper-case hex.
+            mask_date(&raw).ends_with("\r\n\r\nE\r\n<h1>Hello</h1>\r\n0\r\n\r\n"),
+            "{}",
+            mask_date(&raw)
+        );
+    }
+
+    #[tokio::test]
+    async fn chunked_keep_alive_then_http10_close_delimited() {
+        let target = start().await;
+        // Over HTTP/1.1 without Connection: close the chunked body ends with
+        // the zero chunk and the connection stays open.
+        let mut stream = connect(&target).await;
+        send(
+            &mut stream,
+            b"GET /chunked/main.html HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .await;
+        let want_tail: &[u8] = b"19\r\n<iframe src=\"hello.html\">\r\n9\r\n</iframe>\r\n0\r\n\r\n";
+        let mut got = Vec::new();
+        while !got.ends_with(want_tail) {
+            assert!(
+                got.len() < 4096,
+                "no zero chunk: {}",
+                String::from_utf8_lossy(&got)
+            );
+            let chunk = read_some(&mut stream).await;
+            assert!(!chunk.is_empty(), "closed early");
+            got.extend_from_slice(&chunk);
+        }
+        assert_still_open(&mut stream).await;
+
+        // Over HTTP/1.0 the same resource is delimited by FIN.
+        let raw = exchange(&target, b"GET /chunked/main.html HTTP/1.0\r\n\r\n").await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.0 200 OK\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
+             date: <DATE>\r\n\r\n<iframe src=\"hello.html\"></iframe>"
+        );
+    }
+
+    #[tokio::test]
+    async fn head_of_streamed_resource_keeps_connection() {
+        let target = start().await;
+        let mut stream = connect(&target).await;
+        send(
+            &mut stream,
+            b"HEAD /chunked/main.html HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .await;
+        let raw = read_some(&mut stream).await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
+             date: <DATE>\r\n\r\n"
+        );
+        assert_still_open(&mut stream).await;
+    }
+
+    #[tokio::test]
+    async fn not_found() {
+        let target = start().await;
+        let raw = exchange(
+            &target,
+            b"GET /hoge.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
+             connection: close\r\ncontent-length: 18\r\ndate: <DATE>\r\n\r\n<h1>Not Found</h1>"
+        );
+    }
+
+    #[tokio::test]
+    async fn static_resource_rejects_post() {
+        let target = start().await;
+        let raw = exchange(
+            &target,
+            b"POST /main.html HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD\r\nserver: peerspec-builtin\r\n\
+             connection: close\r\ncontent-length: 0\r\ndate: <DATE>\r\n\r\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn echo_sized_and_chunked_bodies() {
+        let target = start().await;
+        let raw = exchange(
+            &target,
+            b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n\
+             x-request-body-length: 5\r\nx-request-method: PUT\r\nserver: peerspec-builtin\r\n\
+             connection: close\r\ncontent-length: 5\r\ndate: <DATE>\r\n\r\nhello"
+        );
+        let raw = exchange(
+            &target,
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+              3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n",
+        )
+        .await;
+        let text = mask_date(&raw);
+        assert!(text.contains("\r\nx-request-body-length: 7\r\n"), "{text}");
+        assert!(text.contains("\r\nx-request-method: POST\r\n"), "{text}");
+        assert!(
+            text.ends_with("\r\ncontent-length: 7\r\ndate: <DATE>\r\n\r\nabcdefg"),
+            "{text}"
+        );
+
+        let raw = exchange(
+            &target,
+            b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let text = mask_date(&raw);
+        assert!(
+            text.contains("\r\nx-request-body-length: 0\r\nx-request-method: GET\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("\r\ncontent-length: 0\r\ndate: <DATE>\r\n\r\n"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn transfer_encoding_and_content_length() {
+        let target = start().await;
+        // hyper reads the chunked body (5 bytes, not the 3 Content-Length
+        // says), drops Content-Length before the service sees it, and closes.
+        let raw = exchange(
+            &target,
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n\
+              5\r\nhello\r\n0\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n\
+             x-request-body-length: 5\r\nx-request-method: POST\r\nserver: peerspec-builtin\r\n\
+             connection: close\r\ncontent-length: 5\r\ndate: <DATE>\r\n\r\nhello"
+        );
+        // Transfer-Encoding on HTTP/1.0 is a hyper-level 400 (no server field).
+        let raw = exchange(
+            &target,
+            b"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        )
+        .await;
+        let text = mask_date(&raw);
+        assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
+        assert!(!text.contains("server:"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn status_codes() {
+        let target = start().await;
+        let raw = exchange(
+            &target,
+            b"GET /status/204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 204 No Content\r\nserver: peerspec-builtin\r\nconnection: close\r\n\
+             date: <DATE>\r\n\r\n"
+        );
+        let raw = exchange(
+            &target,
+            b"GET /status/304 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 304 Not Modified\r\nserver: peerspec-builtin\r\nconnection: close\r\n\
+             date: <DATE>\r\n\r\n"
+        );
+        let raw = exchange(
+            &target,
+            b"DELETE /status/503 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 503 Service Unavailable\r\nserver: peerspec-builtin\r\nconnection: close\r\n\
+             content-length: 0\r\ndate: <DATE>\r\n\r\n"
+        );
+        for bad in ["100", "101", "99", "600", "abc", "", "204/x", "+204"] {
+            let request =
+                format!("GET /status/{bad} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let raw = exchange(&target, request.as_bytes()).await;
+            assert!(
+                raw.starts_with(b"HTTP/1.1 400 Bad Request\r\n"),
+                "/status/{bad}: {}",
+                mask_date(&raw)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn status_204_keeps_connection_without_body() {
+        let target = start().await;
+        let mut stream = connect(&target).await;
+        send(&mut stream, b"GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let raw = read_some(&mut stream).await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 204 No Content\r\nserver: peerspec-builtin\r\ndate: <DATE>\r\n\r\n"
+        );
+        assert_still_open(&mut stream).await;
+    }
+
+    #[tokio::test]
+    async fn host_rules() {
+        let target = start().await;
+        let raw = exchange(&target, b"GET / HTTP/1.1\r\n\r\n").await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: text/html\r\nconnection: close\r\n\
+             server: peerspec-builtin\r\ncontent-length: 20\r\ndate: <DATE>\r\n\r\n\
+             <h1>Bad Request</h1>"
+        );
+        for request in [
+            &b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: user@a\r\n\r\n",
+            b"GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n",
+        ] {
+            let raw = exchange(&target, request).await;
+            assert!(
+                raw.starts_with(b"HTTP/1.1 400 Bad Request\r\n")
+                    || raw.starts_with(b"HTTP/1.0 400 Bad Request\r\n"),
+                "{:?}: {}",
+                String::from_utf8_lossy(request),
+                mask_date(&raw)
+            );
+        }
+        // Accepted: HTTP/1.0 without Host, an empty Host, host:port.
+        for request in [
+            &b"GET / HTTP/1.0\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: example.com:8080\r\nConnection: close\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close\r\n\r\n",
+        ] {
+            let raw = exchange(&target, request).await;
+            assert!(
+                mask_date(&raw).contains(" 200 OK\r\n"),
+                "{:?}: {}",
+                String::from_utf8_lossy(request),
+                mask_date(&raw)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn trailers_with_and_without_te() {
+        let target = start().await;
+        let raw = exchange(
+            &target,
+            b"GET /trailers HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            mask_date(&raw),
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntrailer: x-checksum\r\n\
+             server: peerspec-builtin\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\
+             date: <DATE>\r\n\r\n\
+             5\r\nhello\r\n0\r\nx-checksum: 5d41402abc4b2a76b9719d911017c592\r\n\r\n"
+        );
+        // Without TE: trailers hyper drops the trailer section.
+        let raw = exchange(
+            &target,
+            b"GET /trailers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(
+            mask_date(&raw).ends_with("date: <DATE>\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+            "{}",
+            mask_date(&raw)
+        );
+    }
+
+    #[tokio::test]
+    async fn slow_pauses_between_frames() {
+        let target = start().await;
+        let mut stream = connect(&target).await;
+        send(
+            &mut stream,
+            b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let mut got = Vec::new();
+        let mut first_at = None;
+        let mut second_at = None;
+        while got.len() <= MAX_READ {
+            let chunk = read_some(&mut stream).await;
+            if chunk.is_empty() {
+                break;
+            }
+            got.extend_from_slice(&chunk);
+            if first_at.is_none() && find(&got, b"first\n").is_some() {
+                first_at = Some(Instant::now());
+            }
+            if second_at.is_none() && find(&got, b"second\n").is_some() {
+                second_at = Some(Instant::now());
+            }
+        }
+        let text = mask_date(&got);
+        assert!(
+            text.ends_with("\r\n\r\n6\r\nfirst\n\r\n7\r\nsecond\n\r\n0\r\n\r\n"),
+            "{text}"
+        );
+        let gap = second_at.expect("second") - first_at.expect("first");
+        assert!(gap >= Duration::from_millis(150), "gap {gap:?}");
+    }
+
+    #[tokio::test]
+    async fn silent_connection_does_not_block_others() {
+        let target = start().await;
+        let _silent = connect(&target).await;
+        let raw = exchange(&target, b"GET / HTTP/1.0\r\n\r\n").await;
+        assert!(raw.starts_with(b"HTTP/1.0 200 OK\r\n"));
+    }
+
+    #[tokio::test]
+    async fn drop_stops_accepting() {
+        let target = start().await;
+        let addr = target.addr();
+        let mut open = connect(&target).await;
+        drop(target);
+        // The open connection is aborted (FIN or reset) ...
+        let mut buf = [0u8; 16];
+        let closed = timeout(IO_TIMEOUT, open.read(&mut buf))
+            .await
+            .expect("aborted connection was not closed");
+        assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+        // ... and nothing accepts any more (the listener is closed, so the
+        // connect is refused or, at worst, closed without a response).
+        for _ in 0..50 {
+            match timeout(IO_TIMEOUT, TcpStream::connect(addr)).await {
+                Ok(Err(_)) => return,
+                Ok(Ok(_)) | Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        panic!("listener still accepting after drop");
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_in_flight_response_finish() {
+        let target = start().await;
+        let mut stream = connect(&target).await;
+        send(&mut stream, b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        // Wait for the head and the first frame before shutting down.
+        let mut got = read_some(&mut stream).await;
+        while find(&got, b"first\n").is_none() {
+            assert!(got.len() < 4096);
+            let chunk = read_some(&mut stream).await;
+            assert!(!chunk.is_empty());
+            got.extend_from_slice(&chunk);
+        }
+        let shutdown = tokio::spawn(target.shutdown());
+        got.extend_from_slice(&read_to_eof(&mut stream).await);
+        assert!(
+            got.ends_with(b"7\r\nsecond\n\r\n0\r\n\r\n"),
+            "{}",
+            mask_date(&got)
+        );
+        timeout(IO_TIMEOUT, shutdown)
+            .await
+            .expect("shutdown timed out")
+            .expect("shutdown task");
+    }
+
+    /// HTTP/2 with prior knowledge: one request, returning status, headers,
+    /// the data frames as received, and trailers.
+    async fn h2_get(
+        target: &BuiltinTarget,
+        path: &str,
+    ) -> (StatusCode, HeaderMap, Vec<Bytes>, Option<HeaderMap>) {
+        let tcp = connect(target).await;
+        let (client, connection) = timeout(IO_TIMEOUT, h2::client::handshake(tcp))
+            .await
+            .expect("h2 handshake timed out")
+            .expect("h2 handshake");
+        let driver = tokio::spawn(connection);
+        let mut client = timeout(IO_TIMEOUT, client.ready())
+            .await
+            .expect("h2 ready timed out")
+            .expect("h2 ready");
+        let request = Request::get(format!("{}{path}", target.url()))
+            .body(())
+            .expect("request");
+        let (response, _) = client.send_request(request, true).expect("send_request");
+        let response = timeout(IO_TIMEOUT, response)
+            .await
+            .expect("h2 response timed out")
+            .expect("h2 response");
+        let (parts, mut body) = response.into_parts();
+        let mut frames = Vec::new();
+        for _ in 0..64 {
+            match timeout(IO_TIMEOUT, body.data())
+                .await
+                .expect("h2 data timed out")
+            {
+                Some(data) => {
+                    let data = data.expect("h2 data");
+                    let _ = body.flow_control().release_capacity(data.len());
+                    frames.push(data);
+                }
+                None => break,
+            }
+        }
+        let trailers = timeout(IO_TIMEOUT, body.trailers())
+            .await
+            .expect("h2 trailers timed out")
+            .expect("h2 trailers");
+        drop(client);
+        driver.abort();
+        (parts.status, parts.headers, frames, trailers)
+    }
+
+    #[tokio::test]
+    async fn h2c_prior_knowledge() {
+        let target = start().await;
+
+        let (status, headers, frames, _) = h2_get(&target, "/main.html").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["content-type"], "text/html");
+        assert_eq!(headers["content-length"], "34");
+        assert_eq!(headers["server"], SERVER_NAME);
+        assert_eq!(frames.concat(), MAIN_HTML);
+
+        let (status, headers, frames, _) = h2_get(&target, "/chunked/main.html").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers.get("content-length").is_none());
+        // Exactly two DATA frames, END_STREAM on the second.
+        assert_eq!(frames, [&b"<iframe src=\"hello.html\">"[..], b"</iframe>"]);
+
+        let (status, _, frames, trailers) = h2_get(&target, "/trailers").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(frames.concat(), b"hello");
+        assert_eq!(trailers.expect("trailers")["x-checksum"], TRAILERS_CHECKSUM);
+
+        let (status, headers, frames, _) = h2_get(&target, "/hoge.html").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(headers["content-length"], "18");
+        assert_eq!(frames.concat(), NOT_FOUND_HTML);
+    }
+}

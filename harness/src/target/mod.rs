@@ -1,0 +1,73 @@
+//! Targets peerspec runs against: a URL the user names, or the built-in reference server.
+
+pub mod builtin;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::run::RunConfig;
+use crate::transport::{tls_config, Endpoint, TlsOptions};
+
+/// What the user said about the target, before it is resolved.
+#[derive(Debug, Clone)]
+pub struct TargetOptions {
+    /// `builtin`, or a URL (`http://host:port/path`, `https://…`).
+    pub target: String,
+    /// Base path for `{path}`; default: the URL's path, else `/`.
+    pub path: Option<String>,
+    /// Capabilities an external target declares.
+    pub provides: Vec<String>,
+    /// Certificate verification settings.
+    pub tls: TlsOptions,
+    /// Default case timeout.
+    pub timeout: Duration,
+    /// Cases run at once.
+    pub jobs: usize,
+}
+
+/// A resolved target: the run configuration, and the built-in server when that is the target
+/// (it serves for as long as this value lives).
+pub struct ResolvedTarget {
+    /// How to run cases against it.
+    pub config: RunConfig,
+    /// The built-in server, if it is the target.
+    pub builtin: Option<builtin::BuiltinTarget>,
+}
+
+/// Starts the built-in server or parses the URL. Errors are usage errors.
+pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> {
+    let connect_timeout = options.timeout;
+    let mut builtin_server = None;
+    let (endpoint, url_path, name) = if options.target == "builtin" {
+        let server = builtin::BuiltinTarget::start().await.map_err(|e| format!("cannot start the built-in target: {e}"))?;
+        let addr = server.addr();
+        let name = format!("builtin ({})", server.url());
+        builtin_server = Some(server);
+        let endpoint = Endpoint { host: addr.ip().to_string(), port: addr.port(), tls: None, connect_timeout };
+        (endpoint, "/".to_string(), name)
+    } else {
+        let url = url::Url::parse(&options.target).map_err(|e| format!("invalid target {:?}: {e}", options.target))?;
+        let tls = match url.scheme() {
+            "http" => None,
+            "https" => Some(tls_config(&options.tls, &["http/1.1"])?),
+            other => return Err(format!("unsupported target scheme {other:?}: use http:// or https:// (or builtin)")),
+        };
+        let host = match url.host() {
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            Some(h) => h.to_string(),
+            None => return Err(format!("target {:?} has no host", options.target)),
+        };
+        let port = url.port_or_known_default().ok_or("target has no port")?;
+        (Endpoint { host, port, tls, connect_timeout }, url.path().to_string(), options.target.clone())
+    };
+    let provides = if builtin_server.is_some() { None } else { Some(options.provides.iter().cloned().collect::<BTreeSet<_>>()) };
+    let config = RunConfig {
+        endpoint,
+        target_name: name,
+        base_path: options.path.clone().unwrap_or(url_path),
+        provides,
+        default_timeout: options.timeout,
+        jobs: options.jobs,
+    };
+    Ok(ResolvedTarget { config, builtin: builtin_server })
+}
