@@ -129,6 +129,13 @@ fn validate(case: &Case) -> Result<(), String> {
 fn validate_step(step: &Step) -> Result<(), String> {
     match step {
         Step::Send(Send::Raw(b)) => check_bytes(b),
+        Step::Send(Send::Frames(frames)) => {
+            if frames.is_empty() {
+                return Err("frames must hold at least one frame".into());
+            }
+            frames.iter().try_for_each(crate::run::h2::validate_frame)
+        }
+        Step::Send(Send::H2Request(r)) => crate::run::h2::validate_request(r),
         Step::Send(Send::Request(r)) => validate_request(r),
         Step::Send(Send::Pipeline(rs)) => {
             if rs.is_empty() {
@@ -158,6 +165,8 @@ fn check_bytes(b: &BytesSpec) -> Result<(), String> {
     b.to_bytes().map(|_| ())
 }
 
+const EXPECT_KINDS: &str = "response, bytes, match, connection, any_of, frame, h2_response, connection_error, stream_error, ping_ack";
+
 /// An expectation names exactly one thing to wait for.
 pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
     let kinds = [
@@ -166,11 +175,16 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.pattern.is_some(),
         e.connection.is_some(),
         e.any_of.is_some(),
+        e.frame.is_some(),
+        e.h2_response.is_some(),
+        e.connection_error.is_some(),
+        e.stream_error.is_some(),
+        e.ping_ack.is_some(),
     ];
     match kinds.iter().filter(|k| **k).count() {
         1 => {}
-        0 => return Err("expect needs one of response, bytes, match, connection, any_of".into()),
-        _ => return Err("expect takes exactly one of response, bytes, match, connection, any_of".into()),
+        0 => return Err(format!("expect needs one of {EXPECT_KINDS}")),
+        _ => return Err(format!("expect takes exactly one of {EXPECT_KINDS}")),
     }
     if let Some(p) = &e.pattern {
         regex::bytes::Regex::new(p).map_err(|err| format!("invalid `match` pattern: {err}"))?;
@@ -186,6 +200,7 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
             check_bytes(b)?;
         }
     }
+    crate::run::h2::validate_expect(e)?;
     if let Some(alts) = &e.any_of {
         if alts.is_empty() {
             return Err("any_of needs at least one alternative".into());

@@ -6,6 +6,7 @@
 
 pub mod bytes;
 pub mod duration;
+pub mod h2;
 pub mod http1;
 pub mod load;
 pub mod schema;
@@ -47,6 +48,11 @@ pub struct Case {
     /// Upper bound for the whole case (default: the run's `--timeout`, 5s).
     #[serde(default)]
     pub timeout: Option<DurationSpec>,
+    /// Whether peerspec greets the peer on connecting as its protocol does (HTTP/2: the
+    /// connection preface, SETTINGS and a connection WINDOW_UPDATE). Default true; `false` lets
+    /// the steps write the preface themselves (RFC 9113 §3.4 cases).
+    #[serde(default)]
+    pub preface: Option<bool>,
     /// The steps, in order. The case passes when every step passes.
     pub steps: Vec<Step>,
 }
@@ -60,6 +66,9 @@ pub enum Protocol {
     /// HTTP/1.1: persistent connections, Content-Length or chunked framing.
     #[serde(rename = "http/1.1")]
     Http11,
+    /// HTTP/2 (RFC 9113): h2c with prior knowledge over TCP, `h2` through ALPN over TLS.
+    #[serde(rename = "h2")]
+    H2,
 }
 
 impl Protocol {
@@ -68,6 +77,7 @@ impl Protocol {
         match self {
             Protocol::Http10 => "http/1.0",
             Protocol::Http11 => "http/1.1",
+            Protocol::H2 => "h2",
         }
     }
 }
@@ -123,6 +133,10 @@ pub enum Send {
     Pipeline(Vec<RequestSpec>),
     /// Exact bytes.
     Raw(BytesSpec),
+    /// HTTP/2 frames, each with every field chosen, written in one go.
+    Frames(Vec<h2::FrameSpec>),
+    /// An HTTP/2 request on one stream (HEADERS, then DATA and trailers).
+    H2Request(Box<h2::H2Request>),
 }
 
 /// What to wait for and check. Exactly one of `response`, `bytes`, `match`, `connection`, `any_of`.
@@ -142,6 +156,21 @@ pub struct Expect {
     /// The state of the connection.
     #[serde(default)]
     pub connection: Option<ConnectionState>,
+    /// HTTP/2: a frame of a type (with flags, on a stream).
+    #[serde(default)]
+    pub frame: Option<h2::FrameExpect>,
+    /// HTTP/2: a response on a stream, and how the stream ended.
+    #[serde(default)]
+    pub h2_response: Option<Box<h2::H2ResponseExpect>>,
+    /// HTTP/2: a connection error with one of these codes: GOAWAY, then the peer closes.
+    #[serde(default)]
+    pub connection_error: Option<OneOrMany<h2::NameOrNumber>>,
+    /// HTTP/2: a stream error (RST_STREAM) with one of these codes.
+    #[serde(default)]
+    pub stream_error: Option<h2::StreamErrorExpect>,
+    /// HTTP/2: the PING acknowledgement that proves everything sent before was processed.
+    #[serde(default)]
+    pub ping_ack: Option<h2::PingAckExpect>,
     /// Several behaviours the RFC allows; the step passes when any one of them is seen.
     #[serde(default)]
     pub any_of: Option<Vec<Expect>>,

@@ -2,9 +2,10 @@
 //! into bytes and its `expect` steps into [`Check`]s, and says what to answer after a check
 //! passes. Drivers do no I/O; the loop does all of it, so every protocol waits the same way.
 
-use crate::case::{Expect, Protocol, Send};
+use crate::case::{Case, Expect, Protocol, Send};
 
 use super::check::Check;
+use super::h2::H2Driver;
 use super::http1::Http1State;
 
 /// Units to write: a transcript label and the bytes, in order.
@@ -28,6 +29,9 @@ impl Substitutions {
 
 /// A protocol's part in the step loop.
 pub trait Driver: std::marker::Send {
+    /// Takes what the driver needs from the case and the target before the first connect
+    /// (`tls`: whether the target is reached over TLS).
+    fn prepare(&mut self, _case: &Case, _tls: bool) {}
     /// Bytes to send right after each connect (a protocol's preface).
     fn on_connect(&mut self) -> Result<Units, String> {
         Ok(Vec::new())
@@ -44,5 +48,6 @@ pub trait Driver: std::marker::Send {
 pub fn for_protocol(protocol: Protocol, subs: Substitutions) -> Box<dyn Driver> {
     match protocol {
         Protocol::Http10 | Protocol::Http11 => Box::new(Http1State::new(protocol, subs)),
+        Protocol::H2 => Box::new(H2Driver::new(subs)),
     }
 }

@@ -33,7 +33,7 @@ impl Http1State {
         let target = self.subs.apply(spec.target.as_deref().unwrap_or("{path}"));
         let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
             Protocol::Http10 => "HTTP/1.0".into(),
-            Protocol::Http11 => "HTTP/1.1".into(),
+            Protocol::Http11 | Protocol::H2 => "HTTP/1.1".into(),
         });
         let mut headers: Vec<(String, String)> = spec.headers.iter().map(|(n, v)| (n.clone(), self.subs.apply(v))).collect();
         let body = match (&spec.body, &spec.chunks) {
@@ -81,6 +81,7 @@ impl Driver for Http1State {
             Send::Request(spec) => Ok(vec![self.request(spec)?]),
             Send::Pipeline(specs) => specs.iter().map(|s| self.request(s)).collect(),
             Send::Raw(_) => Err("raw sends are handled by the step loop".into()),
+            _ => Err("this send step is not one HTTP/1.x knows (use `request`, `pipeline` or `raw`)".into()),
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod driver;
+pub mod h2;
 pub mod http1;
 pub mod session;
 
@@ -168,9 +169,16 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let started = Instant::now();
     let timeout = case.timeout.map(|t| t.0).unwrap_or(config.default_timeout);
     let deadline = started + timeout;
-    let mut session = Session::new(config.endpoint.clone(), started, deadline);
+    let endpoint = match case.protocol {
+        // Over TLS, HTTP/2 is negotiated through ALPN (RFC 9113 §3.2).
+        crate::case::Protocol::H2 => config.endpoint.with_alpn(&["h2"]),
+        _ => config.endpoint.clone(),
+    };
+    let tls = endpoint.tls.is_some();
+    let mut session = Session::new(endpoint, started, deadline);
     let subs = Substitutions { path: config.base_path.clone(), host: session.authority() };
     let mut driver = driver::for_protocol(case.protocol, subs);
+    driver.prepare(case, tls);
 
     let mut outcome = connect(&mut session, driver.as_mut()).await.map_err(|e| (0, e));
     if outcome.is_ok() {
@@ -200,6 +208,13 @@ fn step_name(step: &Step) -> &'static str {
         Step::Send(Send::Request(_)) => "send request",
         Step::Send(Send::Pipeline(_)) => "send pipeline",
         Step::Send(Send::Raw(_)) => "send raw",
+        Step::Send(Send::Frames(_)) => "send frames",
+        Step::Send(Send::H2Request(_)) => "send h2_request",
+        Step::Expect(e) if e.frame.is_some() => "expect frame",
+        Step::Expect(e) if e.h2_response.is_some() => "expect h2_response",
+        Step::Expect(e) if e.connection_error.is_some() => "expect connection_error",
+        Step::Expect(e) if e.stream_error.is_some() => "expect stream_error",
+        Step::Expect(e) if e.ping_ack.is_some() => "expect ping_ack",
         Step::Expect(e) if e.response.is_some() => "expect response",
         Step::Expect(e) if e.connection.is_some() => "expect connection",
         Step::Expect(e) if e.any_of.is_some() => "expect any_of",
