@@ -234,6 +234,10 @@ pub struct HeadersFrame {
     /// Stream id (default 1).
     #[serde(default = "one")]
     pub stream: u32,
+    /// Start the block with a GET request's pseudo-header fields (`:method: GET`, `:scheme`,
+    /// `:authority: {host}`, `:path: {path}`), then `fields`.
+    #[serde(default)]
+    pub request: bool,
     /// Fields as a map (see [`BlockSpec`]).
     #[serde(default)]
     pub fields: Option<IndexMap<String, String>>,

@@ -65,7 +65,7 @@ fn priority_fields(p: &PrioritySpec) -> Result<PriorityFields, String> {
     Ok(PriorityFields { exclusive: p.exclusive, dependency: p.depends_on, weight: (weight - 1) as u8 })
 }
 
-fn hpack_reps(reps: &[HpackRep]) -> Result<Vec<Rep>, String> {
+fn hpack_reps(reps: &[HpackRep], subs: &Substitutions) -> Result<Vec<Rep>, String> {
     reps.iter()
         .map(|r| {
             Ok(match r {
@@ -82,7 +82,7 @@ fn hpack_reps(reps: &[HpackRep]) -> Result<Vec<Rep>, String> {
                         IndexingSpec::Without => Indexing::Without,
                         IndexingSpec::Never => Indexing::Never,
                     };
-                    Rep::Literal { name, value: l.value.as_bytes().to_vec(), huffman: l.huffman, indexing }
+                    Rep::Literal { name, value: subs.apply(&l.value).into_bytes(), huffman: l.huffman, indexing }
                 }
             })
         })
@@ -100,7 +100,7 @@ pub fn block_bytes(b: &BlockSpec, subs: &Substitutions) -> Result<Vec<u8>, Strin
         return Ok(hpack::encode(&hpack::reps_for(&list, b.huffman)));
     }
     if let Some(reps) = &b.hpack {
-        return Ok(hpack::encode(&hpack_reps(reps)?));
+        return Ok(hpack::encode(&hpack_reps(reps, subs)?));
     }
     match &b.block {
         Some(bytes) => bytes.to_bytes(),
@@ -118,8 +118,8 @@ fn labelled(f: Frame, note: Option<String>) -> (String, Vec<u8>) {
     (label, f.encode())
 }
 
-fn fields_note(b: &BlockSpec) -> Option<String> {
-    b.fields.as_ref().map(|f| format!("[{}]", f.iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>().join(", ")))
+fn fields_note(b: &BlockSpec, subs: &Substitutions) -> Option<String> {
+    b.fields.as_ref().map(|f| format!("[{}]", f.iter().map(|(n, v)| format!("{n}: {}", subs.apply(v))).collect::<Vec<_>>().join(", ")))
 }
 
 /// Splits `block` into `parts` pieces (the first may be empty only when the block is).
@@ -131,7 +131,7 @@ fn split_block(block: &[u8], parts: usize) -> Vec<Vec<u8>> {
 }
 
 /// Encodes one frame spec (HEADERS with `continuations` gives several frames).
-pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions) -> Result<Vec<(String, Vec<u8>)>, String> {
+pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions, tls: bool) -> Result<Vec<(String, Vec<u8>)>, String> {
     Ok(match spec {
         FrameSpec::Preface => vec![("connection preface".to_string(), wire::PREFACE.to_vec())],
         FrameSpec::Data(d) => {
@@ -141,7 +141,23 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions) -> Result<Vec<(Strin
             vec![labelled(raw_frame(kind::DATA, flags, d.stream, Payload::Data(wire::data::Data { data, padding: pad }), &d.raw), None)]
         }
         FrameSpec::Headers(h) => {
-            let spec = BlockSpec { fields: h.fields.clone(), hpack: h.hpack.clone(), block: h.block.clone(), huffman: h.huffman };
+            let mut spec = BlockSpec { fields: h.fields.clone(), hpack: h.hpack.clone(), block: h.block.clone(), huffman: h.huffman };
+            if h.request {
+                if spec.hpack.is_some() || spec.block.is_some() {
+                    return Err("`request: true` combines with `fields` only".into());
+                }
+                let mut fields: indexmap::IndexMap<String, String> = [
+                    (":method", "GET"),
+                    (":scheme", if tls { "https" } else { "http" }),
+                    (":authority", "{host}"),
+                    (":path", "{path}"),
+                ]
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+                fields.extend(spec.fields.take().unwrap_or_default());
+                spec.fields = Some(fields);
+            }
             let block = block_bytes(&spec, subs)?;
             let parts = split_block(&block, h.continuations + 1);
             let pad = padding(h.padding, h.pad_length);
@@ -151,7 +167,7 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions) -> Result<Vec<(Strin
                 | if pad.is_some() { flag::PADDED } else { 0 }
                 | if priority.is_some() { flag::PRIORITY } else { 0 };
             let payload = Payload::Headers(wire::headers::Headers { padding: pad, priority, fragment: parts[0].clone() });
-            let mut out = vec![labelled(raw_frame(kind::HEADERS, flags, h.stream, payload, &h.raw), fields_note(&spec))];
+            let mut out = vec![labelled(raw_frame(kind::HEADERS, flags, h.stream, payload, &h.raw), fields_note(&spec, subs))];
             for (i, part) in parts.iter().enumerate().skip(1) {
                 let last = i == h.continuations;
                 let flags = if last && h.end_headers { flag::END_HEADERS } else { 0 };
@@ -183,7 +199,7 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions) -> Result<Vec<(Strin
             let fragment = block_bytes(&spec, subs)?;
             let flags = if p.end_headers { flag::END_HEADERS } else { 0 };
             let payload = Payload::PushPromise(wire::push_promise::PushPromise { padding: None, reserved: false, promised_id: p.promised, fragment });
-            vec![labelled(raw_frame(kind::PUSH_PROMISE, flags, p.stream, payload, &p.raw), fields_note(&spec))]
+            vec![labelled(raw_frame(kind::PUSH_PROMISE, flags, p.stream, payload, &p.raw), fields_note(&spec, subs))]
         }
         FrameSpec::Ping(p) => {
             let data = p.data.as_ref().map(|b| b.to_bytes()).transpose()?.unwrap_or_else(|| DEFAULT_PING.to_vec());
@@ -205,7 +221,7 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions) -> Result<Vec<(Strin
             let fragment = block_bytes(&spec, subs)?;
             let flags = if c.end_headers { flag::END_HEADERS } else { 0 };
             let payload = Payload::Continuation(wire::continuation::Continuation { fragment });
-            vec![labelled(raw_frame(kind::CONTINUATION, flags, c.stream, payload, &c.raw), fields_note(&spec))]
+            vec![labelled(raw_frame(kind::CONTINUATION, flags, c.stream, payload, &c.raw), fields_note(&spec, subs))]
         }
         FrameSpec::Raw(r) => {
             let k = r.kind.resolve(|s| wire::kind_by_name(s).map(u64::from), 255, "frame type")? as u8;
@@ -263,7 +279,7 @@ fn dummy_subs() -> Substitutions {
 
 /// Load-time check of a frame spec: it must encode.
 pub fn validate_frame(spec: &FrameSpec) -> Result<(), String> {
-    encode_frame(spec, &dummy_subs()).map(|_| ())
+    encode_frame(spec, &dummy_subs(), false).map(|_| ())
 }
 
 /// Load-time check of a request.
@@ -435,6 +451,12 @@ trait Matcher: std::marker::Send {
 
 /// What a matcher does with a frame it is not about.
 fn default_seen(ev: &Event, waiting_for: &str) -> Seen {
+    if ev.header().kind == kind::PUSH_PROMISE {
+        return Seen::Fail(format!(
+            "the peer sent {} although peerspec's SETTINGS_ENABLE_PUSH is 0 (RFC 9113 §6.5.2, §8.4)",
+            wire::describe(&ev.frame)
+        ));
+    }
     if ev.header().kind == kind::GOAWAY {
         return Seen::Fail(format!("the peer sent {} while peerspec waited for {waiting_for}", wire::describe(&ev.frame)));
     }
@@ -945,7 +967,7 @@ impl Driver for H2Driver {
             Send::Frames(frames) => {
                 let mut out = vec![];
                 for f in frames {
-                    out.extend(encode_frame(f, &self.subs)?);
+                    out.extend(encode_frame(f, &self.subs, self.tls)?);
                     self.note_sent(f)?;
                 }
                 Ok(out)

@@ -2,6 +2,7 @@
 //! clock and the transcript. [`Session::wait_for`] is the only place peerspec waits on a peer,
 //! so every wait in every protocol shares one deadline rule.
 
+use std::io::ErrorKind;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -97,6 +98,13 @@ impl Session {
         };
         match tokio::time::timeout_at(deadline, write).await {
             Ok(Ok(())) => Ok(()),
+            // The peer closed (say, after a GOAWAY for the first frames of this write): that is
+            // for the next expectation to judge, with what the peer sent before closing.
+            Ok(Err(e)) if matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {
+                let at = self.elapsed();
+                self.transcript.note(at, format!("write failed, the peer has closed: {e}"));
+                Ok(())
+            }
             Ok(Err(e)) => Err(format!("write failed: {e}")),
             Err(_) => Err("case timed out while writing (the peer is not reading)".into()),
         }
