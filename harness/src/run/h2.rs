@@ -447,6 +447,11 @@ trait Matcher: std::marker::Send {
     fn on_close(&mut self) -> Result<(), String>;
     fn describe(&self) -> String;
     fn box_clone(&self) -> Box<dyn Matcher>;
+    /// Everything received so far has been read and the peer is still connected: a final
+    /// verdict if the matcher can give one now (after a PING barrier), else wait.
+    fn on_idle(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What a matcher does with a frame it is not about.
@@ -498,7 +503,10 @@ impl Check for H2Check {
                         Ok(()) => break Verdict::Pass { consumed: input.len(), units: units.clone() },
                         Err(why) => break Verdict::Fail(why),
                     },
-                    Ok(None) => break Verdict::Pending,
+                    Ok(None) => match matcher.on_idle() {
+                        Some(why) => break Verdict::Fail(why),
+                        None => break Verdict::Pending,
+                    },
                     Err(why) => break Verdict::Fail(why),
                 },
             };
@@ -802,14 +810,26 @@ impl Matcher for ResponseMatcher {
     }
 }
 
+/// A PING ACK for the PING sent after the frame under test: everything before that PING was
+/// processed, so an error the frame should have caused will not come any more.
+fn is_barrier(ev: &Event, barrier: &Option<Vec<u8>>) -> bool {
+    matches!((&ev.frame.payload, barrier), (Payload::Ping(p), Some(b)) if ev.header().has(flag::ACK) && &p.data == b)
+}
+
 #[derive(Clone)]
 struct ConnectionErrorMatcher {
     codes: Vec<u32>,
     goaway: Option<String>,
+    barrier: Option<Vec<u8>>,
+    barrier_acked: bool,
 }
 
 impl Matcher for ConnectionErrorMatcher {
     fn on_event(&mut self, ev: &Event) -> Seen {
+        if self.goaway.is_none() && is_barrier(ev, &self.barrier) {
+            self.barrier_acked = true;
+            return Seen::Take;
+        }
         if let Payload::Goaway(g) = &ev.frame.payload {
             if !self.codes.contains(&g.code) {
                 return Seen::Fail(format!("{}: expected error {}", wire::describe(&ev.frame), code_list(&self.codes)));
@@ -821,6 +841,14 @@ impl Matcher for ConnectionErrorMatcher {
     fn on_close(&mut self) -> Result<(), String> {
         // RFC 9113 §5.4.1: SHOULD send GOAWAY, MUST close. Closing alone meets the MUST.
         Ok(())
+    }
+    fn on_idle(&self) -> Option<String> {
+        (self.barrier_acked && self.goaway.is_none()).then(|| {
+            format!(
+                "the peer acknowledged the PING sent after the frame under test and sent no connection error {} with it: it let the error pass",
+                code_list(&self.codes)
+            )
+        })
     }
     fn describe(&self) -> String {
         match &self.goaway {
@@ -837,13 +865,52 @@ impl Matcher for ConnectionErrorMatcher {
 struct StreamErrorMatcher {
     stream: u32,
     codes: Vec<u32>,
+    status: Option<String>,
+    ended: bool,
+    barrier: Option<Vec<u8>>,
+    barrier_acked: bool,
+}
+
+impl StreamErrorMatcher {
+    fn answered(&self) -> String {
+        let status = self.status.as_deref().unwrap_or("?");
+        format!(
+            "the server answered on stream {} with a complete response (:status {status}, END_STREAM) and no RST_STREAM {}",
+            self.stream,
+            code_list(&self.codes)
+        )
+    }
+
+    /// A response that ends the stream is the server answering the request instead of resetting
+    /// the stream (RFC 9113 §8.1.1 lets it answer first): with a PING barrier sent, the verdict
+    /// waits for its ACK; without one, it is final.
+    fn ended(&mut self, h: &FrameHeader) -> Seen {
+        if !h.has(flag::END_STREAM) {
+            return Seen::Take;
+        }
+        if self.barrier.is_some() {
+            self.ended = true;
+            return Seen::Take;
+        }
+        Seen::Fail(self.answered())
+    }
 }
 
 impl Matcher for StreamErrorMatcher {
     fn on_event(&mut self, ev: &Event) -> Seen {
+        let h = ev.header();
         let (code, is_goaway) = match &ev.frame.payload {
-            Payload::RstStream(r) if ev.header().stream_id == self.stream => (r.code, false),
+            Payload::RstStream(r) if h.stream_id == self.stream => (r.code, false),
             Payload::Goaway(g) => (g.code, true),
+            Payload::Headers(_) if h.stream_id == self.stream && self.status.is_none() => {
+                self.status = ev.fields.iter().flatten().find(|(n, _)| n == ":status").map(|(_, v)| v.clone());
+                return self.ended(h);
+            }
+            Payload::Headers(_) | Payload::Data(_) if h.stream_id == self.stream => return self.ended(h),
+            _ if is_barrier(ev, &self.barrier) => {
+                self.barrier_acked = true;
+                return Seen::Take;
+            }
             _ => return Seen::Take,
         };
         if self.codes.contains(&code) {
@@ -858,6 +925,20 @@ impl Matcher for StreamErrorMatcher {
     }
     fn describe(&self) -> String {
         format!("a stream error {} on stream {} (RST_STREAM)", code_list(&self.codes), self.stream)
+    }
+    fn on_idle(&self) -> Option<String> {
+        if !self.barrier_acked {
+            return None;
+        }
+        Some(if self.ended {
+            self.answered()
+        } else {
+            format!(
+                "the peer acknowledged the PING sent after the frame under test and sent no stream error {} on stream {} with it: it let the error pass",
+                code_list(&self.codes),
+                self.stream
+            )
+        })
     }
     fn box_clone(&self) -> Box<dyn Matcher> {
         Box::new(self.clone())
@@ -912,18 +993,22 @@ pub struct H2Driver {
     next_stream: u32,
     last_stream: Option<u32>,
     last_ping: Vec<u8>,
+    /// Data of a PING sent and not yet seen acknowledged by a passing check: the barrier error
+    /// expectations use to fail fast.
+    barrier: Option<Vec<u8>>,
 }
 
 impl H2Driver {
     /// A driver for one case.
     pub fn new(subs: Substitutions) -> H2Driver {
-        H2Driver { subs, reader: Reader::default(), greet: true, tls: false, next_stream: 1, last_stream: None, last_ping: DEFAULT_PING.to_vec() }
+        H2Driver { subs, reader: Reader::default(), greet: true, tls: false, next_stream: 1, last_stream: None, last_ping: DEFAULT_PING.to_vec(), barrier: None }
     }
 
     fn note_sent(&mut self, spec: &FrameSpec) -> Result<(), String> {
         match spec {
             FrameSpec::Ping(p) if !p.ack => {
                 self.last_ping = p.data.as_ref().map(|b| b.to_bytes()).transpose()?.unwrap_or_else(|| DEFAULT_PING.to_vec());
+                self.barrier = Some(self.last_ping.clone());
             }
             FrameSpec::Headers(h) => {
                 self.last_stream = Some(h.stream);
@@ -947,6 +1032,7 @@ impl Driver for H2Driver {
         self.reader = Reader::default();
         self.next_stream = 1;
         self.last_stream = None;
+        self.barrier = None;
         if !self.greet {
             return Ok(vec![]);
         }
@@ -992,9 +1078,16 @@ impl Driver for H2Driver {
         } else if let Some(r) = &expect.h2_response {
             Box::new(ResponseMatcher::new(r, stream)?)
         } else if let Some(c) = &expect.connection_error {
-            Box::new(ConnectionErrorMatcher { codes: codes(c)?, goaway: None })
+            Box::new(ConnectionErrorMatcher { codes: codes(c)?, goaway: None, barrier: self.barrier.clone(), barrier_acked: false })
         } else if let Some(s) = &expect.stream_error {
-            Box::new(StreamErrorMatcher { stream: s.stream.unwrap_or(stream), codes: codes(&s.error)? })
+            Box::new(StreamErrorMatcher {
+                stream: s.stream.unwrap_or(stream),
+                codes: codes(&s.error)?,
+                status: None,
+                ended: false,
+                barrier: self.barrier.clone(),
+                barrier_acked: false,
+            })
         } else if let Some(p) = &expect.ping_ack {
             let data = p.data.as_ref().map(|d| d.to_bytes()).transpose()?.unwrap_or_else(|| self.last_ping.clone());
             Box::new(PingAckMatcher { data, quiet: p.quiet_streams.clone() })
@@ -1008,6 +1101,8 @@ impl Driver for H2Driver {
         let Some(c) = check.as_any_mut().and_then(|a| a.downcast_mut::<H2Check>()) else { return vec![] };
         if let Some(r) = c.passed.take() {
             self.reader = r;
+            // Whatever PING was outstanding has been answered or overtaken by this step.
+            self.barrier = None;
         }
         std::mem::take(&mut self.reader.replies)
     }
@@ -1073,11 +1168,16 @@ mod tests {
     #[test]
     fn connection_error_needs_the_code_then_the_close() {
         let goaway = frame(kind::GOAWAY, 0, 0, Payload::Goaway(wire::goaway::Goaway { last_stream_id: 0, code: 1, debug: vec![] }));
-        let m = ConnectionErrorMatcher { codes: vec![1], goaway: None };
+        let m = ConnectionErrorMatcher { codes: vec![1], goaway: None, barrier: None, barrier_acked: false };
         let mut c = H2Check::new(Reader::default(), Box::new(m.clone()));
         assert_eq!(c.poll(&goaway, false), Verdict::Pending);
         assert!(matches!(c.poll(&goaway, true), Verdict::Pass { .. }));
-        let m = ConnectionErrorMatcher { codes: vec![6], goaway: None };
+        // A PING ACK for the barrier before any GOAWAY: the error was let pass.
+        let ack = frame(kind::PING, flag::ACK, 0, Payload::Ping(wire::ping::Ping { data: DEFAULT_PING.to_vec() }));
+        let m = ConnectionErrorMatcher { codes: vec![1], goaway: None, barrier: Some(DEFAULT_PING.to_vec()), barrier_acked: false };
+        let mut c = H2Check::new(Reader::default(), Box::new(m));
+        assert!(matches!(c.poll(&ack, false), Verdict::Fail(w) if w.contains("let the error pass")));
+        let m = ConnectionErrorMatcher { codes: vec![6], goaway: None, barrier: None, barrier_acked: false };
         let mut c = H2Check::new(Reader::default(), Box::new(m));
         assert!(matches!(c.poll(&goaway, false), Verdict::Fail(_)));
     }
