@@ -9,7 +9,8 @@
 #
 # A throw-away prefix holds the configs, logs and a self-signed certificate made by openssl at run
 # time (peerspec trusts it with --ca-file). Every wait is bounded (H2_START_TIMEOUT, default 10 s,
-# for a port to open; H2_RUN_TIMEOUT, default 120 s, per suite run); a trap stops the servers
+# for a port to open; H2_RUN_TIMEOUT, default 120 s, per suite run; H2_CASE_TIMEOUT, default 2s,
+# per case); a trap stops the servers
 # this script started (by their pids) and removes the prefix on every exit path.
 # Settings: PEERSPEC (default ./target/release/peerspec), NGINX, NGHTTPD, H2_BASE_PORT (18280).
 # Needs: nginx with http_v2 and ssl (Debian nginx-light; the echo module gives /echo, /slow,
@@ -26,6 +27,8 @@ nginx_bin=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 nghttpd_bin=${NGHTTPD:-$(command -v nghttpd || echo /usr/sbin/nghttpd)}
 start_timeout=${H2_START_TIMEOUT:-10}
 run_timeout=${H2_RUN_TIMEOUT:-120}
+# Per-case timeout: only cases where the peer stops answering (no GOAWAY, no PING ACK) use it up.
+case_timeout=${H2_CASE_TIMEOUT:-2s}
 base=${H2_BASE_PORT:-18280}
 [ -x "$peerspec" ] || die "peerspec not built: $peerspec (cargo build --release)"
 command -v openssl >/dev/null || die "openssl not found"
@@ -63,9 +66,16 @@ wait_port() { # PORT PID NAME
 
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/peerspec-h2.XXXXXX") || die "cannot create a temporary directory"
 chmod 755 "$prefix"
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
-    -keyout "$prefix/key.pem" -out "$prefix/cert.pem" >/dev/null 2>&1 || die "openssl could not make a certificate"
+# A throw-away CA (ca.pem, trusted by peerspec) and a certificate for 127.0.0.1 signed by it.
+{
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=peerspec test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+        -keyout "$prefix/ca-key.pem" -out "$prefix/ca.pem" &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$prefix/key.pem" -out "$prefix/req.pem" &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$prefix/ext.cnf" &&
+    openssl x509 -req -in "$prefix/req.pem" -CA "$prefix/ca.pem" -CAkey "$prefix/ca-key.pem" -CAcreateserial \
+        -days 1 -extfile "$prefix/ext.cnf" -out "$prefix/cert.pem"
+} >/dev/null 2>&1 || die "openssl could not make the certificates"
 chmod 644 "$prefix/key.pem"
 
 nginx_port=$base nginx_tls=$((base + 1)) nghttpd_port=$((base + 2)) nghttpd_tls=$((base + 3))
@@ -130,7 +140,7 @@ for p in "${peers[@]}"; do
     echo "$me: == $p ($url) =="
     started=$(date +%s.%N)
     timeout --kill-after=5 "$run_timeout" "$peerspec" run "$root/cases/h2" "$root/cases/seed/h2.yaml" \
-        --target "$url" --ca-file "$prefix/cert.pem" --provides "$provides" \
+        --target "$url" --ca-file "$prefix/ca.pem" --timeout "$case_timeout" --provides "$provides" \
         --known-failures "$here/known-failures-$list.txt" --quiet \
         --junit "$root/reports/h2-$p-junit.xml" --json "$root/reports/h2-$p.json" || status=1
     echo "$me: $p: wall time $(echo "$(date +%s.%N) - $started" | bc) s"
