@@ -79,6 +79,9 @@ struct RunArgs {
     /// Write a JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Count failures of SHOULD and MAY cases as failures of the run (exit status 1).
+    #[arg(long)]
+    strict: bool,
     /// Print only failures and the summary.
     #[arg(long, short)]
     quiet: bool,
@@ -177,6 +180,7 @@ fn run(args: RunArgs) -> u8 {
         tls: TlsOptions { ca_file: args.ca_file.clone(), insecure: args.insecure },
         timeout: args.timeout,
         jobs: args.jobs,
+        strict: args.strict,
     };
     runtime.block_on(async move {
         let target = match resolve(&options).await {

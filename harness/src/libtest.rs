@@ -52,6 +52,11 @@ pub fn trials_with_known_failures(
                         Err(Failed::from("listed as a known failure but passed: remove it from the known-failures list"))
                     }
                     Status::Passed | Status::Skipped => Ok(()),
+                    Status::Failed if !result.required => {
+                        // A SHOULD/MAY rule broken: reported, not a test failure.
+                        eprintln!("note: {} ({}) failed, not required: {}", result.id, result.level.name(), result.message.unwrap_or_default());
+                        Ok(())
+                    }
                     Status::Failed => Err(Failed::from(format!(
                         "{}\n{}",
                         result.message.unwrap_or_default(),
@@ -93,6 +98,7 @@ pub fn run_main_with_known_failures(target: &str, paths: &[PathBuf], provides: &
         tls: TlsOptions::default(),
         timeout: std::time::Duration::from_secs(5),
         jobs: 1,
+        strict: false,
     };
     let resolved = match runtime.block_on(resolve(&options)) {
         Ok(r) => r,

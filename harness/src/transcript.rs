@@ -51,7 +51,8 @@ pub struct Transcript {
 impl Transcript {
     /// Adds an entry for `bytes` (previewed, not kept whole).
     pub fn push(&mut self, at: Duration, direction: Direction, unit: impl Into<String>, bytes: &[u8]) {
-        self.entries.push(Entry { at, direction, unit: unit.into(), len: bytes.len(), preview: escape(bytes, PREVIEW_BYTES) });
+        let preview = if bytes.is_empty() { String::new() } else { escape(bytes, PREVIEW_BYTES) };
+        self.entries.push(Entry { at, direction, unit: unit.into(), len: bytes.len(), preview });
     }
 
     /// Adds a note (no bytes).
@@ -70,7 +71,7 @@ impl Transcript {
             };
             let ms = e.at.as_secs_f64() * 1000.0;
             let _ = write!(out, "  {ms:>9.3}ms {arrow} {}", e.unit);
-            if e.direction != Direction::Note {
+            if e.direction != Direction::Note && e.len > 0 {
                 let _ = write!(out, " ({} B)", e.len);
             }
             if !e.preview.is_empty() {

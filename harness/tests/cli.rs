@@ -136,3 +136,18 @@ fn schema_is_json_describing_cases() {
     assert!(schema["properties"]["steps"].is_object(), "{schema}");
     assert!(schema["properties"]["protocol"].is_object());
 }
+
+#[test]
+fn should_level_failures_fail_the_run_only_with_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = write(
+        dir.path(),
+        "should.yaml",
+        "id: optional-rule\nprotocol: http/1.1\nlevel: should\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 299 } }\n",
+    );
+    let o = peerspec(&["run", &case]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 failed, not required"), "{}", text(&o));
+    assert!(text(&o).contains("FAILED (should, not required)"), "{}", text(&o));
+    assert_eq!(peerspec(&["run", &case, "--strict"]).status.code(), Some(1));
+}

@@ -138,3 +138,47 @@ async fn cases_requiring_undeclared_capabilities_are_skipped() {
     assert_eq!(r.status, Status::Skipped);
     assert!(r.message.unwrap().contains("--provides echo"));
 }
+
+#[tokio::test]
+async fn a_body_after_a_head_response_is_bytes_no_step_accounted_for() {
+    let case = "id: t\nprotocol: http/1.1\nsteps:\n  - send: { request: { method: HEAD, target: / } }\n  - expect: { response: { status: 200, ends_with: no-body } }\n";
+    let addr = answers_with(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello").await;
+    let r = run_yaml(case, &config_for(addr, Duration::from_secs(2))).await;
+    assert_eq!(r.status, Status::Failed);
+    assert!(r.message.unwrap().contains("5 bytes arrived that no step accounted for"));
+}
+
+#[tokio::test]
+async fn interim_responses_can_be_required_or_forbidden() {
+    let case = |interim: &str| format!("id: t\nprotocol: http/1.1\nsteps:\n  - send: {{ request: {{ target: / }} }}\n  - expect: {{ response: {{ status: 200, interim: {interim} }} }}\n");
+    const WIRE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    let addr = answers_with(WIRE).await;
+    assert_eq!(run_yaml(&case("[100]"), &config_for(addr, Duration::from_secs(2))).await.status, Status::Passed);
+    let addr = answers_with(WIRE).await;
+    let r = run_yaml(&case("[]"), &config_for(addr, Duration::from_secs(2))).await;
+    assert!(r.message.unwrap().contains("interim responses: expected [], saw [100]"));
+}
+
+#[tokio::test]
+async fn raw_sends_substitute_path_and_host() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<Vec<u8>>();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let addr = fake_peer(move |mut s| {
+        let tx = tx.lock().unwrap().take();
+        async move {
+            let head = read_head(&mut s).await;
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").await;
+            if let Some(tx) = tx {
+                let _ = tx.send(head);
+            }
+        }
+    })
+    .await;
+    let case = "id: t\nprotocol: http/1.1\nsteps:\n  - send: { raw: \"GET {path} HTTP/1.1\\r\\nHost: {host}\\r\\n\\r\\n\" }\n  - expect: { response: { status: 200 } }\n";
+    let mut config = config_for(addr, Duration::from_secs(2));
+    config.base_path = "/index.html".into();
+    let r = run_yaml(case, &config).await;
+    assert_eq!(r.status, Status::Passed, "{:?}", r.message);
+    let head = tokio::time::timeout(LIMIT, rx).await.unwrap().unwrap();
+    assert_eq!(head, format!("GET /index.html HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes());
+}

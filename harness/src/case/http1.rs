@@ -78,6 +78,10 @@ pub struct ResponseExpect {
     /// HTTP version in the status line, e.g. `HTTP/1.1`.
     #[serde(default)]
     pub version: Option<OneOrMany<String>>,
+    /// The interim (1xx) responses that must come before the final one, in order (`[]`: none
+    /// allowed). Left out: any are accepted.
+    #[serde(default)]
+    pub interim: Option<Vec<u16>>,
     /// Status code, or the allowed codes.
     #[serde(default)]
     pub status: Option<OneOrMany<u16>>,
@@ -112,6 +116,9 @@ pub struct ResponseExpect {
     /// Trailer fields that must arrive after the zero chunk with exactly this value.
     #[serde(default)]
     pub trailers: IndexMap<String, String>,
+    /// The body as a Server-Sent Events stream (`text/event-stream`).
+    #[serde(default)]
+    pub event_stream: Option<super::sse::EventStreamExpect>,
     /// The request method this response answers, when peerspec cannot know it (after `raw` sends).
     /// It decides whether a body may follow (`HEAD`).
     #[serde(default)]

@@ -10,6 +10,7 @@ pub mod h2;
 pub mod http1;
 pub mod load;
 pub mod schema;
+pub mod sse;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,17 @@ pub enum Level {
     Should,
     /// MAY: behaviour worth knowing about.
     May,
+}
+
+impl Level {
+    /// The name used in case files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Must => "must",
+            Level::Should => "should",
+            Level::May => "may",
+        }
+    }
 }
 
 /// One step of a case. Written as a one-key map (`- send: {...}`) or, for steps without

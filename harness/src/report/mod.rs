@@ -16,8 +16,10 @@ use crate::run::{CaseResult, Status};
 pub struct Summary {
     /// Cases that passed.
     pub passed: usize,
-    /// Cases that failed.
+    /// Required cases that failed (MUST cases; every case with `--strict`).
     pub failed: usize,
+    /// SHOULD / MAY cases that failed without failing the run.
+    pub failed_optional: usize,
     /// Cases skipped as not applicable.
     pub skipped: usize,
 }
@@ -29,7 +31,8 @@ impl Summary {
         for r in results {
             match r.status {
                 Status::Passed => s.passed += 1,
-                Status::Failed => s.failed += 1,
+                Status::Failed if r.required => s.failed += 1,
+                Status::Failed => s.failed_optional += 1,
                 Status::Skipped => s.skipped += 1,
             }
         }

@@ -11,7 +11,8 @@ use crate::run::{CaseResult, Status};
 pub fn case_line(r: &CaseResult) -> String {
     match r.status {
         Status::Passed => format!("case {} ... ok", r.id),
-        Status::Failed => format!("case {} ... FAILED", r.id),
+        Status::Failed if r.required => format!("case {} ... FAILED", r.id),
+        Status::Failed => format!("case {} ... FAILED ({}, not required)", r.id, r.level.name()),
         Status::Skipped => format!("case {} ... skipped ({})", r.id, r.message.as_deref().unwrap_or("")),
     }
 }
@@ -28,8 +29,7 @@ pub fn summary(results: &[CaseResult], elapsed: Duration) -> String {
                 let _ = writeln!(out, "  {t}");
             }
             let spec = r.spec.as_deref().unwrap_or("-");
-            let level = format!("{:?}", r.level).to_lowercase();
-            let _ = writeln!(out, "  spec: {spec} ({level})   source: {}", r.source);
+            let _ = writeln!(out, "  spec: {spec} ({})   source: {}", r.level.name(), r.source);
             for line in r.message.as_deref().unwrap_or("").lines() {
                 let _ = writeln!(out, "  {line}");
             }
@@ -47,9 +47,14 @@ pub fn summary(results: &[CaseResult], elapsed: Duration) -> String {
     }
     let s = Summary::of(results);
     let verdict = if s.failed == 0 { "ok" } else { "FAILED" };
+    let optional = if s.failed_optional > 0 {
+        format!("{} failed, not required (SHOULD/MAY; --strict counts them); ", s.failed_optional)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "\ncase result: {verdict}. {} passed; {} failed; {} skipped; finished in {:.2}s",
+        "\ncase result: {verdict}. {} passed; {} failed; {optional}{} skipped; finished in {:.2}s",
         s.passed,
         s.failed,
         s.skipped,

@@ -25,6 +25,39 @@ impl Substitutions {
     pub fn apply(&self, s: &str) -> String {
         s.replace("{path}", &self.path).replace("{host}", &self.host)
     }
+
+    /// Replaces `{path}` and `{host}` in raw bytes, leaving every other byte as it is.
+    pub fn apply_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut rest = bytes;
+        while let Some(i) = rest.iter().position(|&b| b == b'{') {
+            out.extend_from_slice(&rest[..i]);
+            rest = &rest[i..];
+            if let Some(tail) = rest.strip_prefix(b"{path}") {
+                out.extend_from_slice(self.path.as_bytes());
+                rest = tail;
+            } else if let Some(tail) = rest.strip_prefix(b"{host}") {
+                out.extend_from_slice(self.host.as_bytes());
+                rest = tail;
+            } else {
+                out.push(b'{');
+                rest = &rest[1..];
+            }
+        }
+        out.extend_from_slice(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_in_raw_bytes() {
+        let subs = Substitutions { path: "/x".into(), host: "h:1".into() };
+        assert_eq!(subs.apply_bytes(b"GET {path} HTTP/1.1\r\nHost: {host}\r\n{other}\xff{"), b"GET /x HTTP/1.1\r\nHost: h:1\r\n{other}\xff{");
+    }
 }
 
 /// A protocol's part in the step loop.
@@ -42,6 +75,11 @@ pub trait Driver: std::marker::Send {
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String>;
     /// A check passed: update the protocol state from it and return anything to send back.
     fn passed(&mut self, check: &mut dyn Check) -> Units;
+    /// After the last step: whether bytes received that no step used are still fine (HTTP/2:
+    /// whole frames the connection exchanges on its own, such as WINDOW_UPDATE).
+    fn unread_is_fine(&mut self, _input: &[u8]) -> bool {
+        false
+    }
 }
 
 /// The driver for a case's protocol.

@@ -1097,6 +1097,20 @@ impl Driver for H2Driver {
         Ok(Box::new(H2Check::new(self.reader.clone(), matcher)))
     }
 
+    fn unread_is_fine(&mut self, input: &[u8]) -> bool {
+        // Whole, valid frames are fine: the connection's own traffic (SETTINGS, WINDOW_UPDATE,
+        // PING) or the rest of a stream no step asked about. A partial or invalid frame is not.
+        let mut reader = self.reader.clone();
+        let (mut pos, mut units) = (0, vec![]);
+        loop {
+            match reader.next(input, &mut pos, &mut units) {
+                Ok(Some(_)) => continue,
+                Ok(None) => return pos == input.len() && reader.open_block.is_none(),
+                Err(_) => return false,
+            }
+        }
+    }
+
     fn passed(&mut self, check: &mut dyn Check) -> Units {
         let Some(c) = check.as_any_mut().and_then(|a| a.downcast_mut::<H2Check>()) else { return vec![] };
         if let Some(r) = c.passed.take() {

@@ -9,6 +9,7 @@ use crate::wire::http1::request::{Request, RequestBody};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
 use super::check::{annotated, Annotated, Check, Verdict};
+use super::sse::EventStreamFollower;
 use super::driver::{Driver, Substitutions, Units};
 use crate::case::{Expect, Send};
 
@@ -107,6 +108,8 @@ pub struct ResponseCheck {
     expect: ResponseExpect,
     body: Option<Vec<u8>>,
     body_contains: Option<Vec<u8>>,
+    /// The body followed as an event stream, when the case expects one.
+    events: Option<EventStreamFollower>,
     /// The record of the response once read (for the transcript and reports).
     pub record: Option<ResponseRecord>,
 }
@@ -118,14 +121,21 @@ impl ResponseCheck {
             expect: expect.clone(),
             body: expect.body.as_ref().map(|b| b.to_bytes()).transpose()?,
             body_contains: expect.body_contains.as_ref().map(|b| b.to_bytes()).transpose()?,
+            events: expect.event_stream.as_ref().map(|_| EventStreamFollower::default()),
             record: None,
         })
     }
 
+    /// Compares the response read so far; `consumed` bytes of the input are its.
     fn judge(&mut self, consumed: usize) -> Verdict {
         let record = self.reader.record().clone();
-        let problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), &record);
-        let units = units_of(&record);
+        let mut problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), &record);
+        let mut units = units_of(&record);
+        if let (Some(follower), Some(expect)) = (&mut self.events, &self.expect.event_stream) {
+            follower.follow(&record.body.bytes);
+            problems.extend(follower.compare(expect, record.body.end.is_some()));
+            units.extend(event_units(follower, consumed));
+        }
         self.record = Some(record);
         if problems.is_empty() {
             Verdict::Pass { consumed, units }
@@ -133,11 +143,35 @@ impl ResponseCheck {
             Verdict::Fail(format!("response differs:\n{}", problems.join("\n")))
         }
     }
+
+    /// For a stream expected to stay open: whether its events have all arrived.
+    fn open_stream_ready(&mut self) -> bool {
+        let (Some(follower), Some(expect)) = (&mut self.events, &self.expect.event_stream) else { return false };
+        let record = self.reader.record();
+        if !expect.open || record.status == 0 {
+            return false;
+        }
+        follower.follow(&record.body.bytes);
+        follower.has_events_for(expect)
+    }
+}
+
+/// Transcript notes: where each event was dispatched, in body bytes (the chunks or frames above
+/// show where the transport split the stream).
+fn event_units(follower: &EventStreamFollower, at: usize) -> Vec<Annotated> {
+    follower
+        .event_spans()
+        .into_iter()
+        .map(|(start, end, what)| annotated(at, 0, format!("SSE {what} (body bytes {start}..{end})")))
+        .collect()
 }
 
 impl Check for ResponseCheck {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
         match self.reader.advance(input, eof) {
+            // An open event stream passes once its events are in; everything received so far
+            // belongs to the stream, which goes on.
+            Progress::NeedMore if self.open_stream_ready() => self.judge(input.len()),
             Progress::NeedMore => Verdict::Pending,
             Progress::Done { consumed } => self.judge(consumed),
             Progress::Invalid(e) => Verdict::Fail(format!("invalid response: {e}")),
@@ -148,7 +182,7 @@ impl Check for ResponseCheck {
         let progress = if r.status == 0 {
             format!("no complete response head ({} bytes received)", input.len())
         } else {
-            format!("{} {} received, body incomplete after {} bytes", r.version, r.status, r.body_len)
+            format!("{} {} received, body incomplete after {} bytes", r.version, r.status, r.body.len)
         };
         Verdict::Fail(format!("timed out waiting for the response: {progress}"))
     }
@@ -156,7 +190,12 @@ impl Check for ResponseCheck {
         true
     }
     fn units_so_far(&self) -> Vec<Annotated> {
-        units_of(self.reader.record())
+        let mut units = units_of(self.reader.record());
+        if let Some(follower) = &self.events {
+            let reach = units.iter().map(|u| u.offset + u.len).max().unwrap_or(0);
+            units.extend(event_units(follower, reach));
+        }
+        units
     }
     fn describe(&self) -> String {
         match &self.expect.status {
@@ -204,6 +243,11 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
             differ("version", join(v.as_slice()), record.version.clone());
         }
     }
+    if let Some(interim) = &expect.interim {
+        if interim != &record.interim {
+            differ("interim responses", format!("{interim:?}"), format!("{:?}", record.interim));
+        }
+    }
     if let Some(s) = &expect.status {
         if !s.allows(&record.status) {
             differ("status", join(s.as_slice()), format!("{} {}", record.status, record.reason));
@@ -234,7 +278,14 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
             differ(&format!("header {name}"), "absent".into(), format!("{v:?}"));
         }
     }
-    let end = record.end.expect("a complete response has an end");
+    let Some(end) = record.body.end else {
+        // A stream still open (an SSE stream checked before its end).
+        if let Some(allowed) = &expect.ends_with {
+            let names = allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or ");
+            differ("body end", names, "the body still open".into());
+        }
+        return problems;
+    };
     match &expect.ends_with {
         Some(allowed) if !allowed.allows(&end) => differ(
             "body end",
@@ -245,36 +296,36 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
         None if end == BodyEnd::Truncated => differ("body end", "a complete body".into(), describe_end(record)),
         _ => {}
     }
-    let kept_whole = record.body.len() as u64 == record.body_len;
+    let kept_whole = record.body.kept_whole();
     if let Some(want) = body {
-        if !kept_whole || record.body != want {
-            let at = record.body.iter().zip(want).position(|(a, b)| a != b).unwrap_or(record.body.len().min(want.len()));
+        if !kept_whole || record.body.bytes != want {
+            let at = record.body.bytes.iter().zip(want).position(|(a, b)| a != b).unwrap_or(record.body.bytes.len().min(want.len()));
             differ(
                 "body",
                 format!("{} ({} B)", escape(want, 200), want.len()),
-                format!("{} ({} B), first difference at byte {at}", escape(&record.body, 200), record.body_len),
+                format!("{} ({} B), first difference at byte {at}", escape(&record.body.bytes, 200), record.body.len),
             );
         }
     }
     if let Some(part) = body_contains {
-        if !record.body.windows(part.len().max(1)).any(|w| w == part) {
-            differ("body", format!("to contain {}", escape(part, 100)), escape(&record.body, 200));
+        if !record.body.bytes.windows(part.len().max(1)).any(|w| w == part) {
+            differ("body", format!("to contain {}", escape(part, 100)), escape(&record.body.bytes, 200));
         }
     }
     if let Some(n) = expect.body_length {
-        if record.body_len != n as u64 {
-            differ("body length", n.to_string(), record.body_len.to_string());
+        if record.body.len != n as u64 {
+            differ("body length", n.to_string(), record.body.len.to_string());
         }
     }
     if let Some(sizes) = &expect.chunks {
-        let seen = record.chunk_sizes();
+        let seen = record.body.chunk_sizes();
         if seen.iter().map(|s| *s as usize).ne(sizes.iter().copied()) {
             let hex = |xs: Vec<u64>| xs.iter().map(|s| format!("0x{s:x}")).collect::<Vec<_>>().join(", ");
             differ("chunks", format!("[{}]", hex(sizes.iter().map(|s| *s as u64).collect())), format!("[{}]", hex(seen)));
         }
     }
     for (name, value) in &expect.trailers {
-        match record.trailer(name) {
+        match record.body.trailer(name) {
             Some(v) if &v == value => {}
             Some(v) => differ(&format!("trailer {name}"), format!("{value:?}"), format!("{v:?}")),
             None => differ(&format!("trailer {name}"), format!("{value:?}"), "no such trailer".into()),
@@ -285,13 +336,13 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
 
 fn describe_end(r: &ResponseRecord) -> String {
     use crate::wire::http1::response::Framing;
-    let end = r.end.map(BodyEnd::name).unwrap_or("?");
-    match (r.end, r.framing) {
+    let end = r.body.end.map(BodyEnd::name).unwrap_or("?");
+    match (r.body.end, r.body.framing) {
         (Some(BodyEnd::Truncated), Some(Framing::ContentLength(n))) => {
-            format!("truncated (FIN after {} of {n} bytes declared by Content-Length)", r.body_len)
+            format!("truncated (FIN after {} of {n} bytes declared by Content-Length)", r.body.len)
         }
         (Some(BodyEnd::Truncated), Some(Framing::Chunked)) => {
-            format!("truncated (FIN before the zero chunk, after {} body bytes)", r.body_len)
+            format!("truncated (FIN before the zero chunk, after {} body bytes)", r.body.len)
         }
         _ => end.to_string(),
     }

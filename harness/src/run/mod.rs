@@ -6,6 +6,7 @@ pub mod driver;
 pub mod h2;
 pub mod http1;
 pub mod session;
+pub mod sse;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -41,6 +42,8 @@ pub struct RunConfig {
     pub default_timeout: Duration,
     /// Cases run at once.
     pub jobs: usize,
+    /// Count failures of SHOULD and MAY cases as failures of the run.
+    pub strict: bool,
 }
 
 /// Pass, fail or skip.
@@ -66,6 +69,8 @@ pub struct CaseResult {
     pub spec: Option<String>,
     /// Requirement level.
     pub level: Level,
+    /// Whether a failure of this case fails the run (MUST cases, or every case with `--strict`).
+    pub required: bool,
     /// Protocol name.
     pub protocol: &'static str,
     /// File and line of the case.
@@ -142,6 +147,7 @@ fn failed_without_run(case: &LoadedCase, why: &str) -> CaseResult {
         title: case.case.title.clone(),
         spec: case.case.spec.clone(),
         level: case.case.level,
+        required: case.case.level == Level::Must,
         protocol: case.case.protocol.name(),
         source: format!("{}:{}", case.file, case.line),
         status: Status::Failed,
@@ -157,6 +163,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let case = &loaded.case;
     let mut result = failed_without_run(loaded, "");
     result.message = None;
+    result.required |= config.strict;
     if let Some(provides) = &config.provides {
         let missing: Vec<&String> = case.requires.iter().filter(|r| !provides.contains(*r)).collect();
         if !missing.is_empty() {
@@ -177,16 +184,27 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let tls = endpoint.tls.is_some();
     let mut session = Session::new(endpoint, started, deadline);
     let subs = Substitutions { path: config.base_path.clone(), host: session.authority() };
-    let mut driver = driver::for_protocol(case.protocol, subs);
+    let mut driver = driver::for_protocol(case.protocol, subs.clone());
     driver.prepare(case, tls);
 
     let mut outcome = connect(&mut session, driver.as_mut()).await.map_err(|e| (0, e));
     if outcome.is_ok() {
         for (i, step) in case.steps.iter().enumerate() {
-            if let Err(e) = run_step(step, &mut session, driver.as_mut()).await {
+            if let Err(e) = run_step(step, &mut session, driver.as_mut(), &subs).await {
                 outcome = Err((i + 1, e));
                 break;
             }
+        }
+        // Bytes that arrived and that no step accounted for are a failure too: a body after a
+        // HEAD response, a second response to one request.
+        if outcome.is_ok() && !session.input.is_empty() && driver.unread_is_fine(&session.input) {
+            let at = session.elapsed();
+            session.transcript.push(at, crate::transcript::Direction::Received, "frames no step was about", &session.input);
+        } else if outcome.is_ok() && !session.input.is_empty() {
+            let at = session.elapsed();
+            let n = session.input.len();
+            session.transcript.push(at, crate::transcript::Direction::Received, "bytes no step accounted for", &session.input);
+            outcome = Err((case.steps.len(), format!("{n} bytes arrived that no step accounted for (see the transcript)")));
         }
     }
     result.duration = started.elapsed();
@@ -242,9 +260,9 @@ async fn send_units(session: &mut Session, units: Units) -> Result<(), String> {
 
 /// The one step loop body every protocol goes through: common steps here, the rest through the
 /// protocol's [`Driver`].
-async fn run_step(step: &Step, session: &mut Session, driver: &mut dyn Driver) -> Result<(), String> {
+async fn run_step(step: &Step, session: &mut Session, driver: &mut dyn Driver, subs: &Substitutions) -> Result<(), String> {
     match step {
-        Step::Send(Send::Raw(bytes)) => session.send("raw bytes", &bytes.to_bytes()?).await,
+        Step::Send(Send::Raw(bytes)) => session.send("raw bytes", &subs.apply_bytes(&bytes.to_bytes()?)).await,
         Step::Send(send) => {
             let units = driver.encode(send)?;
             session.send_units(&units).await

@@ -117,6 +117,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+#[path = "builtin_sse.rs"]
+mod sse;
+
 /// How long a connection may stay silent: before its first byte, and (for
 /// HTTP/1) while waiting for the next request head.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -335,6 +338,24 @@ async fn respond(req: Request<Incoming>) -> Response<RespBody> {
         return resp;
     }
 
+    // RFC 9110 §9.1: a method the server does not recognise SHOULD get 501.
+    if !KNOWN_METHODS.contains(&req.method().as_str()) {
+        return html(StatusCode::NOT_IMPLEMENTED, NOT_IMPLEMENTED_HTML);
+    }
+    // RFC 9112 §6.1: a transfer coding the server does not understand SHOULD get 501; the
+    // body's framing is then in doubt, so the connection closes.
+    if is_http1 && has_unknown_transfer_coding(req.headers()) {
+        let mut resp = html(StatusCode::NOT_IMPLEMENTED, NOT_IMPLEMENTED_HTML);
+        set_connection_close(&mut resp);
+        return resp;
+    }
+    // RFC 9110 §9.3.7: `OPTIONS *` asks about the server as a whole.
+    if req.method() == Method::OPTIONS && req.uri() == "*" {
+        let mut resp = with_type(StatusCode::OK, "text/plain", full(Bytes::new()));
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST, OPTIONS"));
+        return resp;
+    }
+
     // RFC 9112 §6.3 item 3. hyper strips Content-Length when it sees a chunked
     // Transfer-Encoding (and closes the connection itself), so this does not
     // fire with the hyper version in use; it keeps the rule true regardless.
@@ -347,6 +368,22 @@ async fn respond(req: Request<Incoming>) -> Response<RespBody> {
         set_connection_close(&mut resp);
     }
     resp
+}
+
+/// The methods of RFC 9110 §9 and RFC 5789 (PATCH); anything else is answered 501.
+const KNOWN_METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+
+/// Body of the 501 responses.
+const NOT_IMPLEMENTED_HTML: &[u8] = b"<h1>Not Implemented</h1>";
+
+/// Whether a Transfer-Encoding field names a coding other than `chunked` (the only one served).
+fn has_unknown_transfer_coding(headers: &HeaderMap) -> bool {
+    headers.get_all(header::TRANSFER_ENCODING).iter().any(|value| {
+        value.as_bytes().split(|&b| b == b',').any(|coding| {
+            let coding = coding.trim_ascii();
+            !coding.is_empty() && !coding.eq_ignore_ascii_case(b"chunked")
+        })
+    })
 }
 
 /// RFC 9112 §3.2: exactly one Host field line with a valid value; HTTP/1.0
@@ -372,6 +409,9 @@ async fn route(req: Request<Incoming>) -> Response<RespBody> {
     let is_get_or_head = method == Method::GET || head;
     let path = req.uri().path().to_owned();
 
+    if let Some(resp) = sse::route(&path, req.headers(), head) {
+        return if is_get_or_head { resp } else { method_not_allowed() };
+    }
     match path.as_str() {
         "/"
         | "/main.html"

@@ -23,6 +23,8 @@ pub struct TargetOptions {
     pub timeout: Duration,
     /// Cases run at once.
     pub jobs: usize,
+    /// Count SHOULD / MAY failures as failures.
+    pub strict: bool,
 }
 
 /// A resolved target: the run configuration, and the built-in server when that is the target
@@ -68,6 +70,7 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         provides,
         default_timeout: options.timeout,
         jobs: options.jobs,
+        strict: options.strict,
     };
     Ok(ResolvedTarget { config, builtin: builtin_server })
 }

@@ -3,3 +3,4 @@
 
 pub mod h2;
 pub mod http1;
+pub mod sse;

@@ -64,6 +64,7 @@ pub fn config_for(addr: SocketAddr, timeout: Duration) -> RunConfig {
         provides: None,
         default_timeout: timeout,
         jobs: 1,
+        strict: false,
     }
 }
 

@@ -1,6 +1,7 @@
 //! HTTP/1.x messages (RFC 9112): request encoding, the chunked coding, and a response reader
 //! that records exactly how each response was framed on the wire.
 
+pub mod body;
 pub mod chunked;
 pub mod request;
 pub mod response;

@@ -87,6 +87,20 @@ mod tests {
     }
 
     #[test]
+    fn header_fields_are_written_verbatim_for_cases_that_break_the_rules() {
+        // Cases rely on this: whitespace before the colon, obs-fold, bare CR in a value,
+        // and names that differ only in case all go out exactly as written.
+        let req = Request {
+            method: "GET".into(),
+            target: "/".into(),
+            version: "HTTP/1.1".into(),
+            headers: vec![("Host".into(), "a".into()), ("host".into(), "b".into()), ("X-A ".into(), "1\r\n folded\rx".into())],
+            body: RequestBody::None,
+        };
+        assert_eq!(req.encode(), b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\nX-A : 1\r\n folded\rx\r\n\r\n");
+    }
+
+    #[test]
     fn chunked_body_with_trailers() {
         let req = Request {
             method: "POST".into(),
