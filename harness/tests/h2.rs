@@ -136,3 +136,61 @@ async fn connection_errors_need_the_right_code_and_the_close() {
     assert!(result.message.unwrap().contains("let the error pass"));
     assert!(started.elapsed() < Duration::from_secs(2), "the barrier, not the timeout, decided");
 }
+
+/// An HTTP/2 server over TLS (the `h2` crate) offering ALPN `h2` and `http/1.1`; returns its port
+/// and its self-signed certificate.
+async fn h2_tls_server() -> (u16, String) {
+    use std::sync::Arc;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let pem = cert.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let addr = fake_peer(move |tcp| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(tls) = acceptor.accept(tcp).await else { return };
+            let Ok(mut conn) = h2::server::handshake(tls).await else { return };
+            while let Some(Ok((_request, mut respond))) = conn.accept().await {
+                let response = hyper::Response::builder().status(200).body(()).unwrap();
+                if let Ok(mut body) = respond.send_response(response, false) {
+                    let _ = body.send_data(bytes::Bytes::from_static(b"ok"), true);
+                }
+            }
+        }
+    })
+    .await;
+    (addr.port(), pem)
+}
+
+#[tokio::test]
+async fn https_targets_negotiate_h2_through_alpn_for_h2_cases() {
+    use peerspec::transport::{tls_config, TlsOptions};
+    let (port, pem) = h2_tls_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let mut config = config_for(std::net::SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(3));
+    config.endpoint.host = "localhost".into();
+    // The target is configured for HTTP/1.1, as `--target https://…` does; the h2 case asks for h2.
+    config.endpoint.tls = Some(tls_config(&TlsOptions { ca_file: Some(ca), insecure: false }, &["http/1.1"]).unwrap());
+    let yaml = r#"
+id: t/tls
+protocol: h2
+steps:
+  - send: { h2_request: { path: / } }
+  - expect: { h2_response: { status: 200, body: ok, ends_with: end-stream-on-data } }
+"#;
+    let result = run_yaml(yaml, &config).await;
+    let transcript = result.transcript.render();
+    assert_eq!(result.status, Status::Passed, "{:?}\n{transcript}", result.message);
+    assert!(transcript.contains("over TLS, ALPN h2"), "{transcript}");
+    assert!(transcript.contains(":scheme: https"), "{transcript}");
+}
