@@ -28,7 +28,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run cases against a target (default: the built-in suites against the built-in target).
+    /// Server-role cases among them run too, testing the client they name or `--client`.
     Run(RunArgs),
+    /// Play scripted servers (server-role cases) to test a client: `peerspec serve
+    /// cases/client/http1 --client 'mycli fetch {url}'`.
+    Serve(RunArgs),
     /// Validate case files without running them.
     Check {
         /// Case files or folders (default: the built-in suites).
@@ -79,6 +83,15 @@ struct RunArgs {
     /// Write a JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// The client under test for server-role cases, as a shell command template: `{url}`,
+    /// `{host}`, `{port}`, `{path}` are filled in. Without it (and without a command in the
+    /// case), peerspec prints the URL and waits for a client to connect.
+    #[arg(long)]
+    client: Option<String>,
+    /// Where server-role cases listen (port 0: a free port per case; a fixed port means one
+    /// case at a time).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
     /// Count failures of SHOULD and MAY cases as failures of the run (exit status 1).
     #[arg(long)]
     strict: bool,
@@ -113,7 +126,8 @@ pub fn main() -> ExitCode {
             }
             Err(errors) => report_load_errors(&errors),
         },
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(args, Mode::Run),
+        Command::Serve(args) => run(args, Mode::Serve),
     })
 }
 
@@ -152,19 +166,45 @@ pub fn select(cases: Vec<LoadedCase>, filters: &[String], skip: &[String], exact
         .collect()
 }
 
-fn run(args: RunArgs) -> u8 {
+/// Which command is running cases.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Run,
+    Serve,
+}
+
+fn run(mut args: RunArgs, command: Mode) -> u8 {
     let (paths, filters) = split_args(&args.args);
     let cases = match load_paths(&paths) {
         Ok(c) => c,
         Err(errors) => return report_load_errors(&errors),
     };
     let cases = select(cases, &filters, &args.skip, args.exact);
+    // The built-in suites hold both roles. `run` takes the server suites, and the client suites
+    // only when it has a client to test; `serve` takes the client suites.
+    let cases = if paths.is_empty() {
+        let serving = matches!(command, Mode::Serve);
+        let has_client = args.client.is_some();
+        cases
+            .into_iter()
+            .filter(|c| match c.case.role {
+                crate::case::Role::Client => !serving,
+                crate::case::Role::Server => serving || has_client,
+            })
+            .collect()
+    } else {
+        cases
+    };
     if args.list {
         for c in &cases {
             println!("{}: case  ({}, {})", c.case.id, c.case.protocol.name(), c.case.spec.as_deref().unwrap_or("-"));
         }
         println!("\n{} cases", cases.len());
         return EXIT_OK;
+    }
+    if args.listen.port() != 0 {
+        // One fixed port: server-role cases take turns.
+        args.jobs = 1;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -181,6 +221,8 @@ fn run(args: RunArgs) -> u8 {
         timeout: args.timeout,
         jobs: args.jobs,
         strict: args.strict,
+        listen: args.listen,
+        client_command: args.client.clone(),
     };
     runtime.block_on(async move {
         let target = match resolve(&options).await {
@@ -191,7 +233,17 @@ fn run(args: RunArgs) -> u8 {
             }
         };
         let target_name = target.config.target_name.clone();
-        println!("\nrunning {} cases against {target_name}", cases.len());
+        let serving = cases.iter().filter(|c| c.case.role == crate::case::Role::Server).count();
+        let client = match &args.client {
+            Some(c) => format!("the client `{c}` (or each case's own)"),
+            None => "each case's client, or one that connects to the URL printed".to_string(),
+        };
+        let against = match (cases.len() - serving, serving) {
+            (_, 0) => format!("against {target_name}"),
+            (0, n) => format!("as the server ({n}), testing {client}"),
+            (k, n) => format!("against {target_name} ({k}) and as the server ({n}), testing {client}"),
+        };
+        println!("\nrunning {} cases {against}", cases.len());
         if args.insecure {
             println!("warning: TLS certificate verification is off (--insecure)");
         }

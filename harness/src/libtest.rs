@@ -91,6 +91,12 @@ pub fn run_main_with_known_failures(target: &str, paths: &[PathBuf], provides: &
             return ExitCode::from(2);
         }
     };
+    // Server-role cases need a client to test; without paths, only the server suites run.
+    let cases: Vec<LoadedCase> = if paths.is_empty() {
+        cases.into_iter().filter(|c| c.case.role == crate::case::Role::Client).collect()
+    } else {
+        cases
+    };
     let options = TargetOptions {
         target: target.to_string(),
         path: None,
@@ -99,6 +105,8 @@ pub fn run_main_with_known_failures(target: &str, paths: &[PathBuf], provides: &
         timeout: std::time::Duration::from_secs(5),
         jobs: 1,
         strict: false,
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        client_command: None,
     };
     let resolved = match runtime.block_on(resolve(&options)) {
         Ok(r) => r,

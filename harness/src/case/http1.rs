@@ -124,3 +124,76 @@ pub struct ResponseExpect {
     #[serde(default)]
     pub method: Option<String>,
 }
+
+/// An HTTP/1.x response the fake server sends (role `server`). Defaults: `200 OK`, the case
+/// protocol's version, Content-Length for `body`, chunked coding for `chunks`/`chunk_sizes`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSpec {
+    /// Status code (default 200).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Reason phrase (default: the usual one for the status).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Version in the status line (default: the case protocol's).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Header fields, in order, exactly as written.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Add `Content-Length` (for `body`) or `Transfer-Encoding: chunked` (for chunks) unless
+    /// given (default true).
+    #[serde(default = "yes")]
+    pub auto_headers: bool,
+    /// The body. Sent as is, or split into chunks by `chunk_sizes`.
+    #[serde(default)]
+    pub body: Option<BytesSpec>,
+    /// Send `body` with chunked coding, in chunks of these sizes (the last size repeats until
+    /// the body is used up). Splits may fall anywhere, even inside a UTF-8 character.
+    #[serde(default)]
+    pub chunk_sizes: Option<Vec<usize>>,
+    /// The body as chunked coding, one chunk per entry.
+    #[serde(default)]
+    pub chunks: Option<Vec<BytesSpec>>,
+    /// Trailer fields after the last chunk.
+    #[serde(default)]
+    pub trailers: IndexMap<String, String>,
+    /// Send the last chunk (default true). `false` breaks the coding on purpose: the body never
+    /// ends by its framing.
+    #[serde(default = "yes")]
+    pub last_chunk: bool,
+}
+
+/// What a client's request must look like (role `server`). Everything left out is not checked.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestExpect {
+    /// Method, or the allowed methods.
+    #[serde(default)]
+    pub method: Option<OneOrMany<String>>,
+    /// Request target; `{path}` stands for the path the client was given.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Version in the request line.
+    #[serde(default)]
+    pub version: Option<OneOrMany<String>>,
+    /// Header fields that must be present with exactly this value.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Header fields whose value must match a regular expression.
+    #[serde(default)]
+    pub headers_match: IndexMap<String, String>,
+    /// Header fields that must be present.
+    #[serde(default)]
+    pub headers_present: Vec<String>,
+    /// Header fields that must be absent.
+    #[serde(default)]
+    pub headers_absent: Vec<String>,
+    /// The exact body.
+    #[serde(default)]
+    pub body: Option<BytesSpec>,
+    /// How the request body must end on the wire.
+    #[serde(default)]
+    pub ends_with: Option<OneOrMany<BodyEnd>>,
+}

@@ -120,6 +120,25 @@ fn validate(case: &Case) -> Result<(), String> {
     if case.steps.is_empty() {
         return Err("steps must not be empty".into());
     }
+    let server = case.role == super::Role::Server;
+    if server && case.protocol == super::Protocol::H2 {
+        return Err("HTTP/2 cases play the client (`role: client`); a scripted HTTP/2 server is not built yet".into());
+    }
+    if case.client.is_some() && !server {
+        return Err("`client` belongs to cases with `role: server`".into());
+    }
+    for (i, step) in case.steps.iter().enumerate() {
+        let wrong = match step {
+            Step::Send(Send::Request(_) | Send::Pipeline(_)) => server,
+            Step::Send(Send::Response(_)) => !server,
+            Step::Expect(e) => (e.request.is_some() && !server) || (e.response.is_some() && server),
+            _ => false,
+        };
+        if wrong {
+            let role = if server { "server" } else { "client" };
+            return Err(format!("step {}: not a step for role `{role}` (a client sends requests and expects responses; a server the reverse)", i + 1));
+        }
+    }
     for (i, step) in case.steps.iter().enumerate() {
         validate_step(step).map_err(|e| format!("step {}: {e}", i + 1))?;
     }
@@ -144,8 +163,19 @@ fn validate_step(step: &Step) -> Result<(), String> {
             rs.iter().try_for_each(validate_request)
         }
         Step::Expect(e) => validate_expect(e),
-        Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Reconnect => Ok(()),
+        Step::Send(Send::Response(r)) => validate_response(r),
+        Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Close | Step::Reconnect => Ok(()),
     }
+}
+
+fn validate_response(r: &super::ResponseSpec) -> Result<(), String> {
+    if r.chunks.is_some() && (r.body.is_some() || r.chunk_sizes.is_some()) {
+        return Err("a response has `chunks`, or `body` (optionally with `chunk_sizes`), not both".into());
+    }
+    if r.chunk_sizes.as_ref().is_some_and(|s| s.is_empty() || s.contains(&0)) {
+        return Err("`chunk_sizes` needs at least one size, and no size 0 (that would be the last chunk)".into());
+    }
+    r.body.iter().chain(r.chunks.iter().flatten()).try_for_each(check_bytes)
 }
 
 fn validate_request(r: &super::RequestSpec) -> Result<(), String> {
@@ -165,12 +195,13 @@ fn check_bytes(b: &BytesSpec) -> Result<(), String> {
     b.to_bytes().map(|_| ())
 }
 
-const EXPECT_KINDS: &str = "response, bytes, match, connection, any_of, frame, h2_response, connection_error, stream_error, ping_ack";
+const EXPECT_KINDS: &str = "response, request, bytes, match, connection, any_of, frame, h2_response, connection_error, stream_error, ping_ack";
 
 /// An expectation names exactly one thing to wait for.
 pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
     let kinds = [
         e.response.is_some(),
+        e.request.is_some(),
         e.bytes.is_some(),
         e.pattern.is_some(),
         e.connection.is_some(),

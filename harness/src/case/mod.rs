@@ -5,6 +5,7 @@
 //! locations and [`schema`] prints them as JSON Schema for editors.
 
 pub mod bytes;
+pub mod client;
 pub mod duration;
 pub mod h2;
 pub mod http1;
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bytes::BytesSpec;
 pub use duration::DurationSpec;
-pub use http1::{BodyEnd, RequestSpec, ResponseExpect};
+pub use http1::{BodyEnd, RequestExpect, RequestSpec, ResponseExpect, ResponseSpec};
 
 /// One conformance case, as written in a YAML document.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -36,9 +37,13 @@ pub struct Case {
     pub description: Option<String>,
     /// Wire protocol the case speaks.
     pub protocol: Protocol,
-    /// The role peerspec plays. `client`: peerspec sends requests to the target (the server under test).
+    /// The role peerspec plays. `client`: peerspec sends requests to the target (the server under
+    /// test). `server`: peerspec is a scripted server (a fake peer) and tests a client.
     #[serde(default)]
     pub role: Role,
+    /// For `role: server`: the client under test and what it must do.
+    #[serde(default)]
+    pub client: Option<client::ClientSpec>,
     /// How binding the rule is. `should` and `may` cases fail like any other but are reported as such.
     #[serde(default)]
     pub level: Level,
@@ -90,6 +95,8 @@ pub enum Role {
     /// peerspec is the client; the target is the server under test.
     #[default]
     Client,
+    /// peerspec is a scripted server; the client under test connects to it.
+    Server,
 }
 
 /// Requirement level of the rule a case checks (RFC 2119).
@@ -131,7 +138,10 @@ pub enum Step {
     HalfClose,
     /// Close the connection abruptly with a TCP RST.
     Reset,
-    /// Close the current connection (if any) and open a new one to the target.
+    /// Close the connection (FIN) and drop it.
+    Close,
+    /// Close the current connection (if any) and open a new one: to the target (role `client`),
+    /// or the client's next connection (role `server`).
     Reconnect,
 }
 
@@ -143,6 +153,8 @@ pub enum Send {
     Request(Box<RequestSpec>),
     /// Several requests written in one go, without waiting for responses (pipelining).
     Pipeline(Vec<RequestSpec>),
+    /// An HTTP/1.x response (role `server`).
+    Response(Box<ResponseSpec>),
     /// Exact bytes.
     Raw(BytesSpec),
     /// HTTP/2 frames, each with every field chosen, written in one go.
@@ -151,13 +163,17 @@ pub enum Send {
     H2Request(Box<h2::H2Request>),
 }
 
-/// What to wait for and check. Exactly one of `response`, `bytes`, `match`, `connection`, `any_of`.
+/// What to wait for and check. Exactly one of `response`, `request`, `bytes`, `match`,
+/// `connection`, `any_of`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// An HTTP/1.x response.
+    /// An HTTP/1.x response (role `client`).
     #[serde(default)]
     pub response: Option<Box<ResponseExpect>>,
+    /// An HTTP/1.x request from the client under test (role `server`).
+    #[serde(default)]
+    pub request: Option<Box<RequestExpect>>,
     /// Exactly these bytes next.
     #[serde(default)]
     pub bytes: Option<BytesSpec>,

@@ -2,11 +2,12 @@
 //! into bytes and its `expect` steps into [`Check`]s, and says what to answer after a check
 //! passes. Drivers do no I/O; the loop does all of it, so every protocol waits the same way.
 
-use crate::case::{Case, Expect, Protocol, Send};
+use crate::case::{Case, Expect, Protocol, Role, Send};
 
 use super::check::Check;
 use super::h2::H2Driver;
 use super::http1::Http1State;
+use super::http1_server::Http1Server;
 
 /// Units to write: a transcript label and the bytes, in order.
 pub type Units = Vec<(String, Vec<u8>)>;
@@ -82,10 +83,12 @@ pub trait Driver: std::marker::Send {
     }
 }
 
-/// The driver for a case's protocol.
-pub fn for_protocol(protocol: Protocol, subs: Substitutions) -> Box<dyn Driver> {
-    match protocol {
-        Protocol::Http10 | Protocol::Http11 => Box::new(Http1State::new(protocol, subs)),
-        Protocol::H2 => Box::new(H2Driver::new(subs)),
+/// The driver for a case's protocol and role.
+pub fn for_protocol(protocol: Protocol, role: Role, subs: Substitutions) -> Box<dyn Driver> {
+    match (protocol, role) {
+        (Protocol::Http10 | Protocol::Http11, Role::Client) => Box::new(Http1State::new(protocol, subs)),
+        (Protocol::Http10 | Protocol::Http11, Role::Server) => Box::new(Http1Server::new(protocol, subs)),
+        // HTTP/2 cases play the client (the loader rejects `role: server` for them).
+        (Protocol::H2, _) => Box::new(H2Driver::new(subs)),
     }
 }

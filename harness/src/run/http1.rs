@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use crate::case::{BodyEnd, Protocol, RequestSpec, ResponseExpect};
 use crate::transcript::escape;
-use crate::wire::http1::request::{Request, RequestBody};
+use crate::wire::http1::request::{OutgoingBody, Request};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
 use super::check::{annotated, Annotated, Check, Verdict};
@@ -38,12 +38,13 @@ impl Http1State {
         });
         let mut headers: Vec<(String, String)> = spec.headers.iter().map(|(n, v)| (n.clone(), self.subs.apply(v))).collect();
         let body = match (&spec.body, &spec.chunks) {
-            (Some(b), _) => RequestBody::Full(b.to_bytes()?),
-            (None, Some(chunks)) => RequestBody::Chunked {
+            (Some(b), _) => OutgoingBody::Full(b.to_bytes()?),
+            (None, Some(chunks)) => OutgoingBody::Chunked {
                 chunks: chunks.iter().map(|c| c.to_bytes()).collect::<Result<_, _>>()?,
                 trailers: spec.trailers.iter().map(|(n, v)| (n.clone(), v.clone())).collect(),
+                last_chunk: true,
             },
-            (None, None) => RequestBody::None,
+            (None, None) => OutgoingBody::None,
         };
         let mut request = Request { method: method.clone(), target, version, headers: vec![], body };
         if spec.auto_headers {
@@ -53,10 +54,10 @@ impl Http1State {
                 auto.push(("Host".to_string(), self.subs.host.clone()));
             }
             match &request.body {
-                RequestBody::Full(b) if !has("content-length") && !has("transfer-encoding") => {
+                OutgoingBody::Full(b) if !has("content-length") && !has("transfer-encoding") => {
                     auto.push(("Content-Length".into(), b.len().to_string()))
                 }
-                RequestBody::Chunked { .. } if !has("transfer-encoding") => {
+                OutgoingBody::Chunked { .. } if !has("transfer-encoding") => {
                     auto.push(("Transfer-Encoding".into(), "chunked".into()))
                 }
                 _ => {}
@@ -82,6 +83,7 @@ impl Driver for Http1State {
             Send::Request(spec) => Ok(vec![self.request(spec)?]),
             Send::Pipeline(specs) => specs.iter().map(|s| self.request(s)).collect(),
             Send::Raw(_) => Err("raw sends are handled by the step loop".into()),
+            Send::Response(_) => Err("a client sends requests".into()),
             _ => Err("this send step is not one HTTP/1.x knows (use `request`, `pipeline` or `raw`)".into()),
         }
     }

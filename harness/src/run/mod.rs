@@ -2,9 +2,11 @@
 //! runs many cases concurrently, each on its own connection, each bounded by its timeout.
 
 pub mod check;
+pub mod client;
 pub mod driver;
 pub mod h2;
 pub mod http1;
+pub mod http1_server;
 pub mod session;
 pub mod sse;
 
@@ -17,12 +19,12 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::case::load::LoadedCase;
-use crate::case::{ConnectionState, Expect, Level, Send, Step};
+use crate::case::{ConnectionState, Expect, Level, Role, Send, Step};
 use crate::transcript::Transcript;
 use crate::transport::Endpoint;
 use check::{AnyOf, Check, Closed, ExactBytes, Matches, Open};
 use driver::{Driver, Substitutions, Units};
-use session::Session;
+use session::{Link, Session};
 
 /// How long `connection: open` waits for the peer to stay quiet, unless the step says `within`.
 pub const DEFAULT_QUIET: Duration = Duration::from_millis(100);
@@ -44,6 +46,11 @@ pub struct RunConfig {
     pub jobs: usize,
     /// Count failures of SHOULD and MAY cases as failures of the run.
     pub strict: bool,
+    /// Where server-role cases listen (port 0: a free port per case).
+    pub listen: std::net::SocketAddr,
+    /// Command template for the client under test (`{url}`, `{host}`, `{port}`, `{path}`), for
+    /// server-role cases that name none.
+    pub client_command: Option<String>,
 }
 
 /// Pass, fail or skip.
@@ -176,18 +183,42 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let started = Instant::now();
     let timeout = case.timeout.map(|t| t.0).unwrap_or(config.default_timeout);
     let deadline = started + timeout;
-    let endpoint = match case.protocol {
+    let (link, path) = match case.role {
         // Over TLS, HTTP/2 is negotiated through ALPN (RFC 9113 §3.2).
-        crate::case::Protocol::H2 => config.endpoint.with_alpn(&["h2"]),
-        _ => config.endpoint.clone(),
+        Role::Client if case.protocol == crate::case::Protocol::H2 => {
+            (Link::Connect(config.endpoint.with_alpn(&["h2"])), config.base_path.clone())
+        }
+        Role::Client => (Link::Connect(config.endpoint.clone()), config.base_path.clone()),
+        Role::Server => match tokio::net::TcpListener::bind(config.listen).await {
+            Ok(listener) => (Link::Accept(listener), case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into())),
+            Err(e) => {
+                result.message = Some(format!("cannot listen on {}: {e}", config.listen));
+                return result;
+            }
+        },
     };
-    let tls = endpoint.tls.is_some();
-    let mut session = Session::new(endpoint, started, deadline);
-    let subs = Substitutions { path: config.base_path.clone(), host: session.authority() };
-    let mut driver = driver::for_protocol(case.protocol, subs.clone());
+    let tls = matches!(&link, Link::Connect(e) if e.tls.is_some());
+    let mut session = Session::new(link, started, deadline);
+    let subs = Substitutions { path, host: session.authority() };
+    let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone());
     driver.prepare(case, tls);
 
-    let mut outcome = connect(&mut session, driver.as_mut()).await.map_err(|e| (0, e));
+    let mut client = None;
+    let mut outcome = Ok(());
+    if case.role == Role::Server {
+        outcome = start_client(loaded, config, &mut session, &subs).map(|c| client = c).map_err(|e| (0, e));
+    }
+    if outcome.is_ok() {
+        outcome = match client.as_mut() {
+            // A client that exits before it connects would leave the accept waiting in vain.
+            Some(running) => tokio::select! {
+                connected = connect(&mut session, driver.as_mut()) => connected,
+                code = running.exited() => Err(format!("the client exited (status {code:?}) before it connected")),
+            },
+            None => connect(&mut session, driver.as_mut()).await,
+        }
+        .map_err(|e| (0, e));
+    }
     if outcome.is_ok() {
         for (i, step) in case.steps.iter().enumerate() {
             if let Err(e) = run_step(step, &mut session, driver.as_mut(), &subs).await {
@@ -207,6 +238,21 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             outcome = Err((case.steps.len(), format!("{n} bytes arrived that no step accounted for (see the transcript)")));
         }
     }
+    if let Some(running) = client {
+        // After the script, the client gets until the deadline to finish; after a failure, a
+        // moment to notice it, so its output is in the transcript.
+        let wait_until = if outcome.is_ok() { deadline } else { deadline.min(Instant::now() + Duration::from_millis(500)) };
+        let ended = running.finish(wait_until).await;
+        let at = session.elapsed();
+        session.transcript.note(at, ended.describe());
+        if outcome.is_ok() {
+            let expect = case.client.as_ref().map(|c| c.expect.clone()).unwrap_or_default();
+            let problems = client::judge(&expect, &ended);
+            if !problems.is_empty() {
+                outcome = Err((0, format!("the client under test:\n{}", problems.join("\n"))));
+            }
+        }
+    }
     result.duration = started.elapsed();
     match outcome {
         Ok(()) => result.status = Status::Passed,
@@ -221,11 +267,33 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     result
 }
 
+/// Launches the client under test for a server-role case: the case's command, or the run's
+/// `--client` template; without either, announces the URL for an external client.
+fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, subs: &Substitutions) -> Result<Option<client::RunningClient>, String> {
+    let spec = loaded.case.client.clone().unwrap_or_default();
+    let authority = session.authority();
+    let (host, port) = authority.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0))).unwrap_or_default();
+    let url = format!("http://{authority}{}", subs.path);
+    let Some(template) = spec.command.as_deref().or(config.client_command.as_deref()) else {
+        eprintln!("case {}: waiting for a client at {url}", loaded.case.id);
+        let at = session.elapsed();
+        session.transcript.note(at, format!("waiting for an external client at {url}"));
+        return Ok(None);
+    };
+    let command = client::fill(template, &url, &host, port, &subs.path);
+    let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let running = client::launch(&command, &env)?;
+    let at = session.elapsed();
+    session.transcript.note(at, format!("started the client: {command}"));
+    Ok(Some(running))
+}
+
 fn step_name(step: &Step) -> &'static str {
     match step {
         Step::Send(Send::Request(_)) => "send request",
         Step::Send(Send::Pipeline(_)) => "send pipeline",
         Step::Send(Send::Raw(_)) => "send raw",
+        Step::Send(Send::Response(_)) => "send response",
         Step::Send(Send::Frames(_)) => "send frames",
         Step::Send(Send::H2Request(_)) => "send h2_request",
         Step::Expect(e) if e.frame.is_some() => "expect frame",
@@ -234,12 +302,14 @@ fn step_name(step: &Step) -> &'static str {
         Step::Expect(e) if e.stream_error.is_some() => "expect stream_error",
         Step::Expect(e) if e.ping_ack.is_some() => "expect ping_ack",
         Step::Expect(e) if e.response.is_some() => "expect response",
+        Step::Expect(e) if e.request.is_some() => "expect request",
         Step::Expect(e) if e.connection.is_some() => "expect connection",
         Step::Expect(e) if e.any_of.is_some() => "expect any_of",
         Step::Expect(_) => "expect bytes",
         Step::Pause(_) => "pause",
         Step::HalfClose => "half_close",
         Step::Reset => "reset",
+        Step::Close => "close",
         Step::Reconnect => "reconnect",
     }
 }
@@ -288,6 +358,7 @@ async fn run_step(step: &Step, session: &mut Session, driver: &mut dyn Driver, s
         }
         Step::HalfClose => session.half_close().await,
         Step::Reset => session.reset(),
+        Step::Close => session.close().await,
         Step::Reconnect => connect(session, driver).await,
     }
 }

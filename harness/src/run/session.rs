@@ -12,6 +12,24 @@ use super::check::{Annotated, Check, Verdict};
 use crate::transcript::{Direction, Transcript};
 use crate::transport::{Endpoint, Stream};
 
+/// How a session gets its connections.
+pub enum Link {
+    /// peerspec is the client: it connects to the target.
+    Connect(Endpoint),
+    /// peerspec is the server: it accepts the client's connections on this listener.
+    Accept(tokio::net::TcpListener),
+}
+
+impl Link {
+    /// `host:port` of the target, or of our listener.
+    pub fn authority(&self) -> String {
+        match self {
+            Link::Connect(e) => e.authority(),
+            Link::Accept(l) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
 /// Most unread bytes buffered while a check is pending, so a flooding peer cannot exhaust memory.
 pub const MAX_BUFFERED: usize = 64 << 20;
 
@@ -26,7 +44,7 @@ pub enum Closed {
 
 /// A case's connection and what it has seen.
 pub struct Session {
-    endpoint: Endpoint,
+    link: Link,
     stream: Option<Stream>,
     /// Received bytes not yet used by a passing check.
     pub input: Vec<u8>,
@@ -41,8 +59,8 @@ pub struct Session {
 
 impl Session {
     /// A session that has not connected yet.
-    pub fn new(endpoint: Endpoint, started: Instant, deadline: Instant) -> Self {
-        Session { endpoint, stream: None, input: Vec::new(), closed: None, started, deadline, transcript: Transcript::default() }
+    pub fn new(link: Link, started: Instant, deadline: Instant) -> Self {
+        Session { link, stream: None, input: Vec::new(), closed: None, started, deadline, transcript: Transcript::default() }
     }
 
     /// Time since the case started.
@@ -50,27 +68,47 @@ impl Session {
         self.started.elapsed()
     }
 
-    /// The target's `host:port`.
+    /// The target's `host:port` (role client), or our listener's (role server).
     pub fn authority(&self) -> String {
-        self.endpoint.authority()
+        self.link.authority()
     }
 
-    /// Opens a new connection, closing the current one.
+    /// Opens a new connection, closing the current one: connects to the target, or accepts the
+    /// client's next connection.
     pub async fn connect(&mut self) -> Result<(), String> {
         self.stream = None;
         self.input.clear();
         self.closed = None;
-        let connect = self.endpoint.connect();
-        let stream = match tokio::time::timeout_at(self.deadline, connect).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Err(format!("cannot connect to {}: {e}", self.endpoint.authority())),
-            Err(_) => return Err(format!("case timed out while connecting to {}", self.endpoint.authority())),
+        let authority = self.link.authority();
+        let (stream, what) = match &self.link {
+            Link::Connect(endpoint) => match tokio::time::timeout_at(self.deadline, endpoint.connect()).await {
+                Ok(Ok(s)) => (s, format!("connected to {authority}")),
+                Ok(Err(e)) => return Err(format!("cannot connect to {authority}: {e}")),
+                Err(_) => return Err(format!("case timed out while connecting to {authority}")),
+            },
+            Link::Accept(listener) => match tokio::time::timeout_at(self.deadline, listener.accept()).await {
+                Ok(Ok((tcp, peer))) => {
+                    let _ = tcp.set_nodelay(true);
+                    (Stream::Tcp(tcp), format!("accepted a connection from {peer} on {authority}"))
+                }
+                Ok(Err(e)) => return Err(format!("accepting on {authority} failed: {e}")),
+                Err(_) => return Err(format!("case timed out waiting for the client to connect to {authority}")),
+            },
         };
         let alpn = stream.alpn().map(|a| format!(", ALPN {}", String::from_utf8_lossy(&a))).unwrap_or_default();
         let tls = if matches!(stream, Stream::Tls(_)) { " over TLS" } else { "" };
         let at = self.elapsed();
-        self.transcript.note(at, format!("connected to {}{tls}{alpn}", self.endpoint.authority()));
+        self.transcript.note(at, format!("{what}{tls}{alpn}"));
         self.stream = Some(stream);
+        Ok(())
+    }
+
+    /// Closes the connection (FIN after what was written) and drops it.
+    pub async fn close(&mut self) -> Result<(), String> {
+        let Some(mut stream) = self.stream.take() else { return Err("no open connection to close".into()) };
+        let _ = tokio::time::timeout_at(self.deadline, stream.shutdown()).await;
+        let at = self.elapsed();
+        self.transcript.push(at, Direction::Sent, "FIN (close)", b"");
         Ok(())
     }
 

@@ -25,6 +25,10 @@ pub struct TargetOptions {
     pub jobs: usize,
     /// Count SHOULD / MAY failures as failures.
     pub strict: bool,
+    /// Where server-role cases listen.
+    pub listen: std::net::SocketAddr,
+    /// Client command template for server-role cases.
+    pub client_command: Option<String>,
 }
 
 /// A resolved target: the run configuration, and the built-in server when that is the target
@@ -71,6 +75,8 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         default_timeout: options.timeout,
         jobs: options.jobs,
         strict: options.strict,
+        listen: options.listen,
+        client_command: options.client_command.clone(),
     };
     Ok(ResolvedTarget { config, builtin: builtin_server })
 }

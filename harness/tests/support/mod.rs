@@ -65,6 +65,8 @@ pub fn config_for(addr: SocketAddr, timeout: Duration) -> RunConfig {
         default_timeout: timeout,
         jobs: 1,
         strict: false,
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        client_command: None,
     }
 }
 

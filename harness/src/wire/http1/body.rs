@@ -324,6 +324,50 @@ fn extend_or_push(units: &mut Vec<Unit>, offset: usize, len: usize, kind: UnitKi
     units.push(Unit { offset, len, kind });
 }
 
+/// A body to send, and how to frame it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutgoingBody {
+    /// No body.
+    None,
+    /// These bytes, as they are (Content-Length or close-delimited framing is the head's business).
+    Full(Vec<u8>),
+    /// Chunked coding: one chunk per entry, then (unless `last_chunk` is false, to break the
+    /// coding on purpose) the last chunk with these trailers.
+    Chunked { chunks: Vec<Vec<u8>>, trailers: Vec<(String, String)>, last_chunk: bool },
+}
+
+impl OutgoingBody {
+    /// Appends the body's wire bytes to `out`. Empty chunks are skipped: an empty chunk would be
+    /// the last chunk.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        match self {
+            OutgoingBody::None => {}
+            OutgoingBody::Full(b) => out.extend_from_slice(b),
+            OutgoingBody::Chunked { chunks, trailers, last_chunk } => {
+                for c in chunks.iter().filter(|c| !c.is_empty()) {
+                    super::chunked::encode_chunk(c, out);
+                }
+                if *last_chunk {
+                    super::chunked::last_chunk(trailers.iter().map(|(n, v)| (n.as_str(), v.as_str())), out);
+                }
+            }
+        }
+    }
+}
+
+/// Writes a start line and header fields, exactly as given, then the empty line.
+pub fn encode_head(start_line: &str, headers: &[(String, String)], out: &mut Vec<u8>) {
+    out.extend_from_slice(start_line.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ pub mod body;
 pub mod chunked;
 pub mod request;
 pub mod response;
+pub mod server;
 
 use std::fmt;
 

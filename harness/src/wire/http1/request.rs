@@ -1,17 +1,7 @@
 //! Encoding HTTP/1.x requests from their parts.
 
-use super::chunked::{encode_chunk, last_chunk};
-
-/// How a request body goes on the wire.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RequestBody {
-    /// No body.
-    None,
-    /// These bytes, as they are.
-    Full(Vec<u8>),
-    /// Chunked coding: one chunk per entry, then the last chunk with these trailers.
-    Chunked { chunks: Vec<Vec<u8>>, trailers: Vec<(String, String)> },
-}
+pub use super::body::OutgoingBody;
+use super::body::encode_head;
 
 /// A request ready to encode. Header fields are written exactly as given, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +15,7 @@ pub struct Request {
     /// Header fields.
     pub headers: Vec<(String, String)>,
     /// The body.
-    pub body: RequestBody,
+    pub body: OutgoingBody,
 }
 
 impl Request {
@@ -38,24 +28,8 @@ impl Request {
 
     /// Appends the encoded request to `out`.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(format!("{} {} {}\r\n", self.method, self.target, self.version).as_bytes());
-        for (name, value) in &self.headers {
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value.as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(b"\r\n");
-        match &self.body {
-            RequestBody::None => {}
-            RequestBody::Full(b) => out.extend_from_slice(b),
-            RequestBody::Chunked { chunks, trailers } => {
-                for c in chunks.iter().filter(|c| !c.is_empty()) {
-                    encode_chunk(c, out);
-                }
-                last_chunk(trailers.iter().map(|(n, v)| (n.as_str(), v.as_str())), out);
-            }
-        }
+        encode_head(&format!("{} {} {}", self.method, self.target, self.version), &self.headers, out);
+        self.body.encode_into(out);
     }
 
     /// Whether a header field of this name is present (case-insensitive).
@@ -75,7 +49,7 @@ mod tests {
             target: "/main.html".into(),
             version: "HTTP/1.0".into(),
             headers: vec![],
-            body: RequestBody::None,
+            body: OutgoingBody::None,
         };
         assert_eq!(req.encode(), b"GET /main.html HTTP/1.0\r\n\r\n");
         let req = Request {
@@ -95,7 +69,7 @@ mod tests {
             target: "/".into(),
             version: "HTTP/1.1".into(),
             headers: vec![("Host".into(), "a".into()), ("host".into(), "b".into()), ("X-A ".into(), "1\r\n folded\rx".into())],
-            body: RequestBody::None,
+            body: OutgoingBody::None,
         };
         assert_eq!(req.encode(), b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\nX-A : 1\r\n folded\rx\r\n\r\n");
     }
@@ -107,7 +81,7 @@ mod tests {
             target: "/echo".into(),
             version: "HTTP/1.1".into(),
             headers: vec![("Transfer-Encoding".into(), "chunked".into())],
-            body: RequestBody::Chunked { chunks: vec![b"ab".to_vec(), vec![], b"c".to_vec()], trailers: vec![("X-T".into(), "1".into())] },
+            body: OutgoingBody::Chunked { chunks: vec![b"ab".to_vec(), vec![], b"c".to_vec()], trailers: vec![("X-T".into(), "1".into())], last_chunk: true },
         };
         let text = String::from_utf8(req.encode()).unwrap();
         assert!(text.ends_with("\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\nX-T: 1\r\n\r\n"), "{text:?}");

@@ -1,0 +1,172 @@
+//! The client under test, when peerspec plays the server: launching its command, collecting its
+//! exit status and output (bounded), and judging them against the case.
+
+use std::process::Stdio;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::case::client::{ClientExpect, ExitExpect, ExitKind};
+use crate::transcript::escape;
+
+/// Most output kept from each of the client's stdout and stderr; the rest is counted.
+pub const MAX_OUTPUT: usize = 1 << 20;
+
+/// Output read from a pipe: the bytes kept and the total length.
+type Captured = (Vec<u8>, usize);
+
+/// A launched client.
+pub struct RunningClient {
+    /// The command line, as run.
+    pub command: String,
+    child: Child,
+    stdout: JoinHandle<Captured>,
+    stderr: JoinHandle<Captured>,
+}
+
+/// How the client ended.
+#[derive(Debug, Clone)]
+pub struct ClientOutcome {
+    /// Exit code; `None` when killed by a signal or by peerspec.
+    pub code: Option<i32>,
+    /// peerspec killed it at the deadline.
+    pub killed: bool,
+    /// Standard output (kept part) and its full length.
+    pub stdout: Captured,
+    /// Standard error (kept part) and its full length.
+    pub stderr: Captured,
+}
+
+/// Fills `{url}`, `{host}`, `{port}`, `{path}` in a command template.
+pub fn fill(template: &str, url: &str, host: &str, port: u16, path: &str) -> String {
+    template.replace("{url}", url).replace("{host}", host).replace("{port}", &port.to_string()).replace("{path}", path)
+}
+
+/// Starts `command` with `sh -c`, output piped, killed if dropped.
+pub fn launch(command: &str, env: &[(String, String)]) -> Result<RunningClient, String> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start the client `{command}`: {e}"))?;
+    let stdout = tokio::spawn(capture(child.stdout.take()));
+    let stderr = tokio::spawn(capture(child.stderr.take()));
+    Ok(RunningClient { command: command.to_string(), child, stdout, stderr })
+}
+
+async fn capture(pipe: Option<impl AsyncRead + Unpin>) -> Captured {
+    let Some(mut pipe) = pipe else { return (Vec::new(), 0) };
+    let mut kept = Vec::new();
+    let mut total = 0;
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = pipe.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        total += n;
+        let room = MAX_OUTPUT.saturating_sub(kept.len());
+        kept.extend_from_slice(&buf[..n.min(room)]);
+    }
+    (kept, total)
+}
+
+impl RunningClient {
+    /// Waits for the client to exit (it may already have).
+    pub async fn exited(&mut self) -> Option<i32> {
+        self.child.wait().await.ok().and_then(|s| s.code())
+    }
+
+    /// Waits until `deadline` for the client to exit, kills it after that, and collects output.
+    pub async fn finish(mut self, deadline: Instant) -> ClientOutcome {
+        let (code, killed) = match tokio::time::timeout_at(deadline, self.child.wait()).await {
+            Ok(status) => (status.ok().and_then(|s| s.code()), false),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                (None, true)
+            }
+        };
+        // The pipes close when the client (and anything it started) exits; don't wait forever
+        // for a grandchild that keeps them open.
+        let grace = Instant::now() + std::time::Duration::from_millis(500);
+        let stdout = tokio::time::timeout_at(grace, &mut self.stdout).await.ok().and_then(Result::ok).unwrap_or_default();
+        let stderr = tokio::time::timeout_at(grace, &mut self.stderr).await.ok().and_then(Result::ok).unwrap_or_default();
+        self.stdout.abort();
+        self.stderr.abort();
+        ClientOutcome { code, killed, stdout, stderr }
+    }
+}
+
+impl ClientOutcome {
+    /// One line for the transcript.
+    pub fn describe(&self) -> String {
+        let status = match (self.killed, self.code) {
+            (true, _) => "did not exit before the case's deadline and was killed".to_string(),
+            (false, Some(c)) => format!("exited with status {c}"),
+            (false, None) => "was ended by a signal".to_string(),
+        };
+        format!(
+            "client {status}; stdout {} B {}; stderr {} B {}",
+            self.stdout.1,
+            escape(&self.stdout.0, 200),
+            self.stderr.1,
+            escape(&self.stderr.0, 200)
+        )
+    }
+}
+
+/// Every way the client's ending differs from `expect`.
+pub fn judge(expect: &ClientExpect, outcome: &ClientOutcome) -> Vec<String> {
+    let mut problems = Vec::new();
+    if outcome.killed {
+        problems.push("  client: expected it to exit, but it was still running at the deadline".to_string());
+        return problems;
+    }
+    if let Some(exit) = expect.exit {
+        let ok = match (exit, outcome.code) {
+            (ExitExpect::Kind(ExitKind::Success), Some(0)) => true,
+            (ExitExpect::Kind(ExitKind::Failure), Some(c)) => c != 0,
+            (ExitExpect::Code(want), Some(c)) => c == want,
+            _ => false,
+        };
+        if !ok {
+            let want = match exit {
+                ExitExpect::Kind(ExitKind::Success) => "success (0)".to_string(),
+                ExitExpect::Kind(ExitKind::Failure) => "failure (non-zero)".to_string(),
+                ExitExpect::Code(c) => c.to_string(),
+            };
+            let saw = outcome.code.map_or("a signal".to_string(), |c| c.to_string());
+            problems.push(format!("  client exit status: expected {want}, saw {saw}"));
+        }
+    }
+    let stdout = &outcome.stdout.0;
+    if let Some(want) = &expect.stdout {
+        if stdout != want.as_bytes() {
+            problems.push(format!("  client stdout: expected {}, saw {}", escape(want.as_bytes(), 200), escape(stdout, 200)));
+        }
+    }
+    if let Some(part) = &expect.stdout_contains {
+        if !String::from_utf8_lossy(stdout).contains(part.as_str()) {
+            problems.push(format!("  client stdout: expected to contain {part:?}, saw {}", escape(stdout, 200)));
+        }
+    }
+    if let Some(pattern) = &expect.stdout_match {
+        match regex::bytes::Regex::new(pattern) {
+            Ok(re) if re.is_match(stdout) => {}
+            Ok(_) => problems.push(format!("  client stdout: expected a match for /{pattern}/, saw {}", escape(stdout, 200))),
+            Err(e) => problems.push(format!("  client stdout: invalid pattern: {e}")),
+        }
+    }
+    if let Some(part) = &expect.stderr_contains {
+        if !String::from_utf8_lossy(&outcome.stderr.0).contains(part.as_str()) {
+            problems.push(format!("  client stderr: expected to contain {part:?}, saw {}", escape(&outcome.stderr.0, 200)));
+        }
+    }
+    problems
+}

@@ -1,0 +1,232 @@
+//! HTTP/1.x as the fake server (role `server`): scripted responses into wire bytes, and the
+//! client's requests checked through the sans-I/O [`RequestReader`].
+
+use crate::case::{Expect, Protocol, RequestExpect, ResponseSpec, Send};
+use crate::transcript::escape;
+use crate::wire::http1::body::OutgoingBody;
+use crate::wire::http1::response::Progress;
+use crate::wire::http1::server::{reason_phrase, Limits, RequestReader, RequestRecord, Response, UnitKind};
+
+use super::check::{annotated, Annotated, Check, Verdict};
+use super::driver::{Driver, Substitutions, Units};
+
+/// The fake server's HTTP/1.x state.
+#[derive(Debug)]
+pub struct Http1Server {
+    protocol: Protocol,
+    subs: Substitutions,
+}
+
+impl Http1Server {
+    /// State for a case of this protocol.
+    pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
+        Http1Server { protocol, subs }
+    }
+
+    /// The wire bytes of a scripted response.
+    pub fn response(&self, spec: &ResponseSpec) -> Result<(String, Vec<u8>), String> {
+        let status = spec.status.unwrap_or(200);
+        let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
+            Protocol::Http10 => "HTTP/1.0".into(),
+            Protocol::Http11 | Protocol::H2 => "HTTP/1.1".into(),
+        });
+        let reason = spec.reason.clone().unwrap_or_else(|| reason_phrase(status).to_string());
+        let trailers: Vec<(String, String)> = spec.trailers.iter().map(|(n, v)| (n.clone(), v.clone())).collect();
+        let body = match (&spec.body, &spec.chunk_sizes, &spec.chunks) {
+            (_, _, Some(chunks)) => OutgoingBody::Chunked {
+                chunks: chunks.iter().map(|c| c.to_bytes()).collect::<Result<_, _>>()?,
+                trailers,
+                last_chunk: spec.last_chunk,
+            },
+            (Some(body), Some(sizes), None) => {
+                OutgoingBody::Chunked { chunks: split(&body.to_bytes()?, sizes), trailers, last_chunk: spec.last_chunk }
+            }
+            (Some(body), None, None) => OutgoingBody::Full(body.to_bytes()?),
+            (None, _, None) => OutgoingBody::None,
+        };
+        let mut headers: Vec<(String, String)> = spec.headers.iter().map(|(n, v)| (n.clone(), self.subs.apply(v))).collect();
+        if spec.auto_headers {
+            let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+            let auto = match &body {
+                OutgoingBody::Full(b) if !has("content-length") && !has("transfer-encoding") => {
+                    Some(("Content-Length".to_string(), b.len().to_string()))
+                }
+                OutgoingBody::Chunked { .. } if !has("transfer-encoding") => Some(("Transfer-Encoding".into(), "chunked".into())),
+                _ => None,
+            };
+            headers.extend(auto);
+        }
+        let response = Response { version, status, reason, headers, body };
+        Ok((format!("response {} {} {}", response.version, response.status, response.reason), response.encode()))
+    }
+}
+
+/// Splits `body` into chunks of `sizes`, the last size repeating.
+fn split(body: &[u8], sizes: &[usize]) -> Vec<Vec<u8>> {
+    let mut chunks = Vec::new();
+    let mut rest = body;
+    let mut i = 0;
+    while !rest.is_empty() {
+        let size = sizes[i.min(sizes.len() - 1)].max(1).min(rest.len());
+        chunks.push(rest[..size].to_vec());
+        rest = &rest[size..];
+        i += 1;
+    }
+    chunks
+}
+
+impl Driver for Http1Server {
+    fn encode(&mut self, send: &Send) -> Result<Units, String> {
+        match send {
+            Send::Response(spec) => Ok(vec![self.response(spec)?]),
+            _ => Err("a server sends responses".into()),
+        }
+    }
+
+    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
+        match &expect.request {
+            Some(r) => Ok(Box::new(RequestCheck::new(r, &self.subs)?)),
+            None => Err("this expectation is not one an HTTP/1.x server knows".into()),
+        }
+    }
+
+    fn passed(&mut self, _: &mut dyn Check) -> Units {
+        Vec::new()
+    }
+}
+
+/// Waits for one request and compares it with a [`RequestExpect`].
+pub struct RequestCheck {
+    reader: RequestReader,
+    expect: RequestExpect,
+    target: Option<String>,
+    body: Option<Vec<u8>>,
+}
+
+impl RequestCheck {
+    fn new(expect: &RequestExpect, subs: &Substitutions) -> Result<Self, String> {
+        Ok(RequestCheck {
+            reader: RequestReader::new(Limits::default()),
+            expect: expect.clone(),
+            target: expect.target.as_deref().map(|t| subs.apply(t)),
+            body: expect.body.as_ref().map(|b| b.to_bytes()).transpose()?,
+        })
+    }
+
+    fn compare(&self, r: &RequestRecord) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut differ = |what: &str, expected: String, saw: String| problems.push(format!("  {what}: expected {expected}, saw {saw}"));
+        let e = &self.expect;
+        if let Some(m) = &e.method {
+            if !m.allows(&r.method) {
+                differ("method", m.as_slice().join(" or "), r.method.clone());
+            }
+        }
+        if let Some(t) = &self.target {
+            if t != &r.target {
+                differ("target", t.clone(), r.target.clone());
+            }
+        }
+        if let Some(v) = &e.version {
+            if !v.allows(&r.version) {
+                differ("version", v.as_slice().join(" or "), r.version.clone());
+            }
+        }
+        for (name, value) in &e.headers {
+            match r.header(name) {
+                Some(v) if &v == value => {}
+                Some(v) => differ(&format!("header {name}"), format!("{value:?}"), format!("{v:?}")),
+                None => differ(&format!("header {name}"), format!("{value:?}"), "no such field".into()),
+            }
+        }
+        for (name, pattern) in &e.headers_match {
+            let re = regex::Regex::new(pattern).expect("validated at load");
+            match r.header(name) {
+                Some(v) if re.is_match(&v) => {}
+                other => differ(&format!("header {name}"), format!("a match for /{pattern}/"), format!("{other:?}")),
+            }
+        }
+        for name in &e.headers_present {
+            if r.header(name).is_none() {
+                differ(&format!("header {name}"), "present".into(), "absent".into());
+            }
+        }
+        for name in &e.headers_absent {
+            if let Some(v) = r.header(name) {
+                differ(&format!("header {name}"), "absent".into(), format!("{v:?}"));
+            }
+        }
+        if let Some(want) = &self.body {
+            if !r.body.kept_whole() || &r.body.bytes != want {
+                differ("body", escape(want, 200), format!("{} ({} B)", escape(&r.body.bytes, 200), r.body.len));
+            }
+        }
+        let end = r.body.end.expect("a complete request has an end");
+        match &e.ends_with {
+            Some(allowed) if !allowed.allows(&end) => {
+                differ("body end", allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "), end.name().into())
+            }
+            None if end == crate::case::BodyEnd::Truncated => differ("body end", "a complete body".into(), "truncated".into()),
+            _ => {}
+        }
+        problems
+    }
+}
+
+impl Check for RequestCheck {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        match self.reader.advance(input, eof) {
+            Progress::NeedMore => Verdict::Pending,
+            Progress::Invalid(e) => Verdict::Fail(format!("invalid request: {e}")),
+            Progress::Done { consumed } => {
+                let record = self.reader.record();
+                let problems = self.compare(record);
+                if problems.is_empty() {
+                    Verdict::Pass { consumed, units: units_of(record) }
+                } else {
+                    Verdict::Fail(format!("request differs:\n{}", problems.join("\n")))
+                }
+            }
+        }
+    }
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        Verdict::Fail(format!("timed out waiting for the client's request ({} bytes received)", input.len()))
+    }
+    fn describe(&self) -> String {
+        "request".into()
+    }
+    fn units_so_far(&self) -> Vec<Annotated> {
+        units_of(self.reader.record())
+    }
+}
+
+fn units_of(r: &RequestRecord) -> Vec<Annotated> {
+    r.units
+        .iter()
+        .map(|u| {
+            let unit = match &u.kind {
+                UnitKind::Head => format!("request head {} {} {}", r.method, r.target, r.version),
+                UnitKind::ContentLengthBody => "request body (Content-Length)".into(),
+                UnitKind::ChunkSize { size, .. } => format!("chunk size 0x{size:x} ({size})"),
+                UnitKind::ChunkData { len } => format!("chunk data {len} B"),
+                UnitKind::LastChunk => "last chunk (zero-length)".into(),
+                UnitKind::Trailers { count } => format!("trailer section ({count} fields) and final CRLF"),
+                UnitKind::Fin => "FIN (end of body)".into(),
+                other => format!("{other:?}"),
+            };
+            annotated(u.offset, u.len, unit)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_sizes_split_anywhere_and_the_last_size_repeats() {
+        let body = "あい".as_bytes();
+        assert_eq!(split(body, &[2, 1]), vec![body[..2].to_vec(), body[2..3].to_vec(), body[3..4].to_vec(), body[4..5].to_vec(), body[5..6].to_vec()]);
+        assert_eq!(split(b"abc", &[10]), vec![b"abc".to_vec()]);
+    }
+}
