@@ -138,11 +138,12 @@ for p in "${peers[@]}"; do
         nghttpd-tls) url=https://127.0.0.1:$nghttpd_tls provides=echo list=nghttpd ;;
     esac
     echo "$me: == $p ($url) =="
-    started=$(date +%s.%N)
+    started=$(date +%s%N)
     timeout --kill-after=5 "$run_timeout" "$peerspec" run "$root/cases/h2" "$root/cases/seed/h2.yaml" \
         --target "$url" --ca-file "$prefix/ca.pem" --timeout "$case_timeout" --provides "$provides" \
         --known-failures "$here/known-failures-$list.txt" --quiet \
         --junit "$root/reports/h2-$p-junit.xml" --json "$root/reports/h2-$p.json" || status=1
-    echo "$me: $p: wall time $(echo "$(date +%s.%N) - $started" | bc) s"
+    ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    echo "$me: $p: wall time $((ms / 1000)).$(printf %03d $((ms % 1000))) s"
 done
 exit $status
