@@ -186,7 +186,7 @@ pub struct Expect {
     pub connection: Option<ConnectionState>,
     /// HTTP/2: a frame of a type (with flags, on a stream).
     #[serde(default)]
-    pub frame: Option<h2::FrameExpect>,
+    pub frame: Option<Box<h2::FrameExpect>>,
     /// HTTP/2: a response on a stream, and how the stream ended.
     #[serde(default)]
     pub h2_response: Option<Box<h2::H2ResponseExpect>>,
@@ -195,10 +195,10 @@ pub struct Expect {
     pub connection_error: Option<OneOrMany<h2::NameOrNumber>>,
     /// HTTP/2: a stream error (RST_STREAM) with one of these codes.
     #[serde(default)]
-    pub stream_error: Option<h2::StreamErrorExpect>,
+    pub stream_error: Option<Box<h2::StreamErrorExpect>>,
     /// HTTP/2: the PING acknowledgement that proves everything sent before was processed.
     #[serde(default)]
-    pub ping_ack: Option<h2::PingAckExpect>,
+    pub ping_ack: Option<Box<h2::PingAckExpect>>,
     /// Several behaviours the RFC allows; the step passes when any one of them is seen.
     #[serde(default)]
     pub any_of: Option<Vec<Expect>>,
