@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs peerspec's HTTP/2 suite (cases/h2 and the seed's HTTP/2 cases) against real servers on
+# Runs peerspec's HTTP/2 suite (cases/h2, the seed's HTTP/2 cases and ci/h2/cases: the h2c
+# Upgrade, which the built-in target does not implement) against real servers on
 # loopback, each checked against its list of known rule breaks:
 #
 #   nginx    h2c with prior knowledge, and h2 over TLS (ALPN)   ci/h2/known-failures-nginx.txt
@@ -139,7 +140,7 @@ for p in "${peers[@]}"; do
     esac
     echo "$me: == $p ($url) =="
     started=$(date +%s%N)
-    timeout --kill-after=5 "$run_timeout" "$peerspec" run "$root/cases/h2" "$root/cases/seed/h2.yaml" \
+    timeout --kill-after=5 "$run_timeout" "$peerspec" run "$root/cases/h2" "$root/cases/seed/h2.yaml" "$here/cases" \
         --target "$url" --ca-file "$prefix/ca.pem" --timeout "$case_timeout" --provides "$provides" \
         --known-failures "$here/known-failures-$list.txt" --quiet \
         --junit "$root/reports/h2-$p-junit.xml" --json "$root/reports/h2-$p.json" || status=1
