@@ -1099,11 +1099,14 @@ impl Driver for H2Driver {
 
     fn unread_is_fine(&mut self, input: &[u8]) -> bool {
         // Whole, valid frames are fine: the connection's own traffic (SETTINGS, WINDOW_UPDATE,
-        // PING) or the rest of a stream no step asked about. A partial or invalid frame is not.
+        // PING) or the rest of a stream no step asked about. A partial or invalid frame is not,
+        // nor a GOAWAY with an error code.
         let mut reader = self.reader.clone();
         let (mut pos, mut units) = (0, vec![]);
         loop {
             match reader.next(input, &mut pos, &mut units) {
+                // A connection error after the last step is not fine: the peer did object.
+                Ok(Some(ev)) if matches!(&ev.frame.payload, Payload::Goaway(g) if g.code != 0) => return false,
                 Ok(Some(_)) => continue,
                 Ok(None) => return pos == input.len() && reader.open_block.is_none(),
                 Err(_) => return false,
