@@ -197,6 +197,21 @@ pub enum FrameSpec {
     Continuation(ContinuationFrame),
     /// Any frame from its parts.
     Raw(RawFrame),
+    /// HEADERS (without END_STREAM, so each stream stays open) on new streams, one more than the
+    /// server's SETTINGS_MAX_CONCURRENT_STREAMS (read by an earlier step): RFC 9113 §5.1.2.
+    ExceedConcurrentStreams(ExceedSpec),
+}
+
+/// Streams past the server's concurrency limit.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExceedSpec {
+    /// `:method` of each request (default GET).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `:path` of each request (default `{path}`).
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// DATA.

@@ -233,6 +233,8 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions, tls: bool) -> Result
             }
             vec![(format!("{} (raw)", f.header), f.encode())]
         }
+        // Needs the peer's settings: the driver encodes it (see `H2Driver::encode`).
+        FrameSpec::ExceedConcurrentStreams(_) => vec![],
     })
 }
 
@@ -343,11 +345,13 @@ pub struct Reader {
     pub replies: Units,
     /// Largest frame we accept (our SETTINGS_MAX_FRAME_SIZE).
     pub max_frame_size: u32,
+    /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS, once its SETTINGS were read.
+    pub peer_max_concurrent_streams: Option<u32>,
 }
 
 impl Default for Reader {
     fn default() -> Self {
-        Reader { hpack: Decoder::default(), open_block: None, backlog: VecDeque::new(), replies: vec![], max_frame_size: wire::DEFAULT_MAX_FRAME_SIZE }
+        Reader { hpack: Decoder::default(), open_block: None, backlog: VecDeque::new(), replies: vec![], max_frame_size: wire::DEFAULT_MAX_FRAME_SIZE, peer_max_concurrent_streams: None }
     }
 }
 
@@ -413,7 +417,10 @@ impl Reader {
             }
             units.push(annotated(at, used, label));
             match &frame.payload {
-                Payload::Settings(_) if !h.has(flag::ACK) => {
+                Payload::Settings(settings_frame) if !h.has(flag::ACK) => {
+                    if let Some(n) = settings_frame.get(settings::MAX_CONCURRENT_STREAMS) {
+                        self.peer_max_concurrent_streams = Some(n);
+                    }
                     let ack = Frame::new(kind::SETTINGS, flag::ACK, 0, Payload::Settings(Default::default()));
                     self.replies.push(labelled(ack, None));
                 }
@@ -900,6 +907,8 @@ impl Matcher for StreamErrorMatcher {
     fn on_event(&mut self, ev: &Event) -> Seen {
         let h = ev.header();
         let (code, is_goaway) = match &ev.frame.payload {
+            // RST_STREAM NO_ERROR after a complete response only closes the stream (RFC 9113 §8.1).
+            Payload::RstStream(r) if h.stream_id == self.stream && r.code == 0 && self.ended => return Seen::Take,
             Payload::RstStream(r) if h.stream_id == self.stream => (r.code, false),
             Payload::Goaway(g) => (g.code, true),
             Payload::Headers(_) if h.stream_id == self.stream && self.status.is_none() => {
@@ -1022,6 +1031,33 @@ impl H2Driver {
     }
 }
 
+impl H2Driver {
+    /// One request more than the peer's SETTINGS_MAX_CONCURRENT_STREAMS, none ending its stream.
+    fn exceed_concurrency(&mut self, e: &crate::case::h2::ExceedSpec) -> Result<Units, String> {
+        let Some(limit) = self.reader.peer_max_concurrent_streams else {
+            return Err("the peer announced no SETTINGS_MAX_CONCURRENT_STREAMS (or no step has read its SETTINGS yet: \
+                        expect its SETTINGS frame first)"
+                .into());
+        };
+        if limit > 1000 {
+            return Err(format!("the peer allows {limit} concurrent streams; peerspec opens at most 1001"));
+        }
+        let mut out = vec![];
+        for _ in 0..=limit {
+            let stream = self.next_stream;
+            let request =
+                H2Request { stream: Some(stream), method: e.method.clone(), path: e.path.clone(), end_stream: false, ..Default::default() };
+            // No body and no END_STREAM: the HEADERS frame alone, the stream left open.
+            let mut frames = encode_request(&request, stream, &self.subs, self.tls)?;
+            frames.truncate(1);
+            out.extend(frames);
+            self.last_stream = Some(stream);
+            self.next_stream += 2;
+        }
+        Ok(out)
+    }
+}
+
 impl Driver for H2Driver {
     fn prepare(&mut self, case: &Case, tls: bool) {
         self.greet = case.preface.unwrap_or(true);
@@ -1053,6 +1089,10 @@ impl Driver for H2Driver {
             Send::Frames(frames) => {
                 let mut out = vec![];
                 for f in frames {
+                    if let FrameSpec::ExceedConcurrentStreams(e) = f {
+                        out.extend(self.exceed_concurrency(e)?);
+                        continue;
+                    }
                     out.extend(encode_frame(f, &self.subs, self.tls)?);
                     self.note_sent(f)?;
                 }
