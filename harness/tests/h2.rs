@@ -139,7 +139,7 @@ async fn connection_errors_need_the_right_code_and_the_close() {
 
 /// An HTTP/2 server over TLS (the `h2` crate) offering ALPN `h2` and `http/1.1`; returns its port
 /// and its self-signed certificate.
-async fn h2_tls_server() -> (u16, String) {
+async fn h2_tls_server(alpn: &[&[u8]]) -> (u16, String) {
     use std::sync::Arc;
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let pem = cert.cert.pem();
@@ -151,7 +151,7 @@ async fn h2_tls_server() -> (u16, String) {
         .with_no_client_auth()
         .with_single_cert(vec![cert.cert.der().clone()], key)
         .unwrap();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let addr = fake_peer(move |tcp| {
         let acceptor = acceptor.clone();
@@ -173,7 +173,7 @@ async fn h2_tls_server() -> (u16, String) {
 #[tokio::test]
 async fn https_targets_negotiate_h2_through_alpn_for_h2_cases() {
     use peerspec::transport::{tls_config, TlsOptions};
-    let (port, pem) = h2_tls_server().await;
+    let (port, pem) = h2_tls_server(&[b"h2", b"http/1.1"]).await;
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, pem).unwrap();
@@ -193,4 +193,19 @@ steps:
     assert_eq!(result.status, Status::Passed, "{:?}\n{transcript}", result.message);
     assert!(transcript.contains("over TLS, ALPN h2"), "{transcript}");
     assert!(transcript.contains(":scheme: https"), "{transcript}");
+}
+
+#[tokio::test]
+async fn an_h2_case_fails_clearly_when_the_tls_server_does_not_select_h2() {
+    use peerspec::transport::{tls_config, TlsOptions};
+    // A server that knows no ALPN at all completes the handshake without selecting a protocol.
+    let (port, _) = h2_tls_server(&[]).await;
+    let mut config = config_for(std::net::SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(3));
+    config.endpoint.host = "localhost".into();
+    config.endpoint.tls = Some(tls_config(&TlsOptions { ca_file: None, insecure: true }, &["http/1.1"]).unwrap());
+    let yaml = "id: t/alpn\nprotocol: h2\nsteps:\n  - send: { h2_request: { path: / } }\n  - expect: { h2_response: { status: 200 } }\n";
+    let result = run_yaml(yaml, &config).await;
+    assert_eq!(result.status, Status::Failed);
+    let message = result.message.unwrap();
+    assert!(message.contains("did not select h2") && message.contains("no protocol"), "{message}");
 }

@@ -66,6 +66,11 @@ pub trait Driver: std::marker::Send {
     /// Takes what the driver needs from the case and the target before the first connect
     /// (`tls`: whether the target is reached over TLS).
     fn prepare(&mut self, _case: &Case, _tls: bool) {}
+    /// After each connect: the TLS state (`None` over cleartext, else the ALPN protocol the peer
+    /// selected). An error ends the case (a protocol that needs ALPN did not get it).
+    fn negotiated(&mut self, _tls_alpn: Option<Option<Vec<u8>>>) -> Result<(), String> {
+        Ok(())
+    }
     /// Bytes to send right after each connect (a protocol's preface).
     fn on_connect(&mut self) -> Result<Units, String> {
         Ok(Vec::new())

@@ -1064,6 +1064,17 @@ impl Driver for H2Driver {
         self.tls = tls;
     }
 
+    fn negotiated(&mut self, tls_alpn: Option<Option<Vec<u8>>>) -> Result<(), String> {
+        match tls_alpn {
+            None => Ok(()),
+            Some(Some(alpn)) if alpn == b"h2" => Ok(()),
+            Some(alpn) => Err(format!(
+                "the TLS server did not select h2 through ALPN (it selected {}): HTTP/2 over TLS is negotiated with ALPN h2 (RFC 9113 §3.2)",
+                alpn.map(|a| format!("{:?}", String::from_utf8_lossy(&a))).unwrap_or_else(|| "no protocol".into())
+            )),
+        }
+    }
+
     fn on_connect(&mut self) -> Result<Units, String> {
         self.reader = Reader::default();
         self.next_stream = 1;

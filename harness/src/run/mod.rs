@@ -317,6 +317,7 @@ fn step_name(step: &Step) -> &'static str {
 /// Opens a connection and lets the driver greet the peer.
 async fn connect(session: &mut Session, driver: &mut dyn Driver) -> Result<(), String> {
     session.connect().await?;
+    driver.negotiated(session.tls_alpn())?;
     let greeting = driver.on_connect()?;
     send_units(session, greeting).await
 }

@@ -103,6 +103,15 @@ impl Session {
         Ok(())
     }
 
+    /// The TLS state of the open connection: `None` over cleartext, else the ALPN protocol the
+    /// peer selected (`Some(None)`: TLS without ALPN).
+    pub fn tls_alpn(&self) -> Option<Option<Vec<u8>>> {
+        match self.stream.as_ref()? {
+            Stream::Tls(_) => Some(self.stream.as_ref().and_then(Stream::alpn)),
+            _ => None,
+        }
+    }
+
     /// Closes the connection (FIN after what was written) and drops it.
     pub async fn close(&mut self) -> Result<(), String> {
         let Some(mut stream) = self.stream.take() else { return Err("no open connection to close".into()) };
