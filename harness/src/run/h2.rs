@@ -484,23 +484,34 @@ pub struct H2Check {
     start: Reader,
     matcher: Box<dyn Matcher>,
     units: Vec<Annotated>,
+    /// Where the last pending poll stopped: the input only grows between polls of one wait, so
+    /// the next poll resumes there instead of re-reading every frame (same result, linear time).
+    resume: Option<Progress>,
     /// The reader after the check passed, for the driver to take.
     pub passed: Option<Reader>,
 }
 
+struct Progress {
+    reader: Reader,
+    matcher: Box<dyn Matcher>,
+    kept: VecDeque<Event>,
+    units: Vec<Annotated>,
+    pos: usize,
+    seen: usize,
+}
+
 impl H2Check {
     fn new(start: Reader, matcher: Box<dyn Matcher>) -> H2Check {
-        H2Check { start, matcher, units: vec![], passed: None }
+        H2Check { start, matcher, units: vec![], resume: None, passed: None }
     }
 }
 
 impl Check for H2Check {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
-        let mut reader = self.start.clone();
-        let mut matcher = self.matcher.box_clone();
-        let mut kept = VecDeque::new();
-        let mut units = vec![];
-        let mut pos = 0;
+        let (mut reader, mut matcher, mut kept, mut units, mut pos) = match self.resume.take() {
+            Some(p) if input.len() >= p.seen => (p.reader, p.matcher, p.kept, p.units, p.pos),
+            _ => (self.start.clone(), self.matcher.box_clone(), VecDeque::new(), vec![], 0),
+        };
         let verdict = loop {
             let ev = match reader.backlog.pop_front() {
                 Some(ev) => ev,
@@ -524,12 +535,16 @@ impl Check for H2Check {
                 Seen::Fail(why) => break Verdict::Fail(why),
             }
         };
-        if let Verdict::Pass { .. } = verdict {
-            kept.extend(reader.backlog.drain(..));
-            reader.backlog = kept;
-            self.passed = Some(reader);
+        self.units = units.clone();
+        match verdict {
+            Verdict::Pass { .. } => {
+                kept.extend(reader.backlog.drain(..));
+                reader.backlog = kept;
+                self.passed = Some(reader);
+            }
+            Verdict::Pending => self.resume = Some(Progress { reader, matcher, kept, units, pos, seen: input.len() }),
+            Verdict::Fail(_) => {}
         }
-        self.units = units;
         verdict
     }
     fn on_deadline(&mut self, _: &[u8]) -> Verdict {
@@ -1219,6 +1234,29 @@ mod tests {
         let rest = &input[consumed..];
         let mut c3 = H2Check::new(reader, Box::new(response(3)));
         assert!(matches!(c3.poll(rest, false), Verdict::Pass { .. }));
+    }
+
+    #[test]
+    fn polling_byte_by_byte_gives_the_same_verdict_and_units_as_polling_once() {
+        let mut input = frame(kind::SETTINGS, 0, 0, Payload::Settings(Default::default()));
+        input.extend(headers(3, flag::END_HEADERS, &[(":status", "200")]));
+        input.extend(headers(1, flag::END_HEADERS, &[(":status", "200"), ("x-a", "b")]));
+        input.extend(data(3, flag::END_STREAM, b"three"));
+        input.extend(data(1, 0, b"o"));
+        input.extend(data(1, flag::END_STREAM, b"ne"));
+        let mut whole = H2Check::new(Reader::default(), Box::new(response(1)));
+        let once = whole.poll(&input, false);
+        let mut step = H2Check::new(Reader::default(), Box::new(response(1)));
+        let mut last = Verdict::Pending;
+        for end in 0..=input.len() {
+            last = step.poll(&input[..end], false);
+            if end < input.len() {
+                assert_eq!(last, Verdict::Pending, "at {end}");
+            }
+        }
+        assert_eq!(last, once);
+        assert!(matches!(once, Verdict::Pass { consumed, .. } if consumed == input.len()));
+        assert_eq!(step.passed.unwrap().backlog.len(), 2);
     }
 
     #[test]
