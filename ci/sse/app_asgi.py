@@ -1,7 +1,6 @@
 """The `sse` capability's resources as a plain ASGI application (for hypercorn).
 
-    hypercorn --bind 127.0.0.1:PORT ci.sse.app_asgi:app      (from the repository root), or
-    hypercorn --bind 127.0.0.1:PORT --root-path '' app_asgi:app   (from ci/sse)
+    hypercorn --bind 127.0.0.1:PORT app_asgi:app     (from ci/sse)
 
 Same bytes as ci/sse/app_aiohttp.py (ci/sse/sse_resources.py), each piece one
 `http.response.body` message with more_body=True, then an empty final message. No framework:

@@ -17,6 +17,28 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status: usage error or invalid case files.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit status: stopped by SIGINT or SIGTERM (reports are still written).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Completes at the first SIGINT (Ctrl-C) or SIGTERM, with its name.
+async fn interruption() -> String {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut int), Ok(mut term)) => tokio::select! {
+                _ = int.recv() => "SIGINT".to_string(),
+                _ = term.recv() => "SIGTERM".to_string(),
+            },
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C".to_string()
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "peerspec", version, about = "Protocol-conformance harness: checks where data ends on the wire")]
@@ -47,13 +69,18 @@ struct RunArgs {
     /// Case files or folders to run; any other word is a filter on case ids (substring, like
     /// `cargo test`). Without paths, the built-in suites run.
     args: Vec<String>,
-    /// The server under test: `builtin`, or a URL such as http://127.0.0.1:8080 or https://host:8443.
+    /// The server under test: `builtin`, or a URL such as http://127.0.0.1:8080, https://host:8443 or ws://127.0.0.1:9001/.
     #[arg(long, short, default_value = "builtin", env = "PEERSPEC_TARGET")]
     target: String,
     /// Base path substituted for `{path}` in cases (default: the URL's path, else `/`).
     #[arg(long)]
     path: Option<String>,
-    /// Capabilities the target has (comma-separated), enabling cases that require them, e.g. seed-files.
+    /// Request target of WebSocket handshakes for http(s) and built-in targets (default /ws; a
+    /// ws:// or wss:// target's own path wins).
+    #[arg(long)]
+    ws_path: Option<String>,
+    /// Capabilities the target has (comma-separated), enabling cases that require them, e.g. seed-files,
+    /// or websocket (a WebSocket endpoint at --ws-path; implied by ws:// and wss:// targets).
     #[arg(long, value_delimiter = ',')]
     provides: Vec<String>,
     /// Trust the CA certificates in this PEM file (for https targets).
@@ -216,6 +243,7 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
     let options = TargetOptions {
         target: args.target.clone(),
         path: args.path.clone(),
+        ws_path: args.ws_path.clone(),
         provides: args.provides.clone(),
         tls: TlsOptions { ca_file: args.ca_file.clone(), insecure: args.insecure },
         timeout: args.timeout,
@@ -249,12 +277,12 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         }
         let started = Instant::now();
         let quiet = args.quiet;
-        let results = crate::run::run_cases(cases, target.config, |r| {
-            if !quiet || r.status == crate::run::Status::Failed {
+        let show = |r: &crate::run::CaseResult| {
+            if !quiet || matches!(r.status, crate::run::Status::Failed | crate::run::Status::Interrupted) {
                 println!("{}", terminal::case_line(r));
             }
-        })
-        .await;
+        };
+        let results = crate::run::run_cases_until(cases, target.config, show, interruption()).await;
         let elapsed = started.elapsed();
         drop(target.builtin);
         print!("{}", terminal::summary(&results, elapsed));
@@ -266,6 +294,9 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
                     return EXIT_USAGE;
                 }
             }
+        }
+        if report.summary.interrupted > 0 {
+            return EXIT_INTERRUPTED;
         }
         match &args.known_failures {
             Some(path) => match std::fs::read_to_string(path) {

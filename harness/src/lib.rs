@@ -2,7 +2,8 @@
 //!
 //! YAML cases script both sides of an exchange; peerspec plays a scripted client against a
 //! server under test and checks how each protocol marks the end of its units: TCP FIN in
-//! HTTP/1.0, `Content-Length` and the zero-length chunk in HTTP/1.1.
+//! HTTP/1.0, `Content-Length` and the zero-length chunk in HTTP/1.1, the FIN bit, close frames
+//! and who closes TCP first in WebSocket.
 //!
 //! The crate is layered the way the data flows:
 //! - [`case`]: the case model, loaded from YAML with file/line/column errors;

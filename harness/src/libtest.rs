@@ -18,7 +18,6 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use crate::case::load::{load_paths, LoadedCase};
 use crate::run::{run_case, RunConfig, Status};
 use crate::target::{resolve, TargetOptions};
-use crate::transport::TlsOptions;
 
 /// One trial per case. Cases the target does not apply to are marked ignored up front.
 pub fn trials(cases: Vec<LoadedCase>, config: RunConfig, runtime: tokio::runtime::Handle) -> Vec<Trial> {
@@ -57,7 +56,7 @@ pub fn trials_with_known_failures(
                         eprintln!("note: {} ({}) failed, not required: {}", result.id, result.level.name(), result.message.unwrap_or_default());
                         Ok(())
                     }
-                    Status::Failed => Err(Failed::from(format!(
+                    Status::Failed | Status::Interrupted => Err(Failed::from(format!(
                         "{}\n{}",
                         result.message.unwrap_or_default(),
                         result.transcript.render()
@@ -97,17 +96,7 @@ pub fn run_main_with_known_failures(target: &str, paths: &[PathBuf], provides: &
     } else {
         cases
     };
-    let options = TargetOptions {
-        target: target.to_string(),
-        path: None,
-        provides: provides.iter().map(|s| s.to_string()).collect(),
-        tls: TlsOptions::default(),
-        timeout: std::time::Duration::from_secs(5),
-        jobs: 1,
-        strict: false,
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        client_command: None,
-    };
+    let options = TargetOptions { provides: provides.iter().map(|s| s.to_string()).collect(), jobs: 1, ..TargetOptions::new(target) };
     let resolved = match runtime.block_on(resolve(&options)) {
         Ok(r) => r,
         Err(e) => {

@@ -60,6 +60,11 @@ impl Transcript {
         self.entries.push(Entry { at, direction: Direction::Note, unit: text.into(), len: 0, preview: String::new() });
     }
 
+    /// Puts the entries in wire order: by time, keeping the order of entries of the same time.
+    pub fn sort(&mut self) {
+        self.entries.sort_by_key(|e| e.at);
+    }
+
     /// Renders the transcript for a terminal or a text report, one entry per line.
     pub fn render(&self) -> String {
         let mut out = String::new();

@@ -156,3 +156,31 @@ fn should_level_failures_fail_the_run_only_with_strict() {
     assert!(text(&o).contains("FAILED (should, not required)"), "{}", text(&o));
     assert_eq!(peerspec(&["run", &case, "--strict"]).status.code(), Some(1));
 }
+
+#[test]
+fn sigint_marks_running_cases_interrupted_and_still_writes_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    // A server-role case with no client waits for one: it is still running when the signal comes.
+    let case = write(
+        dir.path(),
+        "waits.yaml",
+        "id: waits-for-a-client\nprotocol: http/1.1\nrole: server\ntimeout: 20s\nsteps:\n  - expect: { request: { method: GET } }\n",
+    );
+    let json = dir.path().join("report.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_peerspec"))
+        .args(["run", &case, "--json", json.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    assert!(text(&o).contains("case waits-for-a-client ... interrupted"), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["cases"][0]["status"], "interrupted");
+    assert_eq!(report["cases"][0]["message"], "interrupted before it finished (SIGINT)");
+    assert_eq!(report["summary"]["interrupted"], 1);
+}

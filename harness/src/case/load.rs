@@ -121,8 +121,8 @@ fn validate(case: &Case) -> Result<(), String> {
         return Err("steps must not be empty".into());
     }
     let server = case.role == super::Role::Server;
-    if server && case.protocol == super::Protocol::H2 {
-        return Err("HTTP/2 cases play the client (`role: client`); a scripted HTTP/2 server is not built yet".into());
+    if server && !matches!(case.protocol, super::Protocol::Http10 | super::Protocol::Http11) {
+        return Err(format!("`role: server` is available for http/1.0 and http/1.1 cases, not {} yet", case.protocol.name()));
     }
     if case.client.is_some() && !server {
         return Err("`client` belongs to cases with `role: server`".into());
@@ -141,8 +141,44 @@ fn validate(case: &Case) -> Result<(), String> {
     }
     for (i, step) in case.steps.iter().enumerate() {
         validate_step(step).map_err(|e| format!("step {}: {e}", i + 1))?;
+        fits_protocol(step, case.protocol).map_err(|e| format!("step {}: {e}", i + 1))?;
     }
     Ok(())
+}
+
+/// WebSocket steps belong to `protocol: websocket` cases, HTTP/1 request steps to the others.
+fn fits_protocol(step: &Step, protocol: super::Protocol) -> Result<(), String> {
+    let ws = protocol == super::Protocol::Ws;
+    let wrong = |what: &str| Err(format!("`{what}` does not belong in a {} case", protocol.name()));
+    match step {
+        Step::Send(Send::Request(_)) if ws => wrong("request"),
+        Step::Send(Send::Pipeline(_)) if ws => wrong("pipeline"),
+        Step::Send(Send::Handshake(_)) if !ws => wrong("handshake"),
+        Step::Send(Send::Message(_)) if !ws => wrong("message"),
+        Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_)) if !ws => wrong("ws_*"),
+        Step::Expect(e) => expect_fits(e, ws).map_or(Ok(()), wrong),
+        _ => Ok(()),
+    }
+}
+
+fn expect_fits(e: &Expect, ws: bool) -> Option<&'static str> {
+    if ws && e.response.is_some() {
+        return Some("response");
+    }
+    if !ws {
+        let named = [
+            (e.handshake.is_some(), "handshake"),
+            (e.message.is_some(), "message"),
+            (e.pong.is_some(), "pong"),
+            (e.close.is_some(), "close"),
+            (e.fail.is_some(), "fail"),
+            (e.ws_frame.is_some(), "ws_frame"),
+        ];
+        if let Some((_, what)) = named.iter().find(|(set, _)| *set) {
+            return Some(what);
+        }
+    }
+    e.any_of.iter().flatten().find_map(|a| expect_fits(a, ws))
 }
 
 fn validate_step(step: &Step) -> Result<(), String> {
@@ -162,6 +198,26 @@ fn validate_step(step: &Step) -> Result<(), String> {
             }
             rs.iter().try_for_each(validate_request)
         }
+        Step::Send(Send::Message(m)) => {
+            if m.text.is_some() == m.binary.is_some() {
+                return Err("a message is either `text` or `binary`".into());
+            }
+            m.text.iter().chain(&m.binary).try_for_each(check_bytes)?;
+            if let Some(crate::case::ws::MaskSpec::Key(k)) = &m.mask {
+                crate::run::ws::parse_mask_key(k)?;
+            }
+            Ok(())
+        }
+        Step::Send(Send::WsFrame(f)) => validate_ws_frame(f),
+        Step::Send(Send::WsFrames(fs)) => fs.iter().try_for_each(validate_ws_frame),
+        Step::Send(Send::WsPing(b)) => check_bytes(b),
+        Step::Send(Send::WsClose(c)) => {
+            if c.reason.is_some() && c.code.is_none() {
+                return Err("a close reason needs a code".into());
+            }
+            c.reason.iter().try_for_each(check_bytes)
+        }
+        Step::Send(Send::Handshake(_)) => Ok(()),
         Step::Expect(e) => validate_expect(e),
         Step::Send(Send::Response(r)) => validate_response(r),
         Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Close | Step::Reconnect => Ok(()),
@@ -176,6 +232,20 @@ fn validate_response(r: &super::ResponseSpec) -> Result<(), String> {
         return Err("`chunk_sizes` needs at least one size, and no size 0 (that would be the last chunk)".into());
     }
     r.body.iter().chain(r.chunks.iter().flatten()).try_for_each(check_bytes)
+}
+
+fn validate_ws_frame(f: &crate::case::ws::FrameSpec) -> Result<(), String> {
+    crate::run::ws::opcode_of(&f.opcode)?;
+    if f.rsv > 7 {
+        return Err(format!("rsv {} is not 0-7", f.rsv));
+    }
+    if !matches!(f.length_bits, None | Some(7 | 16 | 64)) {
+        return Err("length_bits is 7, 16 or 64".into());
+    }
+    if let Some(crate::case::ws::MaskSpec::Key(k)) = &f.mask {
+        crate::run::ws::parse_mask_key(k)?;
+    }
+    f.payload.iter().chain(&f.reason).try_for_each(check_bytes)
 }
 
 fn validate_request(r: &super::RequestSpec) -> Result<(), String> {
@@ -195,8 +265,6 @@ fn check_bytes(b: &BytesSpec) -> Result<(), String> {
     b.to_bytes().map(|_| ())
 }
 
-const EXPECT_KINDS: &str = "response, request, bytes, match, connection, any_of, frame, h2_response, connection_error, stream_error, ping_ack";
-
 /// An expectation names exactly one thing to wait for.
 pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
     let kinds = [
@@ -211,11 +279,28 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.connection_error.is_some(),
         e.stream_error.is_some(),
         e.ping_ack.is_some(),
+        e.handshake.is_some(),
+        e.message.is_some(),
+        e.pong.is_some(),
+        e.close.is_some(),
+        e.fail.is_some(),
+        e.ws_frame.is_some(),
     ];
+    const KINDS: &str = "response, request, bytes, match, connection, any_of, frame, h2_response, connection_error, \
+                         stream_error, ping_ack, handshake, message, pong, close, fail, ws_frame";
     match kinds.iter().filter(|k| **k).count() {
         1 => {}
-        0 => return Err(format!("expect needs one of {EXPECT_KINDS}")),
-        _ => return Err(format!("expect takes exactly one of {EXPECT_KINDS}")),
+        0 => return Err(format!("expect needs one of {KINDS}")),
+        _ => return Err(format!("expect takes exactly one of {KINDS}")),
+    }
+    if let Some(m) = &e.message {
+        if [m.text.is_some(), m.binary.is_some(), m.echo].iter().filter(|k| **k).count() > 1 {
+            return Err("a message expectation takes one of `text`, `binary`, `echo`".into());
+        }
+        m.text.iter().chain(&m.binary).try_for_each(check_bytes)?;
+    }
+    if let Some(f) = &e.ws_frame {
+        f.opcode.as_ref().map(crate::run::ws::opcode_of).transpose()?;
     }
     if let Some(p) = &e.pattern {
         regex::bytes::Regex::new(p).map_err(|err| format!("invalid `match` pattern: {err}"))?;
@@ -359,6 +444,20 @@ mod tests {
         assert!(err[0].message.contains("exactly one"), "{}", err[0]);
         let text = "id: a\nprotocol: http/1.1\nsteps:\n  - expect: { match: '(' }\n";
         assert!(parse_cases("e.yaml", text).unwrap_err()[0].message.contains("invalid `match`"));
+    }
+
+    #[test]
+    fn websocket_steps_only_in_websocket_cases() {
+        let text = "id: a\nprotocol: http/1.1\nsteps:\n  - send: { message: { text: hi } }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("`message` does not belong in a http/1.1 case"));
+        let text = "id: a\nprotocol: websocket\nsteps:\n  - expect: { any_of: [ { response: { status: 200 } } ] }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("`response`"));
+        let text = "id: a\nprotocol: websocket\nsteps:\n  - send: { ws_frame: { opcode: 16 } }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("opcode 16"));
+        let text = "id: a\nprotocol: websocket\nsteps:\n  - send: { ws_frame: { opcode: text, mask: 0102 } }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("4 bytes"));
+        let text = "id: a\nprotocol: websocket\nsteps:\n  - expect: { message: { echo: true, text: x } }\n";
+        assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("one of"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod http1;
 pub mod load;
 pub mod schema;
 pub mod sse;
+pub mod ws;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,6 +76,9 @@ pub enum Protocol {
     /// HTTP/2 (RFC 9113): h2c with prior knowledge over TCP, `h2` through ALPN over TLS.
     #[serde(rename = "h2")]
     H2,
+    /// WebSocket (RFC 6455): the opening handshake, then frames.
+    #[serde(rename = "websocket")]
+    Ws,
 }
 
 impl Protocol {
@@ -84,6 +88,7 @@ impl Protocol {
             Protocol::Http10 => "http/1.0",
             Protocol::Http11 => "http/1.1",
             Protocol::H2 => "h2",
+            Protocol::Ws => "websocket",
         }
     }
 }
@@ -161,6 +166,18 @@ pub enum Send {
     Frames(Vec<h2::FrameSpec>),
     /// An HTTP/2 request on one stream (HEADERS, then DATA and trailers).
     H2Request(Box<h2::H2Request>),
+    /// WebSocket: the opening handshake request (the case then does its own handshake).
+    Handshake(Box<ws::HandshakeSpec>),
+    /// WebSocket: a text or binary message, in one frame or in fragments.
+    Message(Box<ws::MessageSpec>),
+    /// WebSocket: one frame with every field chosen.
+    WsFrame(Box<ws::FrameSpec>),
+    /// WebSocket: several frames written in one go.
+    WsFrames(Vec<ws::FrameSpec>),
+    /// WebSocket: a ping with this payload (masked, FIN).
+    WsPing(BytesSpec),
+    /// WebSocket: a close frame.
+    WsClose(ws::CloseSpec),
 }
 
 /// What to wait for and check. Exactly one of `response`, `request`, `bytes`, `match`,
@@ -202,6 +219,26 @@ pub struct Expect {
     /// Several behaviours the RFC allows; the step passes when any one of them is seen.
     #[serde(default)]
     pub any_of: Option<Vec<Expect>>,
+    /// WebSocket: the response to the opening handshake (101 with the right accept value).
+    #[serde(default)]
+    pub handshake: Option<Box<ws::HandshakeExpect>>,
+    /// WebSocket: a data message (reassembled from its fragments).
+    #[serde(default)]
+    pub message: Option<Box<ws::MessageExpect>>,
+    /// WebSocket: a pong carrying exactly this payload.
+    #[serde(default)]
+    pub pong: Option<BytesSpec>,
+    /// WebSocket: a close frame (its reason must be valid UTF-8, its code valid on the wire).
+    /// peerspec answers it with a close frame unless it already sent one.
+    #[serde(default)]
+    pub close: Option<Box<ws::CloseExpect>>,
+    /// WebSocket: the server fails the connection (RFC 6455 §7.1.7): a close frame with one of
+    /// these codes, or a TCP close without one.
+    #[serde(default)]
+    pub fail: Option<OneOrMany<u16>>,
+    /// WebSocket: one frame, field by field.
+    #[serde(default)]
+    pub ws_frame: Option<Box<ws::FrameExpect>>,
     /// How long to wait. For `connection: open`, how long the peer must stay quiet (default 100ms);
     /// otherwise the step's timeout (default: what is left of the case's).
     #[serde(default)]

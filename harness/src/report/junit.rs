@@ -24,6 +24,12 @@ pub fn render(report: &RunReport<'_>) -> String {
                 s.set_type("conformance");
                 s
             }
+            Status::Interrupted => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_message(case.message.clone().unwrap_or_default());
+                s.set_type("interrupted");
+                s
+            }
             Status::Skipped => {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(case.message.clone().unwrap_or_default());

@@ -22,6 +22,8 @@ pub struct Summary {
     pub failed_optional: usize,
     /// Cases skipped as not applicable.
     pub skipped: usize,
+    /// Cases the run was stopped before they finished.
+    pub interrupted: usize,
 }
 
 impl Summary {
@@ -34,6 +36,7 @@ impl Summary {
                 Status::Failed if r.required => s.failed += 1,
                 Status::Failed => s.failed_optional += 1,
                 Status::Skipped => s.skipped += 1,
+                Status::Interrupted => s.interrupted += 1,
             }
         }
         s

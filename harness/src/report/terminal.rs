@@ -14,6 +14,7 @@ pub fn case_line(r: &CaseResult) -> String {
         Status::Failed if r.required => format!("case {} ... FAILED", r.id),
         Status::Failed => format!("case {} ... FAILED ({}, not required)", r.id, r.level.name()),
         Status::Skipped => format!("case {} ... skipped ({})", r.id, r.message.as_deref().unwrap_or("")),
+        Status::Interrupted => format!("case {} ... interrupted", r.id),
     }
 }
 
@@ -46,7 +47,13 @@ pub fn summary(results: &[CaseResult], elapsed: Duration) -> String {
         }
     }
     let s = Summary::of(results);
-    let verdict = if s.failed == 0 { "ok" } else { "FAILED" };
+    let verdict = if s.interrupted > 0 {
+        "INTERRUPTED"
+    } else if s.failed == 0 {
+        "ok"
+    } else {
+        "FAILED"
+    };
     let optional = if s.failed_optional > 0 {
         format!("{} failed, not required (SHOULD/MAY; --strict counts them); ", s.failed_optional)
     } else {
@@ -54,10 +61,11 @@ pub fn summary(results: &[CaseResult], elapsed: Duration) -> String {
     };
     let _ = writeln!(
         out,
-        "\ncase result: {verdict}. {} passed; {} failed; {optional}{} skipped; finished in {:.2}s",
+        "\ncase result: {verdict}. {} passed; {} failed; {optional}{} skipped;{} finished in {:.2}s",
         s.passed,
         s.failed,
         s.skipped,
+        if s.interrupted > 0 { format!(" {} interrupted;", s.interrupted) } else { String::new() },
         elapsed.as_secs_f64()
     );
     out

@@ -2,12 +2,13 @@
 //! into bytes and its `expect` steps into [`Check`]s, and says what to answer after a check
 //! passes. Drivers do no I/O; the loop does all of it, so every protocol waits the same way.
 
-use crate::case::{Case, Expect, Protocol, Role, Send};
+use crate::case::{Case, Expect, Protocol, Role, Send, Step};
 
 use super::check::Check;
 use super::h2::H2Driver;
 use super::http1::Http1State;
 use super::http1_server::Http1Server;
+use super::ws::WsDriver;
 
 /// Units to write: a transcript label and the bytes, in order.
 pub type Units = Vec<(String, Vec<u8>)>;
@@ -19,6 +20,8 @@ pub struct Substitutions {
     pub path: String,
     /// `{host}`: the target's authority.
     pub host: String,
+    /// The WebSocket handshake's default request target.
+    pub ws_path: String,
 }
 
 impl Substitutions {
@@ -56,7 +59,7 @@ mod tests {
 
     #[test]
     fn placeholders_in_raw_bytes() {
-        let subs = Substitutions { path: "/x".into(), host: "h:1".into() };
+        let subs = Substitutions { path: "/x".into(), host: "h:1".into(), ws_path: "/ws".into() };
         assert_eq!(subs.apply_bytes(b"GET {path} HTTP/1.1\r\nHost: {host}\r\n{other}\xff{"), b"GET /x HTTP/1.1\r\nHost: h:1\r\n{other}\xff{");
     }
 }
@@ -75,6 +78,11 @@ pub trait Driver: std::marker::Send {
     fn on_connect(&mut self) -> Result<Units, String> {
         Ok(Vec::new())
     }
+    /// A check to pass right after connecting and greeting, before the first step (a protocol's
+    /// handshake response).
+    fn on_connect_check(&mut self) -> Option<Box<dyn Check>> {
+        None
+    }
     /// Encodes a send step of this protocol.
     fn encode(&mut self, send: &Send) -> Result<Units, String>;
     /// Builds the check for an expectation of this protocol.
@@ -88,12 +96,13 @@ pub trait Driver: std::marker::Send {
     }
 }
 
-/// The driver for a case's protocol and role.
-pub fn for_protocol(protocol: Protocol, role: Role, subs: Substitutions) -> Box<dyn Driver> {
+/// The driver for a case's protocol and role (`steps`: the case's, for drivers that plan ahead).
+pub fn for_protocol(protocol: Protocol, role: Role, subs: Substitutions, steps: &[Step]) -> Box<dyn Driver> {
     match (protocol, role) {
         (Protocol::Http10 | Protocol::Http11, Role::Client) => Box::new(Http1State::new(protocol, subs)),
         (Protocol::Http10 | Protocol::Http11, Role::Server) => Box::new(Http1Server::new(protocol, subs)),
         // HTTP/2 cases play the client (the loader rejects `role: server` for them).
         (Protocol::H2, _) => Box::new(H2Driver::new(subs)),
+        (Protocol::Ws, _) => Box::new(WsDriver::new(subs, steps)),
     }
 }

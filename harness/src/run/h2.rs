@@ -276,7 +276,7 @@ pub fn encode_request(r: &H2Request, stream: u32, subs: &Substitutions, tls: boo
 }
 
 fn dummy_subs() -> Substitutions {
-    Substitutions { path: "/".into(), host: "localhost".into() }
+    Substitutions { path: "/".into(), host: "localhost".into(), ws_path: "/ws".into() }
 }
 
 /// Load-time check of a frame spec: it must encode.

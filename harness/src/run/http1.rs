@@ -9,6 +9,7 @@ use crate::wire::http1::request::{OutgoingBody, Request};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
 use super::check::{annotated, Annotated, Check, Verdict};
+use super::fields::{differ, FieldExpect};
 use super::sse::EventStreamFollower;
 use super::driver::{Driver, Substitutions, Units};
 use crate::case::{Expect, Send};
@@ -34,7 +35,7 @@ impl Http1State {
         let target = self.subs.apply(spec.target.as_deref().unwrap_or("{path}"));
         let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
             Protocol::Http10 => "HTTP/1.0".into(),
-            Protocol::Http11 | Protocol::H2 => "HTTP/1.1".into(),
+            Protocol::Http11 | Protocol::H2 | Protocol::Ws => "HTTP/1.1".into(),
         });
         let mut headers: Vec<(String, String)> = spec.headers.iter().map(|(n, v)| (n.clone(), self.subs.apply(v))).collect();
         let body = match (&spec.body, &spec.chunks) {
@@ -83,8 +84,7 @@ impl Driver for Http1State {
             Send::Request(spec) => Ok(vec![self.request(spec)?]),
             Send::Pipeline(specs) => specs.iter().map(|s| self.request(s)).collect(),
             Send::Raw(_) => Err("raw sends are handled by the step loop".into()),
-            Send::Response(_) => Err("a client sends requests".into()),
-            _ => Err("this send step is not one HTTP/1.x knows (use `request`, `pipeline` or `raw`)".into()),
+            _ => Err("this send step is not one HTTP/1.x knows".into()),
         }
     }
 
@@ -239,70 +239,52 @@ fn join<T: std::fmt::Display>(xs: &[T]) -> String {
 /// Every way `record` differs from `expect`, one line each ("expected …, saw …").
 pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Option<&[u8]>, record: &ResponseRecord) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut differ = |what: &str, expected: String, saw: String| problems.push(format!("  {what}: expected {expected}, saw {saw}"));
+    
     if let Some(v) = &expect.version {
         if !v.allows(&record.version) {
-            differ("version", join(v.as_slice()), record.version.clone());
+            differ(&mut problems, "version", join(v.as_slice()), record.version.clone());
         }
     }
     if let Some(interim) = &expect.interim {
         if interim != &record.interim {
-            differ("interim responses", format!("{interim:?}"), format!("{:?}", record.interim));
+            differ(&mut problems, "interim responses", format!("{interim:?}"), format!("{:?}", record.interim));
         }
     }
     if let Some(s) = &expect.status {
         if !s.allows(&record.status) {
-            differ("status", join(s.as_slice()), format!("{} {}", record.status, record.reason));
+            differ(&mut problems, "status", join(s.as_slice()), format!("{} {}", record.status, record.reason));
         }
     }
-    for (name, value) in &expect.headers {
-        match record.header(name) {
-            Some(v) if &v == value => {}
-            Some(v) => differ(&format!("header {name}"), format!("{value:?}"), format!("{v:?}")),
-            None => differ(&format!("header {name}"), format!("{value:?}"), "no such field".into()),
-        }
-    }
-    for (name, pattern) in &expect.headers_match {
-        let re = regex::Regex::new(pattern).expect("validated at load");
-        match record.header(name) {
-            Some(v) if re.is_match(&v) => {}
-            Some(v) => differ(&format!("header {name}"), format!("a match for /{pattern}/"), format!("{v:?}")),
-            None => differ(&format!("header {name}"), format!("a match for /{pattern}/"), "no such field".into()),
-        }
-    }
-    for name in &expect.headers_present {
-        if record.header(name).is_none() {
-            differ(&format!("header {name}"), "present".into(), "absent".into());
-        }
-    }
-    for name in &expect.headers_absent {
-        if let Some(v) = record.header(name) {
-            differ(&format!("header {name}"), "absent".into(), format!("{v:?}"));
-        }
-    }
+    let fields = FieldExpect {
+        equal: &expect.headers,
+        matching: &expect.headers_match,
+        present: &expect.headers_present,
+        absent: &expect.headers_absent,
+    };
+    fields.compare(|name| record.header(name), &mut problems);
     let Some(end) = record.body.end else {
         // A stream still open (an SSE stream checked before its end).
         if let Some(allowed) = &expect.ends_with {
             let names = allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or ");
-            differ("body end", names, "the body still open".into());
+            differ(&mut problems, "body end", names, "the body still open".into());
         }
         return problems;
     };
     match &expect.ends_with {
-        Some(allowed) if !allowed.allows(&end) => differ(
+        Some(allowed) if !allowed.allows(&end) => differ(&mut problems, 
             "body end",
             allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "),
             describe_end(record),
         ),
         // A truncated body never passes unless the case asks for one.
-        None if end == BodyEnd::Truncated => differ("body end", "a complete body".into(), describe_end(record)),
+        None if end == BodyEnd::Truncated => differ(&mut problems, "body end", "a complete body".into(), describe_end(record)),
         _ => {}
     }
     let kept_whole = record.body.kept_whole();
     if let Some(want) = body {
         if !kept_whole || record.body.bytes != want {
             let at = record.body.bytes.iter().zip(want).position(|(a, b)| a != b).unwrap_or(record.body.bytes.len().min(want.len()));
-            differ(
+            differ(&mut problems, 
                 "body",
                 format!("{} ({} B)", escape(want, 200), want.len()),
                 format!("{} ({} B), first difference at byte {at}", escape(&record.body.bytes, 200), record.body.len),
@@ -311,26 +293,26 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
     }
     if let Some(part) = body_contains {
         if !record.body.bytes.windows(part.len().max(1)).any(|w| w == part) {
-            differ("body", format!("to contain {}", escape(part, 100)), escape(&record.body.bytes, 200));
+            differ(&mut problems, "body", format!("to contain {}", escape(part, 100)), escape(&record.body.bytes, 200));
         }
     }
     if let Some(n) = expect.body_length {
         if record.body.len != n as u64 {
-            differ("body length", n.to_string(), record.body.len.to_string());
+            differ(&mut problems, "body length", n.to_string(), record.body.len.to_string());
         }
     }
     if let Some(sizes) = &expect.chunks {
         let seen = record.body.chunk_sizes();
         if seen.iter().map(|s| *s as usize).ne(sizes.iter().copied()) {
             let hex = |xs: Vec<u64>| xs.iter().map(|s| format!("0x{s:x}")).collect::<Vec<_>>().join(", ");
-            differ("chunks", format!("[{}]", hex(sizes.iter().map(|s| *s as u64).collect())), format!("[{}]", hex(seen)));
+            differ(&mut problems, "chunks", format!("[{}]", hex(sizes.iter().map(|s| *s as u64).collect())), format!("[{}]", hex(seen)));
         }
     }
     for (name, value) in &expect.trailers {
         match record.body.trailer(name) {
             Some(v) if &v == value => {}
-            Some(v) => differ(&format!("trailer {name}"), format!("{value:?}"), format!("{v:?}")),
-            None => differ(&format!("trailer {name}"), format!("{value:?}"), "no such trailer".into()),
+            Some(v) => differ(&mut problems, &format!("trailer {name}"), format!("{value:?}"), format!("{v:?}")),
+            None => differ(&mut problems, &format!("trailer {name}"), format!("{value:?}"), "no such trailer".into()),
         }
     }
     problems

@@ -9,6 +9,7 @@ use crate::wire::http1::server::{reason_phrase, Limits, RequestReader, RequestRe
 
 use super::check::{annotated, Annotated, Check, Verdict};
 use super::driver::{Driver, Substitutions, Units};
+use super::fields::{differ, FieldExpect};
 
 /// The fake server's HTTP/1.x state.
 #[derive(Debug)]
@@ -28,7 +29,7 @@ impl Http1Server {
         let status = spec.status.unwrap_or(200);
         let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
             Protocol::Http10 => "HTTP/1.0".into(),
-            Protocol::Http11 | Protocol::H2 => "HTTP/1.1".into(),
+            Protocol::Http11 | Protocol::H2 | Protocol::Ws => "HTTP/1.1".into(),
         });
         let reason = spec.reason.clone().unwrap_or_else(|| reason_phrase(status).to_string());
         let trailers: Vec<(String, String)> = spec.trailers.iter().map(|(n, v)| (n.clone(), v.clone())).collect();
@@ -115,58 +116,36 @@ impl RequestCheck {
 
     fn compare(&self, r: &RequestRecord) -> Vec<String> {
         let mut problems = Vec::new();
-        let mut differ = |what: &str, expected: String, saw: String| problems.push(format!("  {what}: expected {expected}, saw {saw}"));
+        
         let e = &self.expect;
         if let Some(m) = &e.method {
             if !m.allows(&r.method) {
-                differ("method", m.as_slice().join(" or "), r.method.clone());
+                differ(&mut problems, "method", m.as_slice().join(" or "), r.method.clone());
             }
         }
         if let Some(t) = &self.target {
             if t != &r.target {
-                differ("target", t.clone(), r.target.clone());
+                differ(&mut problems, "target", t.clone(), r.target.clone());
             }
         }
         if let Some(v) = &e.version {
             if !v.allows(&r.version) {
-                differ("version", v.as_slice().join(" or "), r.version.clone());
+                differ(&mut problems, "version", v.as_slice().join(" or "), r.version.clone());
             }
         }
-        for (name, value) in &e.headers {
-            match r.header(name) {
-                Some(v) if &v == value => {}
-                Some(v) => differ(&format!("header {name}"), format!("{value:?}"), format!("{v:?}")),
-                None => differ(&format!("header {name}"), format!("{value:?}"), "no such field".into()),
-            }
-        }
-        for (name, pattern) in &e.headers_match {
-            let re = regex::Regex::new(pattern).expect("validated at load");
-            match r.header(name) {
-                Some(v) if re.is_match(&v) => {}
-                other => differ(&format!("header {name}"), format!("a match for /{pattern}/"), format!("{other:?}")),
-            }
-        }
-        for name in &e.headers_present {
-            if r.header(name).is_none() {
-                differ(&format!("header {name}"), "present".into(), "absent".into());
-            }
-        }
-        for name in &e.headers_absent {
-            if let Some(v) = r.header(name) {
-                differ(&format!("header {name}"), "absent".into(), format!("{v:?}"));
-            }
-        }
+        let fields = FieldExpect { equal: &e.headers, matching: &e.headers_match, present: &e.headers_present, absent: &e.headers_absent };
+        fields.compare(|name| r.header(name), &mut problems);
         if let Some(want) = &self.body {
             if !r.body.kept_whole() || &r.body.bytes != want {
-                differ("body", escape(want, 200), format!("{} ({} B)", escape(&r.body.bytes, 200), r.body.len));
+                differ(&mut problems, "body", escape(want, 200), format!("{} ({} B)", escape(&r.body.bytes, 200), r.body.len));
             }
         }
         let end = r.body.end.expect("a complete request has an end");
         match &e.ends_with {
             Some(allowed) if !allowed.allows(&end) => {
-                differ("body end", allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "), end.name().into())
+                differ(&mut problems, "body end", allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "), end.name().into())
             }
-            None if end == crate::case::BodyEnd::Truncated => differ("body end", "a complete body".into(), "truncated".into()),
+            None if end == crate::case::BodyEnd::Truncated => differ(&mut problems, "body end", "a complete body".into(), "truncated".into()),
             _ => {}
         }
         problems

@@ -5,10 +5,12 @@ pub mod check;
 pub mod client;
 pub mod driver;
 pub mod h2;
+pub mod fields;
 pub mod http1;
 pub mod http1_server;
 pub mod session;
 pub mod sse;
+pub mod ws;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub struct RunConfig {
     pub target_name: String,
     /// `{path}` in request targets.
     pub base_path: String,
+    /// The request target of WebSocket handshakes.
+    pub ws_path: String,
     /// Capabilities the target declares; `None` means all (the built-in target).
     pub provides: Option<BTreeSet<String>>,
     /// Timeout of a case that does not set its own.
@@ -63,6 +67,8 @@ pub enum Status {
     Failed,
     /// The case does not apply to this target.
     Skipped,
+    /// The run was stopped (Ctrl-C, SIGTERM) before the case finished.
+    Interrupted,
 }
 
 /// The outcome of one case.
@@ -101,10 +107,18 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 /// Runs `cases` concurrently (`config.jobs` at a time); `on_result` sees each result as it
 /// finishes. Results come back in the order of `cases`.
-pub async fn run_cases(
+pub async fn run_cases(cases: Vec<LoadedCase>, config: RunConfig, on_result: impl FnMut(&CaseResult)) -> Vec<CaseResult> {
+    run_cases_until(cases, config, on_result, std::future::pending::<String>()).await
+}
+
+/// [`run_cases`] that stops early when `stop` completes (Ctrl-C, say): running cases are
+/// aborted and, with the ones not started, marked [`Status::Interrupted`] with `stop`'s reason;
+/// finished results are kept.
+pub async fn run_cases_until(
     cases: Vec<LoadedCase>,
     config: RunConfig,
     mut on_result: impl FnMut(&CaseResult),
+    stop: impl std::future::Future<Output = String>,
 ) -> Vec<CaseResult> {
     let config = Arc::new(config);
     let permits = Arc::new(Semaphore::new(config.jobs.max(1)));
@@ -122,7 +136,24 @@ pub async fn run_cases(
         task_index.insert(handle.id(), index);
     }
     let mut results: Vec<Option<CaseResult>> = vec![None; count];
-    while let Some(joined) = tasks.join_next().await {
+    tokio::pin!(stop);
+    loop {
+        let joined = tokio::select! {
+            joined = tasks.join_next() => match joined {
+                Some(joined) => joined,
+                None => break,
+            },
+            why = &mut stop => {
+                tasks.abort_all();
+                for (index, slot) in results.iter_mut().enumerate().filter(|(_, r)| r.is_none()) {
+                    let mut result = failed_without_run(&meta[index], &format!("interrupted before it finished ({why})"));
+                    result.status = Status::Interrupted;
+                    on_result(&result);
+                    *slot = Some(result);
+                }
+                break;
+            }
+        };
         let (index, result) = match joined {
             Ok(done) => done,
             // A panic in a case is a bug in peerspec: it fails that case, not the run.
@@ -199,8 +230,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     };
     let tls = matches!(&link, Link::Connect(e) if e.tls.is_some());
     let mut session = Session::new(link, started, deadline);
-    let subs = Substitutions { path, host: session.authority() };
-    let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone());
+    let subs = Substitutions { path, host: session.authority(), ws_path: config.ws_path.clone() };
+    let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone(), &case.steps);
     driver.prepare(case, tls);
 
     let mut client = None;
@@ -264,6 +295,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         }
     }
     result.transcript = session.transcript;
+    // Units are recorded when a check judges them but dated by their arrival: restore wire order.
+    result.transcript.sort();
     result
 }
 
@@ -301,6 +334,18 @@ fn step_name(step: &Step) -> &'static str {
         Step::Expect(e) if e.connection_error.is_some() => "expect connection_error",
         Step::Expect(e) if e.stream_error.is_some() => "expect stream_error",
         Step::Expect(e) if e.ping_ack.is_some() => "expect ping_ack",
+        Step::Send(Send::Handshake(_)) => "send handshake",
+        Step::Send(Send::Message(_)) => "send message",
+        Step::Send(Send::WsFrame(_)) => "send ws_frame",
+        Step::Send(Send::WsFrames(_)) => "send ws_frames",
+        Step::Send(Send::WsPing(_)) => "send ws_ping",
+        Step::Send(Send::WsClose(_)) => "send ws_close",
+        Step::Expect(e) if e.handshake.is_some() => "expect handshake",
+        Step::Expect(e) if e.message.is_some() => "expect message",
+        Step::Expect(e) if e.pong.is_some() => "expect pong",
+        Step::Expect(e) if e.close.is_some() => "expect close",
+        Step::Expect(e) if e.fail.is_some() => "expect fail",
+        Step::Expect(e) if e.ws_frame.is_some() => "expect ws_frame",
         Step::Expect(e) if e.response.is_some() => "expect response",
         Step::Expect(e) if e.request.is_some() => "expect request",
         Step::Expect(e) if e.connection.is_some() => "expect connection",
@@ -319,7 +364,14 @@ async fn connect(session: &mut Session, driver: &mut dyn Driver) -> Result<(), S
     session.connect().await?;
     driver.negotiated(session.tls_alpn())?;
     let greeting = driver.on_connect()?;
-    send_units(session, greeting).await
+    send_units(session, greeting).await?;
+    if let Some(mut check) = driver.on_connect_check() {
+        let deadline = session.deadline;
+        session.wait_for(check.as_mut(), deadline).await.map_err(|e| format!("after connecting, waiting for {}: {e}", check.describe()))?;
+        let replies = driver.passed(check.as_mut());
+        send_units(session, replies).await?;
+    }
+    Ok(())
 }
 
 async fn send_units(session: &mut Session, units: Units) -> Result<(), String> {
@@ -345,7 +397,13 @@ async fn run_step(step: &Step, session: &mut Session, driver: &mut dyn Driver, s
             let deadline = Instant::now().checked_add(wait).unwrap_or(session.deadline);
             session.wait_for(check.as_mut(), deadline).await?;
             let replies = driver.passed(check.as_mut());
-            send_units(session, replies).await
+            // An answer the protocol owes (a WebSocket close reply) may meet a peer that has
+            // already closed; that is the peer's right, not a failure of the step.
+            if let Err(e) = send_units(session, replies).await {
+                let at = session.elapsed();
+                session.transcript.note(at, format!("automatic reply not delivered: {e}"));
+            }
+            Ok(())
         }
         Step::Pause(d) => {
             let until = (Instant::now() + d.0).min(session.deadline);

@@ -48,6 +48,11 @@ pub struct Session {
     stream: Option<Stream>,
     /// Received bytes not yet used by a passing check.
     pub input: Vec<u8>,
+    /// When the input arrived: (end offset in `input` of a read, time since the case started),
+    /// so the transcript dates each unit by its arrival, not by when a check judged it.
+    arrivals: std::collections::VecDeque<(usize, Duration)>,
+    /// When the peer closed.
+    closed_at: Option<Duration>,
     /// Whether (and how) the peer closed its side.
     pub closed: Option<Closed>,
     started: Instant,
@@ -60,7 +65,7 @@ pub struct Session {
 impl Session {
     /// A session that has not connected yet.
     pub fn new(link: Link, started: Instant, deadline: Instant) -> Self {
-        Session { link, stream: None, input: Vec::new(), closed: None, started, deadline, transcript: Transcript::default() }
+        Session { link, stream: None, input: Vec::new(), arrivals: Default::default(), closed_at: None, closed: None, started, deadline, transcript: Transcript::default() }
     }
 
     /// Time since the case started.
@@ -78,6 +83,8 @@ impl Session {
     pub async fn connect(&mut self) -> Result<(), String> {
         self.stream = None;
         self.input.clear();
+        self.arrivals.clear();
+        self.closed_at = None;
         self.closed = None;
         let authority = self.link.authority();
         let (stream, what) = match &self.link {
@@ -194,7 +201,7 @@ impl Session {
                 Verdict::Pending => {}
                 Verdict::Pass { consumed, units } => {
                     self.annotate(units);
-                    self.input.drain(..consumed.min(self.input.len()));
+                    self.consume(consumed);
                     return Ok(());
                 }
                 Verdict::Fail(why) => {
@@ -211,12 +218,16 @@ impl Session {
             };
             match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
                 Ok(Ok(0)) => self.mark_closed(Closed::Fin, "FIN"),
-                Ok(Ok(n)) => self.input.extend_from_slice(&buf[..n]),
+                Ok(Ok(n)) => {
+                    self.input.extend_from_slice(&buf[..n]);
+                    let at = self.elapsed();
+                    self.arrivals.push_back((self.input.len(), at));
+                }
                 Ok(Err(e)) => self.mark_closed(Closed::Reset, &format!("connection error: {e}")),
                 Err(_) => {
                     return match check.on_deadline(&self.input) {
                         Verdict::Pass { consumed, .. } => {
-                            self.input.drain(..consumed.min(self.input.len()));
+                            self.consume(consumed);
                             Ok(())
                         }
                         Verdict::Fail(why) => {
@@ -238,15 +249,40 @@ impl Session {
     fn mark_closed(&mut self, how: Closed, unit: &str) {
         self.closed = Some(how);
         let at = self.elapsed();
+        self.closed_at = Some(at);
         self.transcript.push(at, Direction::Received, unit, b"");
     }
 
-    /// Adds annotated units of the input to the transcript; returns how far they reach.
+    /// Drops the first `n` bytes of the input (a check used them).
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.input.len());
+        self.input.drain(..n);
+        while self.arrivals.front().is_some_and(|(end, _)| *end <= n) {
+            self.arrivals.pop_front();
+        }
+        for (end, _) in self.arrivals.iter_mut() {
+            *end -= n;
+        }
+    }
+
+    /// When the input byte at `offset` arrived (the close, or now, for a unit past the input).
+    fn arrival_of(&self, offset: usize) -> Duration {
+        self.arrivals
+            .iter()
+            .find(|(end, _)| *end > offset)
+            .map(|(_, at)| *at)
+            .or(self.closed_at)
+            .unwrap_or_else(|| self.elapsed())
+    }
+
+    /// Adds annotated units of the input to the transcript, each dated by the arrival of its last
+    /// byte; returns how far they reach.
     fn annotate(&mut self, units: Vec<Annotated>) -> usize {
-        let at = self.elapsed();
         let mut reach = 0;
         for u in units {
             let end = (u.offset + u.len).min(self.input.len());
+            let at = self.arrival_of(end.saturating_sub(1).max(u.offset.min(end)));
+            let at = if u.len == 0 && u.offset >= self.input.len() { self.closed_at.unwrap_or(at) } else { at };
             let bytes = &self.input[u.offset.min(end)..end];
             self.transcript.push(at, Direction::Received, u.unit, bytes);
             reach = reach.max(end);

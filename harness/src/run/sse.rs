@@ -22,9 +22,12 @@ impl EventStreamFollower {
         }
     }
 
-    /// Whether an `open` expectation has seen all its events yet.
+    /// Whether an `open` expectation has seen everything it asks for yet: its events, its
+    /// comments, and its `retry`.
     pub fn has_events_for(&self, expect: &EventStreamExpect) -> bool {
         self.events.len() >= expect.events.len()
+            && self.parser.comments.len() >= expect.min_comments.unwrap_or(0)
+            && (expect.retry.is_none() || self.parser.retry.is_some())
     }
 
     /// Every way the stream differs from `expect`. `ended`: the body is complete.

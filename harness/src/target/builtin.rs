@@ -19,6 +19,7 @@
 //! | `/slow`               | GET, HEAD | 200 `text/plain` `first\n`, 200 ms pause, `second\n`          |
 //! | `/echo`               | any       | 200 `application/octet-stream`, the request body              |
 //! | `/status/{code}`      | any       | `{code}` (200..=599) with an empty body; otherwise 400        |
+//! | `/ws`                 | GET       | WebSocket echo (tokio-tungstenite), see below                 |
 //! | anything else         | any       | 404 `text/html` `<h1>Not Found</h1>`                          |
 //!
 //! `/main.html` and `/hello.html` carry a Content-Length over HTTP/1.1 and
@@ -82,6 +83,19 @@
 //!
 //! Chunk sizes are written by hyper in upper-case hex (`E`, not `e`); HEXDIG is
 //! case-insensitive (RFC 9112 §7.1, RFC 5234 §2.3).
+//!
+//! # WebSocket echo (`/ws`)
+//!
+//! The opening handshake is checked here (RFC 6455 §4.2.1): GET, HTTP/1.1, `Upgrade: websocket`,
+//! a `Connection` field with the `upgrade` token, a `Sec-WebSocket-Key` that is 16 bytes in
+//! base64, and `Sec-WebSocket-Version: 13`. A wrong version gets 426 with
+//! `Sec-WebSocket-Version: 13` (§4.4); anything else wrong gets 400. The first subprotocol offered
+//! from [`WS_PROTOCOLS`] is selected; no extension is ever accepted. After the 101, hyper hands
+//! the upgraded connection to tungstenite (server role, strict: client frames must be masked,
+//! text must be UTF-8), which answers pings and echoes the close handshake; the endpoint echoes
+//! text and binary messages. When tungstenite reports a protocol violation the endpoint fails
+//! the connection (§7.1.7): a close frame with 1002 (1007 for invalid UTF-8, 1009 for a message
+//! over [`WS_MAX_MESSAGE`]), then the TCP close.
 //!
 //! # Connection handling
 //!
@@ -432,8 +446,7 @@ async fn route(req: Request<Incoming>) -> Response<RespBody> {
         "/trailers" => trailers(head),
         "/slow" => slow(head),
         "/echo" => echo(req).await,
-        // Later work: "/streaming" (Server-Sent Events) and "/ws" (WebSocket)
-        // get their own arms here.
+        "/ws" => ws::upgrade(req),
         _ => match path.strip_prefix("/status/") {
             Some(code) => status(code),
             None => html(StatusCode::NOT_FOUND, NOT_FOUND_HTML),
@@ -634,6 +647,155 @@ impl Body for ScriptedBody {
 
     fn is_end_stream(&self) -> bool {
         self.steps.is_empty()
+    }
+}
+
+/// The `/ws` WebSocket echo endpoint.
+mod ws {
+    use super::*;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+    use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::WebSocketStream;
+
+    /// Subprotocols the endpoint can select, in order of preference.
+    pub const WS_PROTOCOLS: [&str; 2] = ["chat", "superchat"];
+    /// Largest message echoed; a larger one fails the connection with 1009.
+    pub const WS_MAX_MESSAGE: usize = 16 << 20;
+    /// How long an idle WebSocket connection stays open.
+    const WS_IDLE: Duration = IDLE_TIMEOUT;
+    /// How long the endpoint waits for the client's close after failing the connection.
+    const WS_CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+    fn reject(status: StatusCode) -> Response<RespBody> {
+        let mut resp = response(status, empty());
+        if status == StatusCode::UPGRADE_REQUIRED {
+            resp.headers_mut().insert("sec-websocket-version", HeaderValue::from_static("13"));
+        }
+        set_connection_close(&mut resp);
+        resp
+    }
+
+    fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str().map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))).unwrap_or(false)
+        })
+    }
+
+    fn key_is_valid(key: &HeaderValue) -> bool {
+        // 16 bytes in base64: 22 characters and `==`.
+        let k = key.as_bytes();
+        k.len() == 24
+            && k.ends_with(b"==")
+            && k[..22].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+            && matches!(k[21], b'A' | b'Q' | b'g' | b'w')
+    }
+
+    /// Checks the opening handshake and answers 101, handing the connection to [`echo`].
+    pub fn upgrade(mut req: Request<Incoming>) -> Response<RespBody> {
+        let headers = req.headers();
+        if req.method() != Method::GET {
+            return method_not_allowed_get();
+        }
+        let keys: Vec<&HeaderValue> = headers.get_all("sec-websocket-key").iter().collect();
+        let valid = req.version() == Version::HTTP_11
+            && has_token(headers, header::UPGRADE, "websocket")
+            && has_token(headers, header::CONNECTION, "upgrade")
+            && headers.get(header::HOST).is_some()
+            && keys.len() == 1
+            && key_is_valid(keys[0]);
+        if !valid {
+            return reject(StatusCode::BAD_REQUEST);
+        }
+        let versions: Vec<&HeaderValue> = headers.get_all("sec-websocket-version").iter().collect();
+        if versions.len() != 1 || versions[0].as_bytes() != b"13" {
+            return reject(StatusCode::UPGRADE_REQUIRED);
+        }
+        let accept = derive_accept_key(keys[0].as_bytes());
+        let offered: Vec<String> = headers
+            .get_all("sec-websocket-protocol")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(',').map(|p| p.trim().to_string()))
+            .collect();
+        let selected = offered.iter().find(|p| WS_PROTOCOLS.contains(&p.as_str())).cloned();
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        tokio::spawn(async move {
+            if let Ok(Ok(upgraded)) = tokio::time::timeout(WS_IDLE, on_upgrade).await {
+                let config = WebSocketConfig::default()
+                    .max_message_size(Some(WS_MAX_MESSAGE))
+                    .max_frame_size(Some(WS_MAX_MESSAGE));
+                let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+                echo(ws).await;
+            }
+        });
+        let mut resp = response(StatusCode::SWITCHING_PROTOCOLS, empty());
+        let h = resp.headers_mut();
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        h.insert("sec-websocket-accept", HeaderValue::from_str(&accept).expect("base64 is a valid value"));
+        if let Some(p) = selected.and_then(|p| HeaderValue::from_str(&p).ok()) {
+            h.insert("sec-websocket-protocol", p);
+        }
+        resp
+    }
+
+    fn method_not_allowed_get() -> Response<RespBody> {
+        let mut resp = response(StatusCode::METHOD_NOT_ALLOWED, empty());
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET"));
+        resp
+    }
+
+    /// Echoes messages until the close handshake or a violation; every wait is bounded.
+    async fn echo<S>(mut ws: WebSocketStream<S>)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        loop {
+            let next = match tokio::time::timeout(WS_IDLE, ws.next()).await {
+                Ok(Some(next)) => next,
+                // Idle too long, or the stream ended.
+                _ => return,
+            };
+            let result = match next {
+                Ok(Message::Text(t)) => ws.send(Message::Text(t)).await,
+                Ok(Message::Binary(b)) => ws.send(Message::Binary(b)).await,
+                // tungstenite queued the pong and the close reply; flushing happens on the next
+                // read or write. Pongs need no answer.
+                Ok(Message::Ping(_)) | Ok(Message::Pong(_)) | Ok(Message::Frame(_)) => ws.flush().await,
+                Ok(Message::Close(_)) => {
+                    // tungstenite has queued the echo of the close; flushing it ends the
+                    // connection (the server closes TCP first, RFC 6455 §7.1.1).
+                    let _ = tokio::time::timeout(WS_CLOSE_WAIT, ws.flush()).await;
+                    return;
+                }
+                Err(e) => return fail(ws, e).await,
+            };
+            if result.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7) with the code that fits the violation.
+    async fn fail<S>(mut ws: WebSocketStream<S>, error: WsError)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let code = match error {
+            WsError::Protocol(_) => CloseCode::Protocol,
+            WsError::Utf8(_) => CloseCode::Invalid,
+            WsError::Capacity(CapacityError::MessageTooLong { .. }) => CloseCode::Size,
+            WsError::Capacity(_) => CloseCode::Protocol,
+            // I/O errors, a closed connection: nothing more to say.
+            _ => return,
+        };
+        let frame = CloseFrame { code, reason: "".into() };
+        let _ = tokio::time::timeout(WS_CLOSE_WAIT, ws.close(Some(frame))).await;
+        // Dropping the stream closes TCP.
     }
 }
 
@@ -1321,6 +1483,51 @@ mod tests {
             .await
             .expect("shutdown timed out")
             .expect("shutdown task");
+    }
+
+    #[tokio::test]
+    async fn ws_echo_with_a_tungstenite_client() {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        let target = start().await;
+        let url = format!("ws://{}/ws", target.addr());
+        let (mut ws, resp) = timeout(IO_TIMEOUT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect timed out")
+            .expect("connect");
+        assert_eq!(resp.status(), StatusCode::SWITCHING_PROTOCOLS);
+        for m in [Message::Text("héllo".into()), Message::Binary(vec![0u8, 1, 255].into())] {
+            ws.send(m.clone()).await.expect("send");
+            let got = timeout(IO_TIMEOUT, ws.next()).await.expect("echo timed out");
+            assert_eq!(got.expect("a message").expect("no error"), m);
+        }
+        ws.send(Message::Ping(b"p".to_vec().into())).await.expect("ping");
+        let got = timeout(IO_TIMEOUT, ws.next()).await.expect("pong timed out");
+        assert_eq!(got.expect("a message").expect("no error"), Message::Pong(b"p".to_vec().into()));
+        ws.close(None).await.expect("close");
+        // The close is echoed (tungstenite reports it as the stream's end), then the server ends
+        // the connection.
+        match timeout(IO_TIMEOUT, ws.next()).await.expect("close reply timed out") {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {}
+            Some(Ok(other)) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn ws_handshake_refusals() {
+        let target = start().await;
+        let upgrade = |version: &str, key: &str| {
+            format!(
+                "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n"
+            )
+        };
+        let raw = exchange(&target, upgrade("8", "dGhlIHNhbXBsZSBub25jZQ==").as_bytes()).await;
+        let text = mask_date(&raw);
+        assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"), "{text}");
+        assert!(text.contains("sec-websocket-version: 13\r\n"), "{text}");
+        let raw = exchange(&target, upgrade("13", "dGVzdA==").as_bytes()).await;
+        assert!(raw.starts_with(b"HTTP/1.1 400 Bad Request\r\n"), "{}", mask_date(&raw));
     }
 
     /// HTTP/2 with prior knowledge: one request, returning status, headers,

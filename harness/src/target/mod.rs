@@ -8,6 +8,10 @@ use std::time::Duration;
 use crate::run::RunConfig;
 use crate::transport::{tls_config, Endpoint, TlsOptions};
 
+/// The capability of a WebSocket endpoint (at the `ws://` URL, or at `--ws-path` of an http
+/// target that declares `--provides websocket`), which WebSocket cases require.
+pub const WEBSOCKET: &str = "websocket";
+
 /// What the user said about the target, before it is resolved.
 #[derive(Debug, Clone)]
 pub struct TargetOptions {
@@ -15,6 +19,9 @@ pub struct TargetOptions {
     pub target: String,
     /// Base path for `{path}`; default: the URL's path, else `/`.
     pub path: Option<String>,
+    /// Request target of WebSocket handshakes for `http(s)://` and built-in targets (default
+    /// `/ws`); a `ws(s)://` URL's own path is used for those.
+    pub ws_path: Option<String>,
     /// Capabilities an external target declares.
     pub provides: Vec<String>,
     /// Certificate verification settings.
@@ -31,6 +38,24 @@ pub struct TargetOptions {
     pub client_command: Option<String>,
 }
 
+impl TargetOptions {
+    /// Options for `target` with the command line's defaults.
+    pub fn new(target: &str) -> Self {
+        TargetOptions {
+            target: target.to_string(),
+            path: None,
+            ws_path: None,
+            provides: Vec::new(),
+            tls: TlsOptions::default(),
+            timeout: Duration::from_secs(5),
+            jobs: 8,
+            strict: false,
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            client_command: None,
+        }
+    }
+}
+
 /// A resolved target: the run configuration, and the built-in server when that is the target
 /// (it serves for as long as this value lives).
 pub struct ResolvedTarget {
@@ -44,6 +69,7 @@ pub struct ResolvedTarget {
 pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> {
     let connect_timeout = options.timeout;
     let mut builtin_server = None;
+    let mut ws_url_path = None;
     let (endpoint, url_path, name) = if options.target == "builtin" {
         let server = builtin::BuiltinTarget::start().await.map_err(|e| format!("cannot start the built-in target: {e}"))?;
         let addr = server.addr();
@@ -56,7 +82,13 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         let tls = match url.scheme() {
             "http" => None,
             "https" => Some(tls_config(&options.tls, &["http/1.1"])?),
-            other => return Err(format!("unsupported target scheme {other:?}: use http:// or https:// (or builtin)")),
+            // WebSocket targets: the handshake goes to the URL's path (with its query).
+            "ws" | "wss" => {
+                let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+                ws_url_path = Some(format!("{}{query}", url.path()));
+                (url.scheme() == "wss").then(|| tls_config(&options.tls, &["http/1.1"])).transpose()?
+            }
+            other => return Err(format!("unsupported target scheme {other:?}: use http://, https://, ws://, wss:// (or builtin)")),
         };
         let host = match url.host() {
             Some(url::Host::Ipv6(a)) => a.to_string(),
@@ -66,11 +98,21 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         let port = url.port_or_known_default().ok_or("target has no port")?;
         (Endpoint { host, port, tls, connect_timeout }, url.path().to_string(), options.target.clone())
     };
-    let provides = if builtin_server.is_some() { None } else { Some(options.provides.iter().cloned().collect::<BTreeSet<_>>()) };
+    let provides = if builtin_server.is_some() {
+        None
+    } else {
+        let mut declared = options.provides.iter().cloned().collect::<BTreeSet<_>>();
+        // A ws:// or wss:// target is a WebSocket server: the cases that require one apply.
+        if ws_url_path.is_some() {
+            declared.insert(WEBSOCKET.to_string());
+        }
+        Some(declared)
+    };
     let config = RunConfig {
         endpoint,
         target_name: name,
         base_path: options.path.clone().unwrap_or(url_path),
+        ws_path: ws_url_path.or_else(|| options.ws_path.clone()).unwrap_or_else(|| "/ws".into()),
         provides,
         default_timeout: options.timeout,
         jobs: options.jobs,

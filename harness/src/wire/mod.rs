@@ -4,3 +4,4 @@
 pub mod h2;
 pub mod http1;
 pub mod sse;
+pub mod ws;

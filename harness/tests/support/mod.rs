@@ -61,6 +61,7 @@ pub fn config_for(addr: SocketAddr, timeout: Duration) -> RunConfig {
         endpoint: Endpoint { host: addr.ip().to_string(), port: addr.port(), tls: None, connect_timeout: timeout },
         target_name: addr.to_string(),
         base_path: "/".into(),
+        ws_path: "/ws".into(),
         provides: None,
         default_timeout: timeout,
         jobs: 1,

@@ -1,0 +1,206 @@
+//! WebSocket steps (RFC 6455): the opening handshake, messages, raw frames with every field
+//! chosen, pings and close frames to send; the 101 response, messages, pongs, close frames,
+//! frames and failed connections to expect.
+//!
+//! A `protocol: websocket` case connects and performs the opening handshake by itself (to the
+//! run's WebSocket path) before its first step, unless one of its steps sends a `handshake`:
+//! then the case does the handshake itself, after every connect.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{BytesSpec, OneOrMany};
+
+/// An opening handshake request (RFC 6455 §4.1). By default a correct one; every field can be
+/// changed or left out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakeSpec {
+    /// Request method (default `GET`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Version in the request line (default `HTTP/1.1`).
+    #[serde(default)]
+    pub http_version: Option<String>,
+    /// Request target (default: the run's WebSocket path, `--ws-path` or the `ws://` URL's path).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// `Sec-WebSocket-Key` (default: 16 random bytes, base64). Use `omit` to leave it out.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// `Sec-WebSocket-Version` (default `13`).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// `Sec-WebSocket-Protocol` values offered, in order.
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    /// Header fields to add, or to replace the default ones of the same name (`Upgrade`,
+    /// `Connection`, `Host`...). `{host}` stands for the target's authority.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Default header fields to leave out (`Host`, `Upgrade`, `Connection`, `Sec-WebSocket-Key`,
+    /// `Sec-WebSocket-Version`).
+    #[serde(default)]
+    pub omit: Vec<String>,
+}
+
+/// What the server must answer to the opening handshake.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakeExpect {
+    /// Status code(s) (default 101). A 101 is always checked for `Upgrade: websocket`,
+    /// `Connection: Upgrade` and the right `Sec-WebSocket-Accept` (RFC 6455 §4.2.2, §4.1).
+    #[serde(default)]
+    pub status: Option<OneOrMany<u16>>,
+    /// The subprotocol the server must select (`Sec-WebSocket-Protocol`); `""` means none.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Header fields that must be present with exactly this value (names case-insensitive).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Header fields that must be present, with any value.
+    #[serde(default)]
+    pub headers_present: Vec<String>,
+}
+
+/// A message to send: `text` or `binary`, in one frame or split into `fragments`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageSpec {
+    /// A text message's payload (UTF-8 is not enforced: invalid text is a test too).
+    #[serde(default)]
+    pub text: Option<BytesSpec>,
+    /// A binary message's payload.
+    #[serde(default)]
+    pub binary: Option<BytesSpec>,
+    /// Split the payload into frames of these sizes (the last fragment takes the rest, if any):
+    /// `[3, 5]` on 10 bytes sends 3 + 5 + 2. Without it the message is one frame.
+    #[serde(default)]
+    pub fragments: Option<Vec<usize>>,
+    /// Masking of every frame (default: a random key per frame).
+    #[serde(default)]
+    pub mask: Option<MaskSpec>,
+}
+
+/// Masking: `true` (a random key, the default), `false` (unmasked), or a key in hex (`37fa213d`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum MaskSpec {
+    /// Random key or unmasked.
+    On(bool),
+    /// This key (8 hex digits).
+    Key(String),
+}
+
+/// An opcode by name (`continuation`, `text`, `binary`, `close`, `ping`, `pong`) or number 0–15
+/// (reserved ones included).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OpcodeSpec {
+    /// Number 0–15.
+    Number(u8),
+    /// Name, or a number as text (`0xB`).
+    Name(String),
+}
+
+/// One frame with every field chosen (RFC 6455 §5.2).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrameSpec {
+    /// The FIN bit (default true).
+    #[serde(default = "yes")]
+    pub fin: bool,
+    /// RSV1–RSV3 as a number 0–7 (RSV1 = 4, RSV2 = 2, RSV3 = 1; default 0).
+    #[serde(default)]
+    pub rsv: u8,
+    /// The opcode.
+    pub opcode: OpcodeSpec,
+    /// Masking (default: a random key).
+    #[serde(default)]
+    pub mask: Option<MaskSpec>,
+    /// The length form: 7, 16 or 64 bits (default: the minimal one for the length).
+    #[serde(default)]
+    pub length_bits: Option<u8>,
+    /// A declared payload length that differs from the payload sent (default: the payload's).
+    #[serde(default)]
+    pub length: Option<u64>,
+    /// The payload (default empty).
+    #[serde(default)]
+    pub payload: Option<BytesSpec>,
+    /// For close frames: the status code, written before `reason` (or `payload`).
+    #[serde(default)]
+    pub code: Option<u16>,
+    /// For close frames: the reason text, after `code`.
+    #[serde(default)]
+    pub reason: Option<BytesSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A close frame to send (FIN, opcode 8, masked).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseSpec {
+    /// The status code; without it the payload is empty.
+    #[serde(default)]
+    pub code: Option<u16>,
+    /// The reason (needs `code`).
+    #[serde(default)]
+    pub reason: Option<BytesSpec>,
+}
+
+/// A message the server must send.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageExpect {
+    /// A text message with exactly this payload.
+    #[serde(default)]
+    pub text: Option<BytesSpec>,
+    /// A binary message with exactly this payload.
+    #[serde(default)]
+    pub binary: Option<BytesSpec>,
+    /// The last message this case sent, back: same type, same payload (however fragmented).
+    #[serde(default)]
+    pub echo: bool,
+    /// The payload length in bytes.
+    #[serde(default)]
+    pub length: Option<usize>,
+    /// The payload sizes of the fragments, in order (checks how the message was split).
+    #[serde(default)]
+    pub fragments: Option<Vec<usize>>,
+}
+
+/// A close frame the server must send.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseExpect {
+    /// The code, or the allowed codes; 1005 stands for an empty close payload (RFC 6455 §7.1.5).
+    /// Without it, any valid code.
+    #[serde(default)]
+    pub code: Option<OneOrMany<u16>>,
+    /// The exact reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A frame the server must send next, field by field; fields left out are not checked. Server
+/// frames must in any case be unmasked, with RSV 0 and a defined opcode.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrameExpect {
+    /// The FIN bit.
+    #[serde(default)]
+    pub fin: Option<bool>,
+    /// The opcode.
+    #[serde(default)]
+    pub opcode: Option<OpcodeSpec>,
+    /// The exact payload.
+    #[serde(default)]
+    pub payload: Option<BytesSpec>,
+    /// The payload length.
+    #[serde(default)]
+    pub length: Option<u64>,
+}

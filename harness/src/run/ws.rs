@@ -1,0 +1,767 @@
+//! WebSocket in the runner: the opening handshake (automatic or scripted), frames and messages
+//! encoded with the sans-I/O codec in [`crate::wire::ws`], and checks that read the server's
+//! frames one by one, recording each frame's FIN bit, opcode and length for the transcript.
+
+use std::hash::{BuildHasher, Hasher};
+
+use crate::case::ws::{CloseExpect, FrameExpect, FrameSpec, HandshakeExpect, HandshakeSpec, MaskSpec, MessageExpect, MessageSpec, OpcodeSpec};
+use crate::case::{BytesSpec, Expect, OneOrMany, Send, Step};
+use crate::transcript::escape;
+use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord};
+use crate::wire::ws::close::{code_is_valid_on_wire, encode_close, parse_close};
+use crate::wire::ws::frame::{FrameOut, LengthForm};
+use crate::wire::ws::handshake::{accept_for, encode_request, generate_key, has_token};
+use crate::wire::ws::message::{Assembled, Assembler, FrameReader, FrameRecord, Message};
+use crate::wire::ws::opcode;
+
+use indexmap::IndexMap;
+
+use super::fields::FieldExpect;
+use super::check::{annotated, Annotated, Check, Verdict};
+use super::driver::{Driver, Substitutions, Units};
+
+/// Largest frame payload peerspec reads from a server.
+pub const MAX_FRAME: u64 = 64 << 20;
+
+/// WebSocket state a case carries between steps.
+pub struct WsDriver {
+    subs: Substitutions,
+    /// The case sends its own handshake (no automatic one on connect).
+    manual: bool,
+    /// The key of the last handshake sent, for checking the accept value.
+    key: Option<String>,
+    /// The last data message sent (opcode, payload), for `echo`.
+    last_message: Option<(u8, Vec<u8>)>,
+    /// peerspec has sent a close frame on this connection.
+    close_sent: bool,
+    /// A data message being sent frame by frame through `ws_frame(s)` (opcode, payload so far).
+    sending: Option<(u8, Vec<u8>)>,
+    rng: u64,
+}
+
+impl WsDriver {
+    /// A driver for a case with these steps; handshakes go to `subs.ws_path` by default.
+    pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
+        let manual = steps.iter().any(|s| matches!(s, Step::Send(Send::Handshake(_))));
+        let seed = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
+        WsDriver { subs, manual, key: None, last_message: None, close_sent: false, sending: None, rng: seed }
+    }
+
+    fn random_key(&mut self) -> [u8; 4] {
+        // xorshift64*: masking keys need not be cryptographic in a test client.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        (self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32).to_be_bytes()[4..].try_into().expect("4 bytes")
+    }
+
+    fn mask(&mut self, spec: &Option<MaskSpec>) -> Result<Option<[u8; 4]>, String> {
+        match spec {
+            None | Some(MaskSpec::On(true)) => Ok(Some(self.random_key())),
+            Some(MaskSpec::On(false)) => Ok(None),
+            Some(MaskSpec::Key(hex)) => parse_mask_key(hex).map(Some),
+        }
+    }
+
+    fn handshake(&mut self, spec: &HandshakeSpec) -> (String, Vec<u8>) {
+        let key = spec.key.clone().unwrap_or_else(generate_key);
+        let target = self.subs.apply(spec.target.as_deref().unwrap_or(&self.subs.ws_path));
+        let mut headers: Vec<(String, String)> = vec![
+            ("Host".into(), self.subs.host.clone()),
+            ("Upgrade".into(), "websocket".into()),
+            ("Connection".into(), "Upgrade".into()),
+            ("Sec-WebSocket-Key".into(), key.clone()),
+            ("Sec-WebSocket-Version".into(), spec.version.clone().unwrap_or_else(|| "13".into())),
+        ];
+        if !spec.protocols.is_empty() {
+            headers.push(("Sec-WebSocket-Protocol".into(), spec.protocols.join(", ")));
+        }
+        headers.retain(|(n, _)| !spec.omit.iter().any(|o| o.eq_ignore_ascii_case(n)));
+        for (name, value) in &spec.headers {
+            let value = self.subs.apply(value);
+            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                Some(slot) => slot.1 = value,
+                None => headers.push((name.clone(), value)),
+            }
+        }
+        let sent_key = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-key")).map(|(_, v)| v.clone());
+        self.key = sent_key;
+        self.close_sent = false;
+        let method = spec.method.clone().unwrap_or_else(|| "GET".into());
+        let version = spec.http_version.clone().unwrap_or_else(|| "HTTP/1.1".into());
+        (format!("opening handshake {method} {target} {version}"), encode_request(&method, &target, &version, &headers))
+    }
+
+    fn frame_unit(&mut self, frame: &FrameOut) -> Result<(String, Vec<u8>), String> {
+        let bytes = frame.encode()?;
+        if frame.opcode == opcode::CLOSE {
+            self.close_sent = true;
+        }
+        // Follow data messages sent as raw frames too, so `echo` can name them.
+        match frame.opcode {
+            opcode::TEXT | opcode::BINARY => self.sending = Some((frame.opcode, frame.payload.clone())),
+            opcode::CONTINUATION => {
+                if let Some((_, data)) = self.sending.as_mut() {
+                    data.extend_from_slice(&frame.payload);
+                }
+            }
+            _ => {}
+        }
+        if frame.fin && !opcode::is_control(frame.opcode) {
+            if let Some(done) = self.sending.take() {
+                self.last_message = Some(done);
+            }
+        }
+        Ok((format!("{}  payload {}", frame.describe(), escape(&frame.payload, 48)), bytes))
+    }
+
+    fn frame_from_spec(&mut self, spec: &FrameSpec) -> Result<FrameOut, String> {
+        let op = opcode_of(&spec.opcode)?;
+        if spec.rsv > 7 {
+            return Err(format!("rsv {} is not 0-7", spec.rsv));
+        }
+        let mut payload = match spec.code {
+            Some(c) => c.to_be_bytes().to_vec(),
+            None => vec![],
+        };
+        if let Some(r) = &spec.reason {
+            payload.extend(r.to_bytes()?);
+        }
+        if let Some(p) = &spec.payload {
+            payload.extend(p.to_bytes()?);
+        }
+        let length_form = match spec.length_bits {
+            None => LengthForm::Minimal,
+            Some(7) => LengthForm::Bits7,
+            Some(16) => LengthForm::Bits16,
+            Some(64) => LengthForm::Bits64,
+            Some(n) => return Err(format!("length_bits {n} is not 7, 16 or 64")),
+        };
+        let mask = self.mask(&spec.mask)?;
+        Ok(FrameOut { fin: spec.fin, rsv: spec.rsv, opcode: op, mask, length_form, declared_len: spec.length, payload })
+    }
+
+    fn message(&mut self, spec: &MessageSpec) -> Result<Units, String> {
+        let (op, payload) = match (&spec.text, &spec.binary) {
+            (Some(t), None) => (opcode::TEXT, t.to_bytes()?),
+            (None, Some(b)) => (opcode::BINARY, b.to_bytes()?),
+            _ => return Err("a message is either `text` or `binary`".into()),
+        };
+        let mut pieces: Vec<&[u8]> = vec![];
+        let mut rest = payload.as_slice();
+        for &size in spec.fragments.iter().flatten() {
+            let size = size.min(rest.len());
+            pieces.push(&rest[..size]);
+            rest = &rest[size..];
+        }
+        if !rest.is_empty() || pieces.is_empty() {
+            pieces.push(rest);
+        }
+        let count = pieces.len();
+        let mut units = Vec::with_capacity(count);
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let frame = FrameOut {
+                fin: i + 1 == count,
+                opcode: if i == 0 { op } else { opcode::CONTINUATION },
+                ..FrameOut::new(op, piece.to_vec(), self.mask(&spec.mask)?)
+            };
+            units.push(self.frame_unit(&frame)?);
+        }
+        self.last_message = Some((op, payload));
+        Ok(units)
+    }
+
+    fn close_frame(&mut self, code: Option<u16>, reason: &[u8]) -> Result<(String, Vec<u8>), String> {
+        let mask = Some(self.random_key());
+        self.frame_unit(&FrameOut::new(opcode::CLOSE, encode_close(code, reason), mask))
+    }
+
+    fn handshake_check(&self, expect: &HandshakeExpect) -> HandshakeCheck {
+        HandshakeCheck { reader: ResponseReader::new("GET", Limits::default()), expect: expect.clone(), key: self.key.clone() }
+    }
+}
+
+/// Parses a masking key written as 8 hex digits.
+pub fn parse_mask_key(hex: &str) -> Result<[u8; 4], String> {
+    let bytes = crate::case::bytes::decode_hex(hex)?;
+    bytes.try_into().map_err(|b: Vec<u8>| format!("a masking key is 4 bytes (8 hex digits), not {}", b.len()))
+}
+
+/// The opcode number a spec names.
+pub fn opcode_of(spec: &OpcodeSpec) -> Result<u8, String> {
+    match spec {
+        OpcodeSpec::Number(n) if *n <= 0xF => Ok(*n),
+        OpcodeSpec::Number(n) => Err(format!("opcode {n} is not 0-15")),
+        OpcodeSpec::Name(s) => opcode::parse(s).ok_or_else(|| format!("unknown opcode {s:?}")),
+    }
+}
+
+impl Driver for WsDriver {
+    fn on_connect(&mut self) -> Result<Units, String> {
+        self.close_sent = false;
+        if self.manual {
+            return Ok(vec![]);
+        }
+        Ok(vec![self.handshake(&HandshakeSpec::default())])
+    }
+
+    fn on_connect_check(&mut self) -> Option<Box<dyn Check>> {
+        (!self.manual).then(|| Box::new(self.handshake_check(&HandshakeExpect::default())) as Box<dyn Check>)
+    }
+
+    fn encode(&mut self, send: &Send) -> Result<Units, String> {
+        match send {
+            Send::Handshake(spec) => Ok(vec![self.handshake(spec)]),
+            Send::Message(spec) => self.message(spec),
+            Send::WsFrame(spec) => {
+                let f = self.frame_from_spec(spec)?;
+                Ok(vec![self.frame_unit(&f)?])
+            }
+            Send::WsFrames(specs) => specs
+                .iter()
+                .map(|s| {
+                    let f = self.frame_from_spec(s)?;
+                    self.frame_unit(&f)
+                })
+                .collect(),
+            Send::WsPing(payload) => {
+                let mask = Some(self.random_key());
+                let f = FrameOut::new(opcode::PING, payload.to_bytes()?, mask);
+                Ok(vec![self.frame_unit(&f)?])
+            }
+            Send::WsClose(spec) => {
+                let reason = spec.reason.as_ref().map(BytesSpec::to_bytes).transpose()?.unwrap_or_default();
+                Ok(vec![self.close_frame(spec.code, &reason)?])
+            }
+            _ => Err("this send step is not one WebSocket knows (use handshake, message, ws_frame(s), ws_ping, ws_close or raw)".into()),
+        }
+    }
+
+    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
+        if let Some(h) = &expect.handshake {
+            return Ok(Box::new(self.handshake_check(h)));
+        }
+        let want = if let Some(m) = &expect.message {
+            Want::Message(message_want(m, self.last_message.as_ref())?)
+        } else if let Some(p) = &expect.pong {
+            Want::Pong(p.to_bytes()?)
+        } else if let Some(c) = &expect.close {
+            Want::Close((**c).clone())
+        } else if let Some(codes) = &expect.fail {
+            Want::Fail(codes.as_slice().to_vec())
+        } else if let Some(f) = &expect.ws_frame {
+            Want::Frame(frame_want(f)?)
+        } else {
+            return Err("this expectation is not one WebSocket knows".into());
+        };
+        Ok(Box::new(FrameCheck { reader: FrameReader::new(MAX_FRAME), asm: Assembler::new(), want, units: vec![], seen_close: None }))
+    }
+
+    fn passed(&mut self, check: &mut dyn Check) -> Units {
+        let Some(any) = check.as_any_mut() else { return vec![] };
+        if let Some(fc) = any.downcast_mut::<FrameCheck>() {
+            // The server closed first: answer its close frame (RFC 6455 §5.5.1), echoing the code.
+            if let Some(code) = fc.seen_close.take() {
+                if !self.close_sent {
+                    let code = code.filter(|c| code_is_valid_on_wire(*c)).or(code.map(|_| 1000));
+                    if let Ok(unit) = self.close_frame(code, b"") {
+                        return vec![unit];
+                    }
+                }
+            }
+        }
+        vec![]
+    }
+}
+
+/// A resolved message expectation.
+struct MessageWant {
+    opcode: Option<u8>,
+    data: Option<Vec<u8>>,
+    length: Option<usize>,
+    fragments: Option<Vec<usize>>,
+}
+
+fn message_want(m: &MessageExpect, last: Option<&(u8, Vec<u8>)>) -> Result<MessageWant, String> {
+    let (opcode, data) = match (&m.text, &m.binary, m.echo) {
+        (Some(t), None, false) => (Some(opcode::TEXT), Some(t.to_bytes()?)),
+        (None, Some(b), false) => (Some(opcode::BINARY), Some(b.to_bytes()?)),
+        (None, None, true) => match last {
+            Some((op, data)) => (Some(*op), Some(data.clone())),
+            None => return Err("`echo` expects the last message sent, but this case has sent none".into()),
+        },
+        (None, None, false) => (None, None),
+        _ => return Err("a message expectation takes one of `text`, `binary`, `echo`".into()),
+    };
+    Ok(MessageWant { opcode, data, length: m.length, fragments: m.fragments.clone() })
+}
+
+/// A resolved frame expectation.
+struct FrameWant {
+    fin: Option<bool>,
+    opcode: Option<u8>,
+    payload: Option<Vec<u8>>,
+    length: Option<u64>,
+}
+
+fn frame_want(f: &FrameExpect) -> Result<FrameWant, String> {
+    Ok(FrameWant {
+        fin: f.fin,
+        opcode: f.opcode.as_ref().map(opcode_of).transpose()?,
+        payload: f.payload.as_ref().map(BytesSpec::to_bytes).transpose()?,
+        length: f.length,
+    })
+}
+
+enum Want {
+    Message(MessageWant),
+    Pong(Vec<u8>),
+    Close(CloseExpect),
+    /// The server fails the connection: a close frame with one of these codes, or TCP close.
+    Fail(Vec<u16>),
+    Frame(FrameWant),
+}
+
+/// Reads the server's frames until the wanted one (or a rule break, or something else).
+pub struct FrameCheck {
+    reader: FrameReader,
+    asm: Assembler,
+    want: Want,
+    units: Vec<Annotated>,
+    /// Set when the check passed on a close frame from the server: its code (None: empty).
+    seen_close: Option<Option<u16>>,
+}
+
+impl FrameCheck {
+    fn unit_for(&mut self, f: &FrameRecord, note: String) {
+        let label = if note.is_empty() { f.header.describe() } else { format!("{}  {note}", f.header.describe()) };
+        self.units.push(annotated(f.offset, f.wire_len(), label));
+    }
+
+    fn pass(&mut self) -> Verdict {
+        Verdict::Pass { consumed: self.reader.position(), units: self.units.clone() }
+    }
+
+    fn judge_frame(&mut self, f: FrameRecord) -> Option<Verdict> {
+        if let Want::Frame(w) = &self.want {
+            // Raw frame expectations see the frame before reassembly rules (but after the
+            // per-frame rules: unmasked, RSV 0, defined opcode).
+            let mut problems = vec![];
+            let h = f.header;
+            if let Some(fin) = w.fin {
+                if fin != h.fin {
+                    problems.push(format!("FIN: expected {}, saw {}", fin as u8, h.fin as u8));
+                }
+            }
+            if let Some(op) = w.opcode {
+                if op != h.opcode {
+                    problems.push(format!("opcode: expected {}, saw {}", opcode::name(op), opcode::name(h.opcode)));
+                }
+            }
+            if let Some(p) = &w.payload {
+                if p != &f.payload {
+                    problems.push(format!("payload: expected {}, saw {}", escape(p, 64), escape(&f.payload, 64)));
+                }
+            }
+            if let Some(n) = w.length {
+                if n != h.len {
+                    problems.push(format!("length: expected {n}, saw {}", h.len));
+                }
+            }
+            let rule = self.asm.push(f.clone()).err();
+            self.unit_for(&f, String::new());
+            if let Some(r) = rule {
+                return Some(Verdict::Fail(r));
+            }
+            return Some(if problems.is_empty() { self.pass() } else { Verdict::Fail(format!("frame differs:\n  {}", problems.join("\n  "))) });
+        }
+        let assembled = match self.asm.push(f.clone()) {
+            Ok(a) => a,
+            Err(e) => {
+                self.unit_for(&f, String::new());
+                return Some(Verdict::Fail(e));
+            }
+        };
+        match assembled {
+            Assembled::Fragment => {
+                self.unit_for(&f, "(fragment)".into());
+                None
+            }
+            Assembled::Message(m) => {
+                self.unit_for(&f, format!("→ {}", m.describe()));
+                Some(self.judge_message(m))
+            }
+            Assembled::Control(c) => Some(self.judge_control(c)),
+        }
+    }
+
+    fn judge_message(&mut self, m: Message) -> Verdict {
+        let what = m.describe();
+        match &self.want {
+            Want::Message(w) => {
+                let mut problems = vec![];
+                if let Some(op) = w.opcode {
+                    if op != m.opcode {
+                        problems.push(format!("type: expected {}, saw {}", opcode::name(op), opcode::name(m.opcode)));
+                    }
+                }
+                if let Some(d) = &w.data {
+                    if d != &m.data {
+                        let at = d.iter().zip(&m.data).position(|(a, b)| a != b).unwrap_or(d.len().min(m.data.len()));
+                        problems.push(format!(
+                            "payload: expected {} ({} B), saw {} ({} B), first difference at byte {at}",
+                            escape(d, 120),
+                            d.len(),
+                            escape(&m.data, 120),
+                            m.data.len()
+                        ));
+                    }
+                }
+                if let Some(n) = w.length {
+                    if n != m.data.len() {
+                        problems.push(format!("length: expected {n}, saw {}", m.data.len()));
+                    }
+                }
+                if let Some(sizes) = &w.fragments {
+                    let seen: Vec<usize> = m.fragments.iter().map(|f| f.len).collect();
+                    if &seen != sizes {
+                        problems.push(format!("fragments: expected {sizes:?}, saw {seen:?}"));
+                    }
+                }
+                if problems.is_empty() {
+                    self.pass()
+                } else {
+                    Verdict::Fail(format!("message differs:\n  {}", problems.join("\n  ")))
+                }
+            }
+            _ => Verdict::Fail(format!("expected {}, but the server sent a {what}", self.describe())),
+        }
+    }
+
+    fn judge_control(&mut self, f: FrameRecord) -> Verdict {
+        let op = f.header.opcode;
+        if op == opcode::CLOSE {
+            let close = match parse_close(&f.payload) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.unit_for(&f, String::new());
+                    return Verdict::Fail(format!("the server's close frame is invalid: {e}"));
+                }
+            };
+            let code = close.effective_code();
+            self.unit_for(&f, format!("close code {code} reason {}", escape(&close.reason, 60)));
+            if close.code.is_some() && !code_is_valid_on_wire(code) {
+                return Verdict::Fail(format!("the server sent close code {code}, which must not appear on the wire (RFC 6455 §7.4)"));
+            }
+            let verdict = match &self.want {
+                Want::Close(c) => {
+                    let mut problems = vec![];
+                    if let Some(codes) = &c.code {
+                        if !codes.allows(&code) {
+                            problems.push(format!("code: expected {}, saw {code}", join(codes)));
+                        }
+                    }
+                    if let Some(r) = &c.reason {
+                        if r.as_bytes() != close.reason {
+                            problems.push(format!("reason: expected {r:?}, saw {}", escape(&close.reason, 60)));
+                        }
+                    }
+                    if problems.is_empty() {
+                        self.pass()
+                    } else {
+                        Verdict::Fail(format!("close frame differs:\n  {}", problems.join("\n  ")))
+                    }
+                }
+                Want::Fail(codes) if codes.contains(&code) => self.pass(),
+                Want::Fail(codes) => Verdict::Fail(format!(
+                    "the server closed with code {code}; failing the connection here calls for {} (RFC 6455 §7.1.7, §7.4.1)",
+                    codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
+                )),
+                _ => Verdict::Fail(format!("expected {}, but the server sent a close frame with code {code}", self.describe())),
+            };
+            if matches!(verdict, Verdict::Pass { .. }) {
+                self.seen_close = Some(close.code);
+            }
+            return verdict;
+        }
+        self.unit_for(&f, format!("payload {}", escape(&f.payload, 60)));
+        match &self.want {
+            Want::Pong(p) if op == opcode::PONG => {
+                if &f.payload == p {
+                    self.pass()
+                } else {
+                    Verdict::Fail(format!(
+                        "pong payload: expected {} (the ping's, RFC 6455 §5.5.3), saw {}",
+                        escape(p, 125),
+                        escape(&f.payload, 125)
+                    ))
+                }
+            }
+            _ => Verdict::Fail(format!("expected {}, but the server sent a {} frame {}", self.describe(), opcode::name(op), escape(&f.payload, 60))),
+        }
+    }
+}
+
+fn join(codes: &OneOrMany<u16>) -> String {
+    codes.as_slice().iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
+}
+
+impl Check for FrameCheck {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        loop {
+            match self.reader.next(input) {
+                Ok(Some(f)) => {
+                    if let Some(v) = self.judge_frame(f) {
+                        return v;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Verdict::Fail(format!("unreadable frame from the server: {e}")),
+            }
+        }
+        if eof {
+            let rest = input.len() - self.reader.position().min(input.len());
+            if let Want::Fail(_) = self.want {
+                if rest == 0 && !self.asm.in_message() {
+                    // Failing the connection by closing TCP without a close frame (RFC 6455 §7.1.7).
+                    return Verdict::Pass { consumed: self.reader.position(), units: self.units.clone() };
+                }
+            }
+            let partial = if rest > 0 { format!(" in the middle of a frame ({rest} bytes of it received)") } else { String::new() };
+            return Verdict::Fail(format!("the server closed the connection{partial} while peerspec waited for {}", self.describe()));
+        }
+        Verdict::Pending
+    }
+
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        let rest = input.len() - self.reader.position().min(input.len());
+        let partial = if rest > 0 { format!("; {rest} bytes of an incomplete frame received") } else { String::new() };
+        Verdict::Fail(format!("timed out waiting for {}{partial}", self.describe()))
+    }
+
+    fn describe(&self) -> String {
+        match &self.want {
+            Want::Message(m) => match (m.opcode, &m.data) {
+                (Some(op), Some(d)) => format!("a {} message {}", opcode::name(op), escape(d, 40)),
+                _ => "a message".into(),
+            },
+            Want::Pong(p) => format!("a pong {}", escape(p, 40)),
+            Want::Close(c) => match &c.code {
+                Some(codes) => format!("a close frame with code {}", join(codes)),
+                None => "a close frame".into(),
+            },
+            Want::Fail(codes) => format!(
+                "the server to fail the connection (close {} or TCP close)",
+                codes.iter().map(u16::to_string).collect::<Vec<_>>().join("/")
+            ),
+            Want::Frame(_) => "a frame".into(),
+        }
+    }
+
+    fn units_so_far(&self) -> Vec<Annotated> {
+        self.units.clone()
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+}
+
+/// Reads the response to the opening handshake and checks it (RFC 6455 §4.1, §4.2.2).
+pub struct HandshakeCheck {
+    reader: ResponseReader,
+    expect: HandshakeExpect,
+    key: Option<String>,
+}
+
+impl HandshakeCheck {
+    fn judge(&self, r: &ResponseRecord) -> Vec<String> {
+        let mut problems = vec![];
+        let statuses = self.expect.status.clone().unwrap_or(OneOrMany::One(101));
+        if !statuses.allows(&r.status) {
+            problems.push(format!("status: expected {}, saw {} {}", join(&statuses), r.status, r.reason));
+        }
+        if r.status == 101 {
+            match r.header("upgrade") {
+                Some(v) if v.trim().eq_ignore_ascii_case("websocket") => {}
+                other => problems.push(format!("Upgrade: expected \"websocket\", saw {other:?} (RFC 6455 §4.2.2)")),
+            }
+            match r.header("connection") {
+                Some(v) if has_token(&v, "upgrade") => {}
+                other => problems.push(format!("Connection: expected the token \"Upgrade\", saw {other:?} (RFC 6455 §4.2.2)")),
+            }
+            if let Some(key) = &self.key {
+                let want = accept_for(key);
+                match r.header("sec-websocket-accept") {
+                    Some(v) if v.trim() == want => {}
+                    other => problems.push(format!("Sec-WebSocket-Accept: expected {want:?} for key {key:?}, saw {other:?} (RFC 6455 §4.2.2)")),
+                }
+            }
+            if r.header("sec-websocket-extensions").is_some() {
+                problems.push("Sec-WebSocket-Extensions: the server selected an extension peerspec did not offer (RFC 6455 §4.1)".into());
+            }
+        }
+        if let Some(p) = &self.expect.protocol {
+            let seen = r.header("sec-websocket-protocol");
+            let ok = match (p.as_str(), &seen) {
+                ("", None) => true,
+                (p, Some(s)) => s.trim() == p,
+                _ => false,
+            };
+            if !ok {
+                problems.push(format!("Sec-WebSocket-Protocol: expected {}, saw {seen:?}", if p.is_empty() { "none".into() } else { format!("{p:?}") }));
+            }
+        }
+        let none = IndexMap::new();
+        let fields = FieldExpect { equal: &self.expect.headers, matching: &none, present: &self.expect.headers_present, absent: &[] };
+        fields.compare(|name| r.header(name), &mut problems);
+        problems
+    }
+}
+
+impl Check for HandshakeCheck {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        match self.reader.advance(input, eof) {
+            Progress::NeedMore => Verdict::Pending,
+            Progress::Done { consumed } => {
+                let r = self.reader.record();
+                let problems = self.judge(r);
+                let unit = format!("handshake response {} {} {}", r.version, r.status, r.reason);
+                if problems.is_empty() {
+                    Verdict::Pass { consumed, units: vec![annotated(0, consumed, unit)] }
+                } else {
+                    Verdict::Fail(format!("handshake response differs:\n  {}", problems.join("\n  ")))
+                }
+            }
+            Progress::Invalid(e) => Verdict::Fail(format!("invalid handshake response: {e}")),
+        }
+    }
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        Verdict::Fail(format!("timed out waiting for the handshake response ({} bytes received)", input.len()))
+    }
+    fn describe(&self) -> String {
+        "the handshake response".into()
+    }
+    fn units_so_far(&self) -> Vec<Annotated> {
+        let r = self.reader.record();
+        r.units.iter().map(|u| annotated(u.offset, u.len, format!("response {} {}", r.status, r.reason))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::load::parse_cases;
+    use crate::wire::ws::frame::parse_header;
+
+    fn driver(steps: &[Step]) -> WsDriver {
+        WsDriver::new(Substitutions { path: "/".into(), host: "h:1".into(), ws_path: "/ws".into() }, steps)
+    }
+
+    fn steps(yaml: &str) -> Vec<Step> {
+        let text = format!("id: t\nprotocol: websocket\nsteps:\n{yaml}");
+        parse_cases("t.yaml", &text).unwrap_or_else(|e| panic!("{e:?}")).remove(0).case.steps
+    }
+
+    fn server_frame(op: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+        FrameOut { fin, ..FrameOut::new(op, payload.to_vec(), None) }.encode().unwrap()
+    }
+
+    #[test]
+    fn fragments_split_the_payload_and_mask_every_frame() {
+        let s = steps("  - send: { message: { text: \"今から\", fragments: [1, 4] } }\n");
+        let mut d = driver(&s);
+        let Step::Send(send) = &s[0] else { panic!() };
+        let units = d.encode(send).unwrap();
+        assert_eq!(units.len(), 3);
+        let heads: Vec<_> = units.iter().map(|(_, b)| parse_header(b).unwrap().unwrap()).collect();
+        assert_eq!(heads.iter().map(|h| (h.fin, h.opcode, h.len)).collect::<Vec<_>>(), [(false, 1, 1), (false, 0, 4), (true, 0, 4)]);
+        assert!(heads.iter().all(|h| h.mask.is_some()));
+        assert!(units[0].0.contains("FIN=0"), "{}", units[0].0);
+    }
+
+    #[test]
+    fn auto_handshake_unless_the_case_sends_one() {
+        let mut d = driver(&steps("  - send: { message: { text: a } }\n"));
+        let (_, bytes) = d.on_connect().unwrap().remove(0);
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with("GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\n"), "{text}");
+        assert!(d.on_connect_check().is_some());
+        let mut d = driver(&steps("  - send: { handshake: { omit: [Sec-WebSocket-Key], version: '8' } }\n"));
+        assert!(d.on_connect().unwrap().is_empty());
+        let Step::Send(send) = &steps("  - send: { handshake: { omit: [Sec-WebSocket-Key], version: '8' } }\n")[0] else { panic!() };
+        let text = String::from_utf8(d.encode(send).unwrap().remove(0).1).unwrap();
+        assert!(!text.contains("Sec-WebSocket-Key") && text.contains("Sec-WebSocket-Version: 8"), "{text}");
+    }
+
+    #[test]
+    fn handshake_check_verifies_the_accept_value() {
+        let mut d = driver(&steps("  - send: { handshake: { key: dGhlIHNhbXBsZSBub25jZQ== } }\n"));
+        let Step::Send(send) = &steps("  - send: { handshake: { key: dGhlIHNhbXBsZSBub25jZQ== } }\n")[0] else { panic!() };
+        d.encode(send).unwrap();
+        let good = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x00";
+        let mut c = d.handshake_check(&HandshakeExpect::default());
+        assert!(matches!(c.poll(good, false), Verdict::Pass { consumed, .. } if consumed == good.len() - 2));
+        let bad = String::from_utf8_lossy(good).replace("s3pP", "AAAA");
+        let mut c = d.handshake_check(&HandshakeExpect::default());
+        assert!(matches!(c.poll(bad.as_bytes(), false), Verdict::Fail(m) if m.contains("Sec-WebSocket-Accept")));
+    }
+
+    fn check(d: &mut WsDriver, yaml: &str) -> Box<dyn Check> {
+        let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
+        d.check(e).unwrap()
+    }
+
+    #[test]
+    fn message_echo_across_fragments_and_rule_breaks() {
+        let s = steps("  - send: { message: { text: hello } }\n");
+        let mut d = driver(&s);
+        let Step::Send(send) = &s[0] else { panic!() };
+        d.encode(send).unwrap();
+        let mut bytes = server_frame(opcode::TEXT, false, b"hel");
+        bytes.extend(server_frame(opcode::CONTINUATION, true, b"lo"));
+        let mut c = check(&mut d, "  - expect: { message: { echo: true, fragments: [3, 2] } }\n");
+        assert_eq!(c.poll(&bytes[..6], false), Verdict::Pending);
+        assert!(matches!(c.poll(&bytes, false), Verdict::Pass { consumed, ref units } if consumed == bytes.len() && units.len() == 2));
+        let mut c = check(&mut d, "  - expect: { message: { echo: true } }\n");
+        let masked = FrameOut::new(opcode::TEXT, b"hello".to_vec(), Some([1, 2, 3, 4])).encode().unwrap();
+        assert!(matches!(c.poll(&masked, false), Verdict::Fail(m) if m.contains("masked")));
+        let mut c = check(&mut d, "  - expect: { message: { echo: true } }\n");
+        assert!(matches!(c.poll(&server_frame(opcode::TEXT, true, b"hellO"), false), Verdict::Fail(m) if m.contains("byte 4")));
+    }
+
+    #[test]
+    fn fail_passes_on_an_allowed_close_or_a_bare_tcp_close_and_answers_the_close() {
+        let mut d = driver(&[]);
+        let mut c = check(&mut d, "  - expect: { fail: [1002] }\n");
+        assert!(matches!(c.poll(b"", true), Verdict::Pass { .. }));
+        let close = server_frame(opcode::CLOSE, true, &encode_close(Some(1002), b""));
+        let mut c = check(&mut d, "  - expect: { fail: [1002] }\n");
+        assert!(matches!(c.poll(&close, false), Verdict::Pass { .. }));
+        let reply = d.passed(c.as_mut());
+        assert_eq!(reply.len(), 1, "the client answers the server's close");
+        let mut c = check(&mut d, "  - expect: { fail: 1007 }\n");
+        assert!(matches!(c.poll(&close, false), Verdict::Fail(m) if m.contains("1007")));
+        let mut c = check(&mut d, "  - expect: { close: { code: [1000, 1001] } }\n");
+        let bad_reason = server_frame(opcode::CLOSE, true, &[0x03, 0xE8, 0xFF]);
+        assert!(matches!(c.poll(&bad_reason, false), Verdict::Fail(m) if m.contains("UTF-8")));
+    }
+
+    #[test]
+    fn echo_follows_messages_sent_as_raw_frames() {
+        let s = steps("  - send: { ws_frames: [ { opcode: binary, fin: false, payload: ab }, { opcode: ping }, { opcode: continuation, payload: cd } ] }\n");
+        let mut d = driver(&s);
+        let Step::Send(send) = &s[0] else { panic!() };
+        d.encode(send).unwrap();
+        assert_eq!(d.last_message, Some((opcode::BINARY, b"abcd".to_vec())));
+    }
+
+    #[test]
+    fn pong_must_carry_the_pings_payload() {
+        let mut d = driver(&[]);
+        let mut c = check(&mut d, "  - expect: { pong: abc }\n");
+        assert!(matches!(c.poll(&server_frame(opcode::PONG, true, b"abc"), false), Verdict::Pass { .. }));
+        let mut c = check(&mut d, "  - expect: { pong: abc }\n");
+        assert!(matches!(c.poll(&server_frame(opcode::PONG, true, b"ab"), false), Verdict::Fail(_)));
+    }
+}

@@ -1,0 +1,295 @@
+//! Reading frames from received bytes and reassembling messages, keeping each fragment's
+//! boundary, opcode and FIN bit (RFC 6455 §5.4) so transcripts and checks can see how a message
+//! was split.
+
+use super::frame::{parse_header, FrameError, FrameHeader};
+use super::mask::apply_mask;
+use super::opcode;
+
+/// One complete frame as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameRecord {
+    /// Offset of the frame's first byte in the buffer the reader was given.
+    pub offset: usize,
+    /// The header.
+    pub header: FrameHeader,
+    /// The payload, unmasked.
+    pub payload: Vec<u8>,
+}
+
+impl FrameRecord {
+    /// Header plus payload size.
+    pub fn wire_len(&self) -> usize {
+        self.header.frame_len() as usize
+    }
+}
+
+/// Reads complete frames one after another from a buffer that only grows.
+#[derive(Debug, Clone)]
+pub struct FrameReader {
+    pos: usize,
+    max_payload: u64,
+}
+
+impl FrameReader {
+    /// A reader that refuses frames with payloads over `max_payload` bytes.
+    pub fn new(max_payload: u64) -> Self {
+        FrameReader { pos: 0, max_payload }
+    }
+
+    /// Offset of the first byte not yet read as part of a frame.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The next complete frame, `Ok(None)` while it is incomplete.
+    pub fn next(&mut self, buf: &[u8]) -> Result<Option<FrameRecord>, FrameError> {
+        let rest = &buf[self.pos.min(buf.len())..];
+        let header = match parse_header(rest) {
+            Ok(Some(h)) => h,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(FrameError { offset: self.pos + e.offset, message: e.message }),
+        };
+        if header.len > self.max_payload {
+            return Err(FrameError {
+                offset: self.pos + 1,
+                message: format!("payload length {} is over the {}-byte limit", header.len, self.max_payload),
+            });
+        }
+        let total = header.frame_len() as usize;
+        if rest.len() < total {
+            return Ok(None);
+        }
+        let mut payload = rest[header.header_len..total].to_vec();
+        if let Some(key) = header.mask {
+            apply_mask(&mut payload, key, 0);
+        }
+        let record = FrameRecord { offset: self.pos, header, payload };
+        self.pos += total;
+        Ok(Some(record))
+    }
+}
+
+/// One fragment of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment {
+    /// The frame's opcode (the message's type on the first, continuation after).
+    pub opcode: u8,
+    /// Its FIN bit.
+    pub fin: bool,
+    /// Payload bytes it carried.
+    pub len: usize,
+}
+
+/// A reassembled data message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// [`opcode::TEXT`] or [`opcode::BINARY`].
+    pub opcode: u8,
+    /// The payload, all fragments joined.
+    pub data: Vec<u8>,
+    /// The fragments in order.
+    pub fragments: Vec<Fragment>,
+}
+
+impl Message {
+    /// `text 2 fragments [13 FIN=0, 33 FIN=1]`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self.fragments.iter().map(|f| format!("{} B FIN={}", f.len, f.fin as u8)).collect();
+        format!("{} message, {} B in {} fragment(s) [{}]", opcode::name(self.opcode), self.data.len(), self.fragments.len(), parts.join(", "))
+    }
+}
+
+/// What a frame meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assembled {
+    /// A control frame (close, ping, pong), possibly between fragments of a message.
+    Control(FrameRecord),
+    /// A fragment of a message not yet complete.
+    Fragment,
+    /// The frame completed a message.
+    Message(Message),
+}
+
+/// Reassembles messages from the frames a server sends, enforcing the framing rules a client
+/// holds a server to (RFC 6455 §5.1–§5.5): frames unmasked, RSV bits 0 (no extension is ever
+/// negotiated by peerspec), defined opcodes, control frames final with at most 125 bytes,
+/// continuation only inside a fragmented message and only there.
+#[derive(Debug, Clone, Default)]
+pub struct Assembler {
+    current: Option<Message>,
+}
+
+impl Assembler {
+    /// A fresh assembler (no message in progress).
+    pub fn new() -> Self {
+        Assembler::default()
+    }
+
+    /// Whether a fragmented message is in progress.
+    pub fn in_message(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// Takes one frame; errors name the rule the server broke.
+    pub fn push(&mut self, frame: FrameRecord) -> Result<Assembled, String> {
+        let h = frame.header;
+        if h.mask.is_some() {
+            return Err("the server sent a masked frame; a server MUST NOT mask frames (RFC 6455 §5.1)".into());
+        }
+        if h.rsv != 0 {
+            return Err(format!("the server set RSV bits {:03b} with no extension negotiated (RFC 6455 §5.2)", h.rsv));
+        }
+        if !opcode::is_defined(h.opcode) {
+            return Err(format!("the server used the reserved opcode 0x{:X} (RFC 6455 §5.2)", h.opcode));
+        }
+        if opcode::is_control(h.opcode) {
+            if !h.fin {
+                return Err(format!("the server fragmented a {} control frame (FIN=0; RFC 6455 §5.5)", opcode::name(h.opcode)));
+            }
+            if h.len > 125 {
+                return Err(format!("the server sent a {} control frame of {} bytes, over 125 (RFC 6455 §5.5)", opcode::name(h.opcode), h.len));
+            }
+            return Ok(Assembled::Control(frame));
+        }
+        let fragment = Fragment { opcode: h.opcode, fin: h.fin, len: frame.payload.len() };
+        let mut message = match (h.opcode, self.current.take()) {
+            (opcode::CONTINUATION, None) => {
+                return Err("the server sent a continuation frame with no message in progress (RFC 6455 §5.4)".into())
+            }
+            (opcode::CONTINUATION, Some(m)) => m,
+            (op, Some(m)) => {
+                return Err(format!(
+                    "the server started a {} message while its {} message was still unfinished (RFC 6455 §5.4)",
+                    opcode::name(op),
+                    opcode::name(m.opcode)
+                ))
+            }
+            (op, None) => Message { opcode: op, data: Vec::new(), fragments: Vec::new() },
+        };
+        message.data.extend_from_slice(&frame.payload);
+        message.fragments.push(fragment);
+        if !h.fin {
+            self.current = Some(message);
+            return Ok(Assembled::Fragment);
+        }
+        if message.opcode == opcode::TEXT {
+            if let Err(e) = std::str::from_utf8(&message.data) {
+                return Err(format!("the server sent a text message that is not valid UTF-8 (at byte {}; RFC 6455 §5.6)", e.valid_up_to()));
+            }
+        }
+        Ok(Assembled::Message(message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::frame::FrameOut;
+    use super::*;
+
+    fn frame(op: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+        FrameOut { fin, ..FrameOut::new(op, payload.to_vec(), None) }.encode().unwrap()
+    }
+
+    fn read_all(bytes: &[u8]) -> Vec<Assembled> {
+        let mut reader = FrameReader::new(1 << 20);
+        let mut asm = Assembler::new();
+        let mut out = vec![];
+        while let Some(f) = reader.next(bytes).unwrap() {
+            out.push(asm.push(f).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn seed_message_split_inside_a_character_with_a_ping_between() {
+        let text = "{\"id\":456,\"text\":\"今からこれふぁぼります\"}".as_bytes();
+        let cut = text.iter().position(|&b| b == 0xE4).unwrap() + 1; // inside 今
+        let mut bytes = frame(opcode::TEXT, false, &text[..cut]);
+        bytes.extend(frame(opcode::PING, true, b"p"));
+        bytes.extend(frame(opcode::CONTINUATION, true, &text[cut..]));
+        let out = read_all(&bytes);
+        assert!(matches!(&out[0], Assembled::Fragment));
+        assert!(matches!(&out[1], Assembled::Control(f) if f.payload == b"p"));
+        let Assembled::Message(m) = &out[2] else { panic!("{out:?}") };
+        assert_eq!(m.data, text);
+        assert_eq!(m.fragments.iter().map(|f| (f.len, f.fin)).collect::<Vec<_>>(), [(cut, false), (text.len() - cut, true)]);
+        assert!(m.describe().contains("2 fragment(s)"), "{}", m.describe());
+    }
+
+    #[test]
+    fn split_at_every_byte_gives_the_same_frames() {
+        let mut bytes = frame(opcode::TEXT, false, b"Hel");
+        bytes.extend(frame(opcode::CONTINUATION, true, b"lo"));
+        bytes.extend(frame(opcode::BINARY, true, &[0u8; 200]));
+        let whole = read_all(&bytes);
+        for cut in 0..bytes.len() {
+            // The buffer grows in two steps; the frames read are the same.
+            let mut reader = FrameReader::new(1 << 20);
+            let mut asm = Assembler::new();
+            let mut out = vec![];
+            for end in [cut, bytes.len()] {
+                while let Some(f) = reader.next(&bytes[..end]).unwrap() {
+                    out.push(asm.push(f).unwrap());
+                }
+            }
+            assert_eq!(out, whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_never_read_past_the_input() {
+        // A small deterministic fuzz: random buffers, random cut points.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let buf: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let mut reader = FrameReader::new(1 << 16);
+            let mut asm = Assembler::new();
+            for _ in 0..len + 1 {
+                match reader.next(&buf) {
+                    Ok(Some(f)) => {
+                        assert!(f.offset + f.wire_len() <= buf.len());
+                        let _ = asm.push(f);
+                    }
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            assert!(reader.position() <= buf.len());
+        }
+    }
+
+    #[test]
+    fn rule_breaks_are_errors() {
+        let mut asm = Assembler::new();
+        let mut reader = FrameReader::new(100);
+        let masked = FrameOut::new(opcode::TEXT, b"x".to_vec(), Some([1, 2, 3, 4])).encode().unwrap();
+        let f = reader.next(&masked).unwrap().unwrap();
+        assert_eq!(f.payload, b"x");
+        assert!(asm.push(f).unwrap_err().contains("masked"));
+        for (bytes, why) in [
+            (frame(opcode::CONTINUATION, true, b""), "continuation"),
+            (frame(0x3, true, b""), "reserved opcode"),
+            (frame(opcode::PING, false, b""), "fragmented"),
+            (vec![0x81, 0x02, 0xC3, 0x28], "UTF-8"),
+        ] {
+            let mut reader = FrameReader::new(100);
+            let e = Assembler::new().push(reader.next(&bytes).unwrap().unwrap()).unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
+        let mut asm = Assembler::new();
+        let mut reader = FrameReader::new(100);
+        let mut bytes = frame(opcode::TEXT, false, b"a");
+        bytes.extend(frame(opcode::TEXT, true, b"b"));
+        asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap();
+        assert!(asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap_err().contains("unfinished"));
+        let big = frame(opcode::BINARY, true, &[0; 101]);
+        assert_eq!(FrameReader::new(100).next(&big).unwrap_err().offset, 1);
+    }
+}
