@@ -524,6 +524,9 @@ pub struct H2ResponseExpect {
     /// How the stream must end (default: any END_STREAM; RST_STREAM fails).
     #[serde(default)]
     pub ends_with: Option<OneOrMany<StreamEnd>>,
+    /// When the stream ends with RST_STREAM: the allowed error codes.
+    #[serde(default)]
+    pub rst_error: Option<OneOrMany<NameOrNumber>>,
 }
 
 /// A frame the peer must send.

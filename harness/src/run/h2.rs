@@ -683,6 +683,7 @@ impl Matcher for FrameMatcher {
 struct ResponseMatcher {
     stream: u32,
     expect: H2ResponseExpect,
+    rst_codes: Option<Vec<u32>>,
     body_want: Option<Vec<u8>>,
     headers: Option<Vec<(String, String)>>,
     trailers: Option<Vec<(String, String)>>,
@@ -695,6 +696,7 @@ impl ResponseMatcher {
         Ok(ResponseMatcher {
             stream: e.stream.unwrap_or(stream),
             expect: e.clone(),
+            rst_codes: e.rst_error.as_ref().map(codes).transpose()?,
             body_want: e.body.as_ref().map(|b| b.to_bytes()).transpose()?,
             headers: None,
             trailers: None,
@@ -723,6 +725,11 @@ impl ResponseMatcher {
                 None => end.name().to_string(),
             };
             differ("stream end", want, saw);
+        }
+        if let (Some(code), Some(allowed)) = (rst, &self.rst_codes) {
+            if !allowed.contains(&code) {
+                differ("RST_STREAM error", code_list(allowed), wire::error_name(code));
+            }
         }
         if let Some(s) = &self.expect.status {
             let status = get(&self.headers, ":status");
@@ -1257,6 +1264,24 @@ mod tests {
         assert_eq!(last, once);
         assert!(matches!(once, Verdict::Pass { consumed, .. } if consumed == input.len()));
         assert_eq!(step.passed.unwrap().backlog.len(), 2);
+    }
+
+    #[test]
+    fn a_stream_ended_by_rst_stream_is_checked_for_its_code() {
+        let mut input = headers(1, flag::END_HEADERS, &[(":status", "200")]);
+        input.extend(frame(kind::RST_STREAM, 0, 1, Payload::RstStream(wire::rst_stream::RstStream { code: 8 })));
+        let expect = |codes: &str| H2ResponseExpect {
+            ends_with: Some(OneOrMany::One(StreamEnd::RstStream)),
+            rst_error: Some(OneOrMany::One(NameOrNumber::Name(codes.into()))),
+            ..Default::default()
+        };
+        let mut c = H2Check::new(Reader::default(), Box::new(ResponseMatcher::new(&expect("CANCEL"), 1).unwrap()));
+        assert!(matches!(c.poll(&input, false), Verdict::Pass { .. }));
+        let mut c = H2Check::new(Reader::default(), Box::new(ResponseMatcher::new(&expect("PROTOCOL_ERROR"), 1).unwrap()));
+        assert!(matches!(c.poll(&input, false), Verdict::Fail(w) if w.contains("RST_STREAM error: expected PROTOCOL_ERROR, saw CANCEL")));
+        // Without `ends_with`, a reset stream fails.
+        let mut c = H2Check::new(Reader::default(), Box::new(response(1)));
+        assert!(matches!(c.poll(&input, false), Verdict::Fail(w) if w.contains("RST_STREAM CANCEL")));
     }
 
     #[test]
