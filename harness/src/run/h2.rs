@@ -347,11 +347,80 @@ pub struct Reader {
     pub max_frame_size: u32,
     /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS, once its SETTINGS were read.
     pub peer_max_concurrent_streams: Option<u32>,
+    /// Flow control (RFC 9113 §6.9): what the peer may send at most, counted generously (every
+    /// window increase peerspec sent, the largest initial window it announced), and what it sent.
+    pub flow: Flow,
+}
+
+/// Upper bounds on the DATA the peer may send, and the DATA it sent (frame payload lengths,
+/// padding included, as flow control counts them).
+#[derive(Debug, Clone)]
+pub struct Flow {
+    /// 65535 plus every connection WINDOW_UPDATE increment peerspec sent.
+    pub connection_allowed: u64,
+    /// The largest SETTINGS_INITIAL_WINDOW_SIZE peerspec announced (65535 until it announces one).
+    pub initial_max: u64,
+    /// Stream WINDOW_UPDATE increments peerspec sent, by stream.
+    pub stream_increments: std::collections::HashMap<u32, u64>,
+    /// DATA received on the connection.
+    pub connection_received: u64,
+    /// DATA received, by stream.
+    pub stream_received: std::collections::HashMap<u32, u64>,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Flow {
+            connection_allowed: 65_535,
+            initial_max: 65_535,
+            stream_increments: Default::default(),
+            connection_received: 0,
+            stream_received: Default::default(),
+        }
+    }
+}
+
+impl Flow {
+    /// Counts a DATA frame; an error when it exceeds what peerspec allowed.
+    fn receive(&mut self, h: &FrameHeader) -> Result<(), String> {
+        let len = h.length as u64;
+        self.connection_received += len;
+        if self.connection_received > self.connection_allowed {
+            return Err(format!(
+                "the peer sent {} bytes of DATA on the connection, more than the {} its flow-control window allowed (RFC 9113 §6.9.1)",
+                self.connection_received, self.connection_allowed
+            ));
+        }
+        let received = self.stream_received.entry(h.stream_id).or_default();
+        *received += len;
+        let allowed = self.initial_max + self.stream_increments.get(&h.stream_id).copied().unwrap_or(0);
+        if *received > allowed {
+            return Err(format!(
+                "the peer sent {received} bytes of DATA on stream {}, more than the {allowed} its flow-control window allowed (RFC 9113 §6.9.1)",
+                h.stream_id
+            ));
+        }
+        Ok(())
+    }
+
+    /// Accounts for a frame peerspec sends.
+    fn sent(&mut self, frame: &Frame) {
+        match &frame.payload {
+            Payload::WindowUpdate(w) if frame.header.stream_id == 0 => self.connection_allowed += w.increment as u64,
+            Payload::WindowUpdate(w) => *self.stream_increments.entry(frame.header.stream_id).or_default() += w.increment as u64,
+            Payload::Settings(s) if !frame.header.has(flag::ACK) => {
+                if let Some(v) = s.get(settings::INITIAL_WINDOW_SIZE) {
+                    self.initial_max = self.initial_max.max(v as u64);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Default for Reader {
     fn default() -> Self {
-        Reader { hpack: Decoder::default(), open_block: None, backlog: VecDeque::new(), replies: vec![], max_frame_size: wire::DEFAULT_MAX_FRAME_SIZE, peer_max_concurrent_streams: None }
+        Reader { hpack: Decoder::default(), open_block: None, backlog: VecDeque::new(), replies: vec![], max_frame_size: wire::DEFAULT_MAX_FRAME_SIZE, peer_max_concurrent_streams: None, flow: Flow::default() }
     }
 }
 
@@ -416,6 +485,9 @@ impl Reader {
                 return Ok(Some(Event { frame: open, fields: Some(fields) }));
             }
             units.push(annotated(at, used, label));
+            if h.kind == kind::DATA {
+                self.flow.receive(&h)?;
+            }
             match &frame.payload {
                 Payload::Settings(settings_frame) if !h.has(flag::ACK) => {
                     if let Some(n) = settings_frame.get(settings::MAX_CONCURRENT_STREAMS) {
@@ -1041,6 +1113,17 @@ impl H2Driver {
                 self.last_ping = p.data.as_ref().map(|b| b.to_bytes()).transpose()?.unwrap_or_else(|| DEFAULT_PING.to_vec());
                 self.barrier = Some(self.last_ping.clone());
             }
+            // Flow control: count what the frame opens, generously (malformations aside).
+            FrameSpec::WindowUpdate(w) => {
+                let payload = Payload::WindowUpdate(wire::window_update::WindowUpdate { increment: w.increment & 0x7fff_ffff });
+                self.reader.flow.sent(&Frame::new(kind::WINDOW_UPDATE, 0, w.stream, payload));
+            }
+            FrameSpec::Settings(st) if !st.ack => {
+                if let Some(v) = st.params.iter().filter(|(n, _)| settings::by_name(n) == Some(settings::INITIAL_WINDOW_SIZE)).map(|(_, v)| *v).max() {
+                    let payload = Payload::Settings(wire::settings::Settings { params: vec![(settings::INITIAL_WINDOW_SIZE, v)], trailing: vec![] });
+                    self.reader.flow.sent(&Frame::new(kind::SETTINGS, 0, 0, payload));
+                }
+            }
             FrameSpec::Headers(h) => {
                 self.last_stream = Some(h.stream);
                 if h.stream % 2 == 1 && h.stream >= self.next_stream {
@@ -1110,11 +1193,10 @@ impl Driver for H2Driver {
             trailing: vec![],
         });
         let update = Payload::WindowUpdate(wire::window_update::WindowUpdate { increment: BIG_WINDOW - 65_535 });
-        Ok(vec![
-            ("connection preface".into(), wire::PREFACE.to_vec()),
-            labelled(Frame::new(kind::SETTINGS, 0, 0, settings), None),
-            labelled(Frame::new(kind::WINDOW_UPDATE, 0, 0, update), None),
-        ])
+        let (settings, update) = (Frame::new(kind::SETTINGS, 0, 0, settings), Frame::new(kind::WINDOW_UPDATE, 0, 0, update));
+        self.reader.flow.sent(&settings);
+        self.reader.flow.sent(&update);
+        Ok(vec![("connection preface".into(), wire::PREFACE.to_vec()), labelled(settings, None), labelled(update, None)])
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -1282,6 +1364,23 @@ mod tests {
         // Without `ends_with`, a reset stream fails.
         let mut c = H2Check::new(Reader::default(), Box::new(response(1)));
         assert!(matches!(c.poll(&input, false), Verdict::Fail(w) if w.contains("RST_STREAM CANCEL")));
+    }
+
+    #[test]
+    fn data_beyond_the_flow_control_window_fails() {
+        let mut input = headers(1, flag::END_HEADERS, &[(":status", "200")]);
+        input.extend(data(1, 0, &[b'x'; 16_000]));
+        input.extend(data(1, flag::END_STREAM, &[b'x'; 16_000]));
+        let mut reader = Reader::default();
+        reader.flow.initial_max = 20_000;
+        let mut c = H2Check::new(reader.clone(), Box::new(response(1)));
+        assert!(matches!(c.poll(&input, false), Verdict::Fail(w) if w.contains("32000 bytes of DATA on stream 1, more than the 20000")));
+        reader.flow.stream_increments.insert(1, 12_000);
+        let mut c = H2Check::new(reader.clone(), Box::new(response(1)));
+        assert!(matches!(c.poll(&input, false), Verdict::Pass { .. }));
+        reader.flow.connection_allowed = 30_000;
+        let mut c = H2Check::new(reader, Box::new(response(1)));
+        assert!(matches!(c.poll(&input, false), Verdict::Fail(w) if w.contains("on the connection")));
     }
 
     #[test]
