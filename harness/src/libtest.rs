@@ -21,6 +21,18 @@ use crate::target::{resolve, TargetOptions};
 
 /// One trial per case. Cases the target does not apply to are marked ignored up front.
 pub fn trials(cases: Vec<LoadedCase>, config: RunConfig, runtime: tokio::runtime::Handle) -> Vec<Trial> {
+    trials_with_known_failures(cases, config, runtime, &[])
+}
+
+/// Like [`trials`], with the ids of cases the target is known to fail (a `--known-failures`
+/// list): their trial passes while the case fails, and fails once the case passes, so the list
+/// stays true.
+pub fn trials_with_known_failures(
+    cases: Vec<LoadedCase>,
+    config: RunConfig,
+    runtime: tokio::runtime::Handle,
+    known_failures: &[String],
+) -> Vec<Trial> {
     let config = Arc::new(config);
     cases
         .into_iter()
@@ -28,10 +40,16 @@ pub fn trials(cases: Vec<LoadedCase>, config: RunConfig, runtime: tokio::runtime
             let missing = config.provides.as_ref().is_some_and(|p| case.case.requires.iter().any(|r| !p.contains(r)));
             let kind = case.case.protocol.name();
             let id = case.case.id.clone();
+            let known = known_failures.contains(&id);
+            let kind = if known { "known failure" } else { kind };
             let (config, runtime) = (config.clone(), runtime.clone());
             Trial::test(id, move || {
                 let result = runtime.block_on(run_case(&case, &config));
                 match result.status {
+                    Status::Failed if known => Ok(()),
+                    Status::Passed if known => {
+                        Err(Failed::from("listed as a known failure but passed: remove it from the known-failures list"))
+                    }
                     Status::Passed | Status::Skipped => Ok(()),
                     Status::Failed if !result.required => {
                         // A SHOULD/MAY rule broken: reported, not a test failure.
@@ -55,6 +73,12 @@ pub fn trials(cases: Vec<LoadedCase>, config: RunConfig, runtime: tokio::runtime
 /// URL) as a libtest-style test binary, taking its arguments from the command line.
 /// `provides` declares the target's capabilities.
 pub fn run_main(target: &str, paths: &[PathBuf], provides: &[&str]) -> ExitCode {
+    run_main_with_known_failures(target, paths, provides, "")
+}
+
+/// [`run_main`] with a known-failures list (the text of a `--known-failures` file: one case id a
+/// line, `#` comments); see [`trials_with_known_failures`].
+pub fn run_main_with_known_failures(target: &str, paths: &[PathBuf], provides: &[&str], known_failures: &str) -> ExitCode {
     let args = Arguments::from_args();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     let cases = match load_paths(paths) {
@@ -80,7 +104,8 @@ pub fn run_main(target: &str, paths: &[PathBuf], provides: &[&str]) -> ExitCode 
             return ExitCode::from(2);
         }
     };
-    let trials = trials(cases, resolved.config.clone(), runtime.handle().clone());
+    let known = crate::cli::parse_id_list(known_failures);
+    let trials = trials_with_known_failures(cases, resolved.config.clone(), runtime.handle().clone(), &known);
     let conclusion = libtest_mimic::run(&args, trials);
     drop(resolved);
     conclusion.exit_code()

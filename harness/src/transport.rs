@@ -57,6 +57,17 @@ impl Endpoint {
         }
     }
 
+    /// The same endpoint offering other ALPN protocols over TLS (cleartext endpoints unchanged).
+    pub fn with_alpn(&self, alpn: &[&str]) -> Endpoint {
+        let mut e = self.clone();
+        if let Some(tls) = &self.tls {
+            let mut config = (**tls).clone();
+            config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+            e.tls = Some(Arc::new(config));
+        }
+        e
+    }
+
     /// Opens a connection, TLS included when configured, within `connect_timeout`.
     pub async fn connect(&self) -> io::Result<Stream> {
         let connect = async {

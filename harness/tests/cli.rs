@@ -19,7 +19,12 @@ fn write(dir: &Path, name: &str, body: &str) -> String {
 
 #[test]
 fn default_run_passes_the_built_in_suites_against_the_built_in_target() {
-    let o = peerspec(&["run", "--quiet"]);
+    // The built-in target (hyper/h2) breaks some HTTP/2 rules; the list says which and why.
+    let known = concat!(env!("CARGO_MANIFEST_DIR"), "/../ci/h2/known-failures-builtin.txt");
+    let o = peerspec(&["run", "--quiet", "--known-failures", known]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("failed as listed"), "{}", text(&o));
+    let o = peerspec(&["run", "--quiet", "--skip", "h2/"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("case result: ok."), "{}", text(&o));
 }

@@ -184,6 +184,13 @@ fn expect_fits(e: &Expect, ws: bool) -> Option<&'static str> {
 fn validate_step(step: &Step) -> Result<(), String> {
     match step {
         Step::Send(Send::Raw(b)) => check_bytes(b),
+        Step::Send(Send::Frames(frames)) => {
+            if frames.is_empty() {
+                return Err("frames must hold at least one frame".into());
+            }
+            frames.iter().try_for_each(crate::run::h2::validate_frame)
+        }
+        Step::Send(Send::H2Request(r)) => crate::run::h2::validate_request(r),
         Step::Send(Send::Request(r)) => validate_request(r),
         Step::Send(Send::Pipeline(rs)) => {
             if rs.is_empty() {
@@ -267,6 +274,11 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.pattern.is_some(),
         e.connection.is_some(),
         e.any_of.is_some(),
+        e.frame.is_some(),
+        e.h2_response.is_some(),
+        e.connection_error.is_some(),
+        e.stream_error.is_some(),
+        e.ping_ack.is_some(),
         e.handshake.is_some(),
         e.message.is_some(),
         e.pong.is_some(),
@@ -274,7 +286,8 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.fail.is_some(),
         e.ws_frame.is_some(),
     ];
-    const KINDS: &str = "response, request, bytes, match, connection, any_of, handshake, message, pong, close, fail, ws_frame";
+    const KINDS: &str = "response, request, bytes, match, connection, any_of, frame, h2_response, connection_error, \
+                         stream_error, ping_ack, handshake, message, pong, close, fail, ws_frame";
     match kinds.iter().filter(|k| **k).count() {
         1 => {}
         0 => return Err(format!("expect needs one of {KINDS}")),
@@ -303,6 +316,7 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
             check_bytes(b)?;
         }
     }
+    crate::run::h2::validate_expect(e)?;
     if let Some(alts) = &e.any_of {
         if alts.is_empty() {
             return Err("any_of needs at least one alternative".into());

@@ -7,6 +7,7 @@
 pub mod bytes;
 pub mod client;
 pub mod duration;
+pub mod h2;
 pub mod http1;
 pub mod load;
 pub mod schema;
@@ -54,6 +55,11 @@ pub struct Case {
     /// Upper bound for the whole case (default: the run's `--timeout`, 5s).
     #[serde(default)]
     pub timeout: Option<DurationSpec>,
+    /// Whether peerspec greets the peer on connecting as its protocol does (HTTP/2: the
+    /// connection preface, SETTINGS and a connection WINDOW_UPDATE). Default true; `false` lets
+    /// the steps write the preface themselves (RFC 9113 §3.4 cases).
+    #[serde(default)]
+    pub preface: Option<bool>,
     /// The steps, in order. The case passes when every step passes.
     pub steps: Vec<Step>,
 }
@@ -67,6 +73,9 @@ pub enum Protocol {
     /// HTTP/1.1: persistent connections, Content-Length or chunked framing.
     #[serde(rename = "http/1.1")]
     Http11,
+    /// HTTP/2 (RFC 9113): h2c with prior knowledge over TCP, `h2` through ALPN over TLS.
+    #[serde(rename = "h2")]
+    H2,
     /// WebSocket (RFC 6455): the opening handshake, then frames.
     #[serde(rename = "websocket")]
     Ws,
@@ -78,6 +87,7 @@ impl Protocol {
         match self {
             Protocol::Http10 => "http/1.0",
             Protocol::Http11 => "http/1.1",
+            Protocol::H2 => "h2",
             Protocol::Ws => "websocket",
         }
     }
@@ -152,6 +162,10 @@ pub enum Send {
     Response(Box<ResponseSpec>),
     /// Exact bytes.
     Raw(BytesSpec),
+    /// HTTP/2 frames, each with every field chosen, written in one go.
+    Frames(Vec<h2::FrameSpec>),
+    /// An HTTP/2 request on one stream (HEADERS, then DATA and trailers).
+    H2Request(Box<h2::H2Request>),
     /// WebSocket: the opening handshake request (the case then does its own handshake).
     Handshake(Box<ws::HandshakeSpec>),
     /// WebSocket: a text or binary message, in one frame or in fragments.
@@ -187,6 +201,21 @@ pub struct Expect {
     /// The state of the connection.
     #[serde(default)]
     pub connection: Option<ConnectionState>,
+    /// HTTP/2: a frame of a type (with flags, on a stream).
+    #[serde(default)]
+    pub frame: Option<Box<h2::FrameExpect>>,
+    /// HTTP/2: a response on a stream, and how the stream ended.
+    #[serde(default)]
+    pub h2_response: Option<Box<h2::H2ResponseExpect>>,
+    /// HTTP/2: a connection error with one of these codes: GOAWAY, then the peer closes.
+    #[serde(default)]
+    pub connection_error: Option<OneOrMany<h2::NameOrNumber>>,
+    /// HTTP/2: a stream error (RST_STREAM) with one of these codes.
+    #[serde(default)]
+    pub stream_error: Option<Box<h2::StreamErrorExpect>>,
+    /// HTTP/2: the PING acknowledgement that proves everything sent before was processed.
+    #[serde(default)]
+    pub ping_ack: Option<Box<h2::PingAckExpect>>,
     /// Several behaviours the RFC allows; the step passes when any one of them is seen.
     #[serde(default)]
     pub any_of: Option<Vec<Expect>>,

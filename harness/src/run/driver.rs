@@ -2,9 +2,10 @@
 //! into bytes and its `expect` steps into [`Check`]s, and says what to answer after a check
 //! passes. Drivers do no I/O; the loop does all of it, so every protocol waits the same way.
 
-use crate::case::{Expect, Protocol, Role, Send, Step};
+use crate::case::{Case, Expect, Protocol, Role, Send, Step};
 
 use super::check::Check;
+use super::h2::H2Driver;
 use super::http1::Http1State;
 use super::http1_server::Http1Server;
 use super::ws::WsDriver;
@@ -65,6 +66,14 @@ mod tests {
 
 /// A protocol's part in the step loop.
 pub trait Driver: std::marker::Send {
+    /// Takes what the driver needs from the case and the target before the first connect
+    /// (`tls`: whether the target is reached over TLS).
+    fn prepare(&mut self, _case: &Case, _tls: bool) {}
+    /// After each connect: the TLS state (`None` over cleartext, else the ALPN protocol the peer
+    /// selected). An error ends the case (a protocol that needs ALPN did not get it).
+    fn negotiated(&mut self, _tls_alpn: Option<Option<Vec<u8>>>) -> Result<(), String> {
+        Ok(())
+    }
     /// Bytes to send right after each connect (a protocol's preface).
     fn on_connect(&mut self) -> Result<Units, String> {
         Ok(Vec::new())
@@ -80,6 +89,11 @@ pub trait Driver: std::marker::Send {
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String>;
     /// A check passed: update the protocol state from it and return anything to send back.
     fn passed(&mut self, check: &mut dyn Check) -> Units;
+    /// After the last step: whether bytes received that no step used are still fine (HTTP/2:
+    /// whole frames the connection exchanges on its own, such as WINDOW_UPDATE).
+    fn unread_is_fine(&mut self, _input: &[u8]) -> bool {
+        false
+    }
 }
 
 /// The driver for a case's protocol and role (`steps`: the case's, for drivers that plan ahead).
@@ -87,6 +101,8 @@ pub fn for_protocol(protocol: Protocol, role: Role, subs: Substitutions, steps: 
     match (protocol, role) {
         (Protocol::Http10 | Protocol::Http11, Role::Client) => Box::new(Http1State::new(protocol, subs)),
         (Protocol::Http10 | Protocol::Http11, Role::Server) => Box::new(Http1Server::new(protocol, subs)),
+        // HTTP/2 cases play the client (the loader rejects `role: server` for them).
+        (Protocol::H2, _) => Box::new(H2Driver::new(subs)),
         (Protocol::Ws, _) => Box::new(WsDriver::new(subs, steps)),
     }
 }

@@ -35,7 +35,7 @@ impl Http1State {
         let target = self.subs.apply(spec.target.as_deref().unwrap_or("{path}"));
         let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
             Protocol::Http10 => "HTTP/1.0".into(),
-            Protocol::Http11 | Protocol::Ws => "HTTP/1.1".into(),
+            Protocol::Http11 | Protocol::H2 | Protocol::Ws => "HTTP/1.1".into(),
         });
         let mut headers: Vec<(String, String)> = spec.headers.iter().map(|(n, v)| (n.clone(), self.subs.apply(v))).collect();
         let body = match (&spec.body, &spec.chunks) {

@@ -29,7 +29,7 @@ impl Http1Server {
         let status = spec.status.unwrap_or(200);
         let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
             Protocol::Http10 => "HTTP/1.0".into(),
-            Protocol::Http11 | Protocol::Ws => "HTTP/1.1".into(),
+            Protocol::Http11 | Protocol::H2 | Protocol::Ws => "HTTP/1.1".into(),
         });
         let reason = spec.reason.clone().unwrap_or_else(|| reason_phrase(status).to_string());
         let trailers: Vec<(String, String)> = spec.trailers.iter().map(|(n, v)| (n.clone(), v.clone())).collect();

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod client;
 pub mod driver;
+pub mod h2;
 pub mod fields;
 pub mod http1;
 pub mod http1_server;
@@ -214,6 +215,10 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let timeout = case.timeout.map(|t| t.0).unwrap_or(config.default_timeout);
     let deadline = started + timeout;
     let (link, path) = match case.role {
+        // Over TLS, HTTP/2 is negotiated through ALPN (RFC 9113 §3.2).
+        Role::Client if case.protocol == crate::case::Protocol::H2 => {
+            (Link::Connect(config.endpoint.with_alpn(&["h2"])), config.base_path.clone())
+        }
         Role::Client => (Link::Connect(config.endpoint.clone()), config.base_path.clone()),
         Role::Server => match tokio::net::TcpListener::bind(config.listen).await {
             Ok(listener) => (Link::Accept(listener), case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into())),
@@ -223,9 +228,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             }
         },
     };
+    let tls = matches!(&link, Link::Connect(e) if e.tls.is_some());
     let mut session = Session::new(link, started, deadline);
     let subs = Substitutions { path, host: session.authority(), ws_path: config.ws_path.clone() };
     let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone(), &case.steps);
+    driver.prepare(case, tls);
 
     let mut client = None;
     let mut outcome = Ok(());
@@ -252,7 +259,10 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         }
         // Bytes that arrived and that no step accounted for are a failure too: a body after a
         // HEAD response, a second response to one request.
-        if outcome.is_ok() && !session.input.is_empty() {
+        if outcome.is_ok() && !session.input.is_empty() && driver.unread_is_fine(&session.input) {
+            let at = session.elapsed();
+            session.transcript.push(at, crate::transcript::Direction::Received, "frames no step was about", &session.input);
+        } else if outcome.is_ok() && !session.input.is_empty() {
             let at = session.elapsed();
             let n = session.input.len();
             session.transcript.push(at, crate::transcript::Direction::Received, "bytes no step accounted for", &session.input);
@@ -317,6 +327,13 @@ fn step_name(step: &Step) -> &'static str {
         Step::Send(Send::Pipeline(_)) => "send pipeline",
         Step::Send(Send::Raw(_)) => "send raw",
         Step::Send(Send::Response(_)) => "send response",
+        Step::Send(Send::Frames(_)) => "send frames",
+        Step::Send(Send::H2Request(_)) => "send h2_request",
+        Step::Expect(e) if e.frame.is_some() => "expect frame",
+        Step::Expect(e) if e.h2_response.is_some() => "expect h2_response",
+        Step::Expect(e) if e.connection_error.is_some() => "expect connection_error",
+        Step::Expect(e) if e.stream_error.is_some() => "expect stream_error",
+        Step::Expect(e) if e.ping_ack.is_some() => "expect ping_ack",
         Step::Send(Send::Handshake(_)) => "send handshake",
         Step::Send(Send::Message(_)) => "send message",
         Step::Send(Send::WsFrame(_)) => "send ws_frame",
@@ -345,6 +362,7 @@ fn step_name(step: &Step) -> &'static str {
 /// Opens a connection and lets the driver greet the peer.
 async fn connect(session: &mut Session, driver: &mut dyn Driver) -> Result<(), String> {
     session.connect().await?;
+    driver.negotiated(session.tls_alpn())?;
     let greeting = driver.on_connect()?;
     send_units(session, greeting).await?;
     if let Some(mut check) = driver.on_connect_check() {

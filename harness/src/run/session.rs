@@ -2,6 +2,7 @@
 //! clock and the transcript. [`Session::wait_for`] is the only place peerspec waits on a peer,
 //! so every wait in every protocol shares one deadline rule.
 
+use std::io::ErrorKind;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -109,6 +110,15 @@ impl Session {
         Ok(())
     }
 
+    /// The TLS state of the open connection: `None` over cleartext, else the ALPN protocol the
+    /// peer selected (`Some(None)`: TLS without ALPN).
+    pub fn tls_alpn(&self) -> Option<Option<Vec<u8>>> {
+        match self.stream.as_ref()? {
+            Stream::Tls(_) => Some(self.stream.as_ref().and_then(Stream::alpn)),
+            _ => None,
+        }
+    }
+
     /// Closes the connection (FIN after what was written) and drops it.
     pub async fn close(&mut self) -> Result<(), String> {
         let Some(mut stream) = self.stream.take() else { return Err("no open connection to close".into()) };
@@ -142,6 +152,13 @@ impl Session {
         };
         match tokio::time::timeout_at(deadline, write).await {
             Ok(Ok(())) => Ok(()),
+            // The peer closed (say, after a GOAWAY for the first frames of this write): that is
+            // for the next expectation to judge, with what the peer sent before closing.
+            Ok(Err(e)) if matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {
+                let at = self.elapsed();
+                self.transcript.note(at, format!("write failed, the peer has closed: {e}"));
+                Ok(())
+            }
             Ok(Err(e)) => Err(format!("write failed: {e}")),
             Err(_) => Err("case timed out while writing (the peer is not reading)".into()),
         }

@@ -317,7 +317,13 @@ async fn serve_connection(
 /// The hyper service: routes the request and stamps the `server` field.
 async fn service(req: Request<Incoming>) -> Result<Response<RespBody>, Infallible> {
     let version = req.version();
+    let head = req.method() == Method::HEAD;
     let mut resp = respond(req).await;
+    if head && version == Version::HTTP_2 {
+        // RFC 9110 §9.3.2: a response to HEAD has no content. hyper drops it over HTTP/1.x but
+        // sends it over HTTP/2; the fields (Content-Length included) stay as for GET.
+        *resp.body_mut() = empty();
+    }
     resp.headers_mut()
         .insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
     if version == Version::HTTP_10 && !http10_keep_alive_possible(&resp) {

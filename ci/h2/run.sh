@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Runs peerspec's HTTP/2 suite (cases/h2, the seed's HTTP/2 cases and ci/h2/cases: the h2c
+# Upgrade, which the built-in target does not implement) against real servers on
+# loopback, each checked against its list of known rule breaks:
+#
+#   nginx    h2c with prior knowledge, and h2 over TLS (ALPN)   ci/h2/known-failures-nginx.txt
+#   nghttpd  h2c with prior knowledge, and h2 over TLS (ALPN)   ci/h2/known-failures-nghttpd.txt
+#
+#   ci/h2/run.sh [PEER...]        PEER: nginx-h2c nginx-tls nghttpd-h2c nghttpd-tls (default: all)
+#
+# A throw-away prefix holds the configs, logs and a self-signed certificate made by openssl at run
+# time (peerspec trusts it with --ca-file). Every wait is bounded (H2_START_TIMEOUT, default 10 s,
+# for a port to open; H2_RUN_TIMEOUT, default 120 s, per suite run; H2_CASE_TIMEOUT, default 2s,
+# per case); a trap stops the servers
+# this script started (by their pids) and removes the prefix on every exit path.
+# Settings: PEERSPEC (default ./target/release/peerspec), NGINX, NGHTTPD, H2_BASE_PORT (18280).
+# Needs: nginx with http_v2 and ssl (Debian nginx-light; the echo module gives /echo, /slow,
+# /chunked, /trailers), nghttpd (Debian nghttp2-server), openssl. Exit status: 0 when every run
+# matched its known-failures list.
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+me=${0##*/}
+die() { echo "$me: $*" >&2; exit 2; }
+
+peerspec=${PEERSPEC:-$root/target/release/peerspec}
+nginx_bin=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+nghttpd_bin=${NGHTTPD:-$(command -v nghttpd || echo /usr/sbin/nghttpd)}
+start_timeout=${H2_START_TIMEOUT:-10}
+run_timeout=${H2_RUN_TIMEOUT:-120}
+# Per-case timeout: only cases where the peer stops answering (no GOAWAY, no PING ACK) use it up.
+case_timeout=${H2_CASE_TIMEOUT:-2s}
+base=${H2_BASE_PORT:-18280}
+[ -x "$peerspec" ] || die "peerspec not built: $peerspec (cargo build --release)"
+command -v openssl >/dev/null || die "openssl not found"
+
+peers=("$@")
+[ ${#peers[@]} -gt 0 ] || peers=(nginx-h2c nginx-tls nghttpd-h2c nghttpd-tls)
+
+prefix=""
+pids=()
+cleanup() {
+    local pid deadline
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+        deadline=$((SECONDS + 5))
+        while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    pids=()
+    [ -n "$prefix" ] && [ -d "$prefix" ] && rm -rf -- "$prefix"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() { # PORT PID NAME
+    local deadline=$((SECONDS + start_timeout))
+    until port_open "$1"; do
+        kill -0 "$2" 2>/dev/null || die "$3 exited before listening on $1"
+        [ "$SECONDS" -lt "$deadline" ] || die "$3 did not listen on $1 within ${start_timeout}s"
+        sleep 0.05
+    done
+}
+
+prefix=$(mktemp -d "${TMPDIR:-/tmp}/peerspec-h2.XXXXXX") || die "cannot create a temporary directory"
+chmod 755 "$prefix"
+# A throw-away CA (ca.pem, trusted by peerspec) and a certificate for 127.0.0.1 signed by it.
+{
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=peerspec test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+        -keyout "$prefix/ca-key.pem" -out "$prefix/ca.pem" &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$prefix/key.pem" -out "$prefix/req.pem" &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$prefix/ext.cnf" &&
+    openssl x509 -req -in "$prefix/req.pem" -CA "$prefix/ca.pem" -CAkey "$prefix/ca-key.pem" -CAcreateserial \
+        -days 1 -extfile "$prefix/ext.cnf" -out "$prefix/cert.pem"
+} >/dev/null 2>&1 || die "openssl could not make the certificates"
+chmod 644 "$prefix/key.pem"
+
+nginx_port=$base nginx_tls=$((base + 1)) nghttpd_port=$((base + 2)) nghttpd_tls=$((base + 3))
+for p in $nginx_port $nginx_tls $nghttpd_port $nghttpd_tls; do
+    port_open "$p" && die "127.0.0.1:$p is already in use (set H2_BASE_PORT)"
+done
+
+start_nginx() {
+    local n=$prefix/nginx provides="seed-files,status"
+    mkdir -p "$n/conf/modules.d" "$n/conf/echo.d" "$n/logs" "$n/tmp"
+    cp -R "$here/www" "$n/www" && chmod -R a+rX "$n"
+    cp "$prefix/cert.pem" "$prefix/key.pem" "$n/conf/"
+    sed -e "s/@PORT@/$nginx_port/g" -e "s/@TLSPORT@/$nginx_tls/g" "$here/nginx.conf" > "$n/conf/nginx.conf"
+    local mod
+    for mod in /usr/lib/nginx/modules/ngx_http_echo_module.so /usr/lib64/nginx/modules/ngx_http_echo_module.so; do
+        if [ -f "$mod" ]; then
+            echo "load_module $mod;" > "$n/conf/modules.d/echo.conf"
+            cp "$here/echo.conf" "$n/conf/echo.d/echo.conf"
+            provides="$provides,echo,slow,seed-chunked,trailers"
+            break
+        fi
+    done
+    "$nginx_bin" -t -q -p "$n/" -c conf/nginx.conf || die "the nginx configuration does not load"
+    "$nginx_bin" -p "$n/" -c conf/nginx.conf </dev/null &
+    pids+=($!)
+    wait_port "$nginx_port" "$!" nginx
+    wait_port "$nginx_tls" "$!" nginx
+    nginx_provides=$provides
+}
+
+start_nghttpd() {
+    local n=$prefix/nghttpd
+    mkdir -p "$n" && cp -R "$here/www" "$n/www"
+    "$nghttpd_bin" --no-tls --echo-upload -d "$n/www" "$nghttpd_port" </dev/null >"$n/h2c.log" 2>&1 &
+    pids+=($!)
+    wait_port "$nghttpd_port" "$!" nghttpd
+    "$nghttpd_bin" --echo-upload -d "$n/www" "$nghttpd_tls" "$prefix/key.pem" "$prefix/cert.pem" </dev/null >"$n/tls.log" 2>&1 &
+    pids+=($!)
+    wait_port "$nghttpd_tls" "$!" nghttpd
+}
+
+need_nginx=0 need_nghttpd=0
+for p in "${peers[@]}"; do
+    case $p in
+        nginx-*) need_nginx=1 ;;
+        nghttpd-*) need_nghttpd=1 ;;
+        *) die "unknown peer $p" ;;
+    esac
+done
+[ $need_nginx = 1 ] && { [ -x "$nginx_bin" ] || die "nginx not found"; start_nginx; "$nginx_bin" -v 2>&1 | sed "s/^/$me: /"; }
+[ $need_nghttpd = 1 ] && { [ -x "$nghttpd_bin" ] || die "nghttpd not found"; start_nghttpd; "$nghttpd_bin" --version 2>&1 | sed "s/^/$me: /"; }
+
+status=0
+for p in "${peers[@]}"; do
+    case $p in
+        nginx-h2c) url=http://127.0.0.1:$nginx_port provides=$nginx_provides list=nginx ;;
+        nginx-tls) url=https://127.0.0.1:$nginx_tls provides=$nginx_provides list=nginx ;;
+        # nghttpd serves files and echoes uploads; its 404 page is its own, so no seed-files.
+        nghttpd-h2c) url=http://127.0.0.1:$nghttpd_port provides=echo list=nghttpd ;;
+        nghttpd-tls) url=https://127.0.0.1:$nghttpd_tls provides=echo list=nghttpd ;;
+    esac
+    echo "$me: == $p ($url) =="
+    started=$(date +%s%N)
+    timeout --kill-after=5 "$run_timeout" "$peerspec" run "$root/cases/h2" "$root/cases/seed/h2.yaml" "$here/cases" \
+        --target "$url" --ca-file "$prefix/ca.pem" --timeout "$case_timeout" --provides "$provides" \
+        --known-failures "$here/known-failures-$list.txt" --quiet \
+        --junit "$root/reports/h2-$p-junit.xml" --json "$root/reports/h2-$p.json" || status=1
+    ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    echo "$me: $p: wall time $((ms / 1000)).$(printf %03d $((ms % 1000))) s"
+done
+exit $status

@@ -1,0 +1,579 @@
+//! HTTP/2 steps (RFC 9113): requests at the stream level, raw frames with every field chosen,
+//! HPACK representations, and the expectations a server's frames are held to.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{BytesSpec, OneOrMany};
+
+/// A number or a name (`type: HEADERS` or `type: 0xff`; `error: PROTOCOL_ERROR` or `error: 1`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum NameOrNumber {
+    /// A number.
+    Number(u64),
+    /// A name.
+    Name(String),
+}
+
+impl NameOrNumber {
+    /// Resolves a name with `lookup`, or takes the number if it fits `max`.
+    pub fn resolve(&self, lookup: impl Fn(&str) -> Option<u64>, max: u64, what: &str) -> Result<u64, String> {
+        match self {
+            NameOrNumber::Number(n) if *n <= max => Ok(*n),
+            NameOrNumber::Number(n) => Err(format!("{what} {n} is out of range (at most {max})")),
+            NameOrNumber::Name(s) => lookup(s).filter(|n| *n <= max).ok_or_else(|| format!("unknown {what} {s:?}")),
+        }
+    }
+}
+
+/// An HTTP/2 request on one stream: a HEADERS frame (pseudo-header fields first), then the body
+/// in DATA frames and trailers, END_STREAM on the last frame.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct H2Request {
+    /// Stream id (default: the next unused odd id).
+    #[serde(default)]
+    pub stream: Option<u32>,
+    /// `:method` (default GET).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `:path` (default `{path}`, the run's base path).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `:scheme` (default `http`, or `https` over TLS).
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// `:authority` (default `{host}`).
+    #[serde(default)]
+    pub authority: Option<String>,
+    /// Pseudo-header fields to leave out (`[":authority"]`), for malformed requests.
+    #[serde(default)]
+    pub omit: Vec<String>,
+    /// More fields after the pseudo-header fields, in order (names sent as written).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Request body, sent in DATA frames of at most 16384 bytes.
+    #[serde(default)]
+    pub body: Option<BytesSpec>,
+    /// Trailer fields, in a HEADERS frame after the body.
+    #[serde(default)]
+    pub trailers: IndexMap<String, String>,
+    /// Whether the last frame carries END_STREAM (default true).
+    #[serde(default = "yes")]
+    pub end_stream: bool,
+    /// Huffman-code the HPACK strings (default false).
+    #[serde(default)]
+    pub huffman: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A header block, given one of three ways: `fields` (a map, encoded plainly), `hpack` (every
+/// representation chosen), or `block` (the exact bytes).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockSpec {
+    /// Fields in order: static-table hits indexed, the rest literals without indexing.
+    #[serde(default)]
+    pub fields: Option<IndexMap<String, String>>,
+    /// Explicit HPACK representations.
+    #[serde(default)]
+    pub hpack: Option<Vec<HpackRep>>,
+    /// The field block's exact bytes.
+    #[serde(default)]
+    pub block: Option<BytesSpec>,
+    /// Huffman-code the strings of `fields`.
+    #[serde(default)]
+    pub huffman: bool,
+}
+
+/// One HPACK representation (RFC 7541 §6).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum HpackRep {
+    /// Indexed field (§6.1): the table index.
+    Indexed(u32),
+    /// A literal field (§6.2).
+    Literal(HpackLiteral),
+    /// Dynamic table size update (§6.3).
+    SizeUpdate(u32),
+}
+
+/// A literal field representation.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HpackLiteral {
+    /// The name as a string (or give `index`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The name as a table index.
+    #[serde(default)]
+    pub index: Option<u32>,
+    /// The value.
+    pub value: String,
+    /// `incremental` (§6.2.1), `without` (§6.2.2, default) or `never` (§6.2.3).
+    #[serde(default)]
+    pub indexing: IndexingSpec,
+    /// Huffman-code name and value.
+    #[serde(default)]
+    pub huffman: bool,
+}
+
+/// How a literal is indexed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexingSpec {
+    /// Added to the dynamic table.
+    Incremental,
+    /// Not added.
+    #[default]
+    Without,
+    /// Never indexed, by anyone.
+    Never,
+}
+
+/// Priority fields (RFC 9113 §5.3, deprecated but still parsed).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrioritySpec {
+    /// Stream dependency.
+    #[serde(default)]
+    pub depends_on: u32,
+    /// Weight 1..=256 (default 16).
+    #[serde(default)]
+    pub weight: Option<u16>,
+    /// Exclusive flag.
+    #[serde(default)]
+    pub exclusive: bool,
+}
+
+/// Fields every frame takes to be made malformed on purpose.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Raw {
+    /// The whole flags byte, replacing what the frame's own fields give.
+    #[serde(default)]
+    pub flags: Option<u8>,
+    /// Bits OR-ed into the flags (undefined flags).
+    #[serde(default)]
+    pub extra_flags: u8,
+    /// The Length field, replacing the payload's real length.
+    #[serde(default)]
+    pub length: Option<u32>,
+    /// Set the reserved bit before the stream id.
+    #[serde(default)]
+    pub reserved: bool,
+}
+
+/// One frame to send. Every type has its fields; `raw` builds any frame from parts.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FrameSpec {
+    /// The client connection preface octets (RFC 9113 §3.4).
+    Preface,
+    /// DATA (§6.1).
+    Data(DataFrame),
+    /// HEADERS (§6.2), optionally followed by CONTINUATION frames.
+    Headers(HeadersFrame),
+    /// PRIORITY (§6.3).
+    Priority(PriorityFrame),
+    /// RST_STREAM (§6.4).
+    RstStream(RstStreamFrame),
+    /// SETTINGS (§6.5).
+    Settings(SettingsFrame),
+    /// PUSH_PROMISE (§6.6).
+    PushPromise(PushPromiseFrame),
+    /// PING (§6.7).
+    Ping(PingFrame),
+    /// GOAWAY (§6.8).
+    Goaway(GoawayFrame),
+    /// WINDOW_UPDATE (§6.9).
+    WindowUpdate(WindowUpdateFrame),
+    /// CONTINUATION (§6.10).
+    Continuation(ContinuationFrame),
+    /// Any frame from its parts.
+    Raw(RawFrame),
+    /// HEADERS (without END_STREAM, so each stream stays open) on new streams, one more than the
+    /// server's SETTINGS_MAX_CONCURRENT_STREAMS (read by an earlier step): RFC 9113 §5.1.2.
+    ExceedConcurrentStreams(ExceedSpec),
+}
+
+/// Streams past the server's concurrency limit.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExceedSpec {
+    /// `:method` of each request (default GET).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `:path` of each request (default `{path}`).
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// DATA.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataFrame {
+    /// Stream id (default 1).
+    #[serde(default = "one")]
+    pub stream: u32,
+    /// Payload data.
+    #[serde(default)]
+    pub data: Option<BytesSpec>,
+    /// END_STREAM.
+    #[serde(default)]
+    pub end_stream: bool,
+    /// PADDED with this many zero bytes of padding.
+    #[serde(default)]
+    pub padding: Option<u8>,
+    /// The Pad Length byte written, when it must disagree with `padding`.
+    #[serde(default)]
+    pub pad_length: Option<u8>,
+    /// Malformations.
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// HEADERS.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeadersFrame {
+    /// Stream id (default 1).
+    #[serde(default = "one")]
+    pub stream: u32,
+    /// Start the block with a GET request's pseudo-header fields (`:method: GET`, `:scheme`,
+    /// `:authority: {host}`, `:path: {path}`), then `fields`.
+    #[serde(default)]
+    pub request: bool,
+    /// Fields as a map (see [`BlockSpec`]).
+    #[serde(default)]
+    pub fields: Option<IndexMap<String, String>>,
+    /// Explicit HPACK representations.
+    #[serde(default)]
+    pub hpack: Option<Vec<HpackRep>>,
+    /// Exact field block bytes.
+    #[serde(default)]
+    pub block: Option<BytesSpec>,
+    /// Huffman-code the strings of `fields`.
+    #[serde(default)]
+    pub huffman: bool,
+    /// END_STREAM.
+    #[serde(default)]
+    pub end_stream: bool,
+    /// END_HEADERS on the last frame of the block (default true).
+    #[serde(default = "yes")]
+    pub end_headers: bool,
+    /// Split the block over this many CONTINUATION frames after the HEADERS frame.
+    #[serde(default)]
+    pub continuations: usize,
+    /// PADDED with this many zero bytes.
+    #[serde(default)]
+    pub padding: Option<u8>,
+    /// The Pad Length byte written, when it must disagree with `padding`.
+    #[serde(default)]
+    pub pad_length: Option<u8>,
+    /// PRIORITY flag and fields.
+    #[serde(default)]
+    pub priority: Option<PrioritySpec>,
+    /// Malformations (applied to the HEADERS frame).
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+/// PRIORITY.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityFrame {
+    /// Stream id (default 1).
+    #[serde(default = "one")]
+    pub stream: u32,
+    /// Stream dependency.
+    #[serde(default)]
+    pub depends_on: u32,
+    /// Weight 1..=256 (default 16).
+    #[serde(default)]
+    pub weight: Option<u16>,
+    /// Exclusive flag.
+    #[serde(default)]
+    pub exclusive: bool,
+    /// Malformations.
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+/// RST_STREAM.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RstStreamFrame {
+    /// Stream id (default 1).
+    #[serde(default = "one")]
+    pub stream: u32,
+    /// Error code (default CANCEL).
+    #[serde(default)]
+    pub error: Option<NameOrNumber>,
+    /// Malformations.
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+/// SETTINGS.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsFrame {
+    /// ACK flag (then no parameters).
+    #[serde(default)]
+    pub ack: bool,
+    /// Parameters in order: name (`INITIAL_WINDOW_SIZE`) or number (`"0xff"`), and value.
+    #[serde(default)]
+    pub params: IndexMap<String, u32>,
+    /// Stream id (default 0).
+    #[serde(default)]
+    pub stream: u32,
+    /// Malformations.
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+/// PUSH_PROMISE (which a client must never send).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushPromiseFrame {
+    /// Stream id (default 1).
+    #[serde(default = "one")]
+    pub stream: u32,
+    /// Promised stream id.
+    #[serde(default)]
+    pub promised: u32,
+    /// Fields of the promised request.
+    #[serde(default)]
+    pub fields: Option<IndexMap<String, String>>,
+    /// END_HEADERS (default true).
+    #[serde(default = "yes")]
+    pub end_headers: bool,
+    /// Malformations.
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+/// PING.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PingFrame {
+    /// ACK flag.
+    #[serde(default)]
+    pub ack: bool,
+    /// Opaque data (default `peerspec`, 8 bytes).
+    #[serde(default)]
+    pub data: Option<BytesSpec>,
+    /// Stream id (default 0).
+    #[serde(default)]
+    pub stream: u32,
+    /// Malformations.
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+/// GOAWAY.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoawayFrame {
+    /// Last stream id.
+    #[serde(default)]
+    pub last_stream: u32,
+    /// Error code (default NO_ERROR).
+    #[serde(default)]
+    pub error: Option<NameOrNumber>,
+    /// Debug data.
+    #[serde(default)]
+    pub debug: Option<BytesSpec>,
+    /// Stream id (default 0).
+    #[serde(default)]
+    pub stream: u32,
+    /// Malformations.
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+/// WINDOW_UPDATE.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WindowUpdateFrame {
+    /// Stream id (default 0: the connection).
+    #[serde(default)]
+    pub stream: u32,
+    /// Window Size Increment (all 32 bits as given).
+    pub increment: u32,
+    /// Malformations.
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+/// CONTINUATION.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuationFrame {
+    /// Stream id (default 1).
+    #[serde(default = "one")]
+    pub stream: u32,
+    /// Fields as a map.
+    #[serde(default)]
+    pub fields: Option<IndexMap<String, String>>,
+    /// Explicit HPACK representations.
+    #[serde(default)]
+    pub hpack: Option<Vec<HpackRep>>,
+    /// Exact fragment bytes.
+    #[serde(default)]
+    pub block: Option<BytesSpec>,
+    /// END_HEADERS (default true).
+    #[serde(default = "yes")]
+    pub end_headers: bool,
+    /// Malformations.
+    #[serde(default)]
+    pub raw: Raw,
+}
+
+/// Any frame from its parts.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFrame {
+    /// Frame type: a name (`DATA`) or a number (`0xff`).
+    #[serde(rename = "type")]
+    pub kind: NameOrNumber,
+    /// Flags byte.
+    #[serde(default)]
+    pub flags: u8,
+    /// Stream id.
+    #[serde(default)]
+    pub stream: u32,
+    /// Reserved bit.
+    #[serde(default)]
+    pub reserved: bool,
+    /// The Length field (default: the payload's length).
+    #[serde(default)]
+    pub length: Option<u32>,
+    /// Payload bytes.
+    #[serde(default)]
+    pub payload: Option<BytesSpec>,
+}
+
+/// How a stream's response ended on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StreamEnd {
+    /// END_STREAM on the response HEADERS (no body).
+    EndStreamOnHeaders,
+    /// END_STREAM on the last DATA frame.
+    EndStreamOnData,
+    /// END_STREAM on a trailer HEADERS frame.
+    EndStreamOnTrailers,
+    /// RST_STREAM.
+    RstStream,
+}
+
+impl StreamEnd {
+    /// The name used in case files.
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamEnd::EndStreamOnHeaders => "end-stream-on-headers",
+            StreamEnd::EndStreamOnData => "end-stream-on-data",
+            StreamEnd::EndStreamOnTrailers => "end-stream-on-trailers",
+            StreamEnd::RstStream => "rst-stream",
+        }
+    }
+}
+
+/// A response on one stream. Everything left out is not checked.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct H2ResponseExpect {
+    /// Stream id (default: the stream of the last request sent).
+    #[serde(default)]
+    pub stream: Option<u32>,
+    /// `:status`, or the allowed values.
+    #[serde(default)]
+    pub status: Option<OneOrMany<u16>>,
+    /// Fields that must be present with exactly this value (names lower-case).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Fields that must be present.
+    #[serde(default)]
+    pub headers_present: Vec<String>,
+    /// Fields that must be absent.
+    #[serde(default)]
+    pub headers_absent: Vec<String>,
+    /// The exact body.
+    #[serde(default)]
+    pub body: Option<BytesSpec>,
+    /// The body length.
+    #[serde(default)]
+    pub body_length: Option<usize>,
+    /// The number of DATA frames (empty ones included).
+    #[serde(default)]
+    pub data_frames: Option<usize>,
+    /// Trailer fields.
+    #[serde(default)]
+    pub trailers: IndexMap<String, String>,
+    /// How the stream must end (default: any END_STREAM; RST_STREAM fails).
+    #[serde(default)]
+    pub ends_with: Option<OneOrMany<StreamEnd>>,
+    /// When the stream ends with RST_STREAM: the allowed error codes.
+    #[serde(default)]
+    pub rst_error: Option<OneOrMany<NameOrNumber>>,
+}
+
+/// A frame the peer must send.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrameExpect {
+    /// Frame type, by name or number. Frames of other types are set aside for later steps.
+    #[serde(rename = "type")]
+    pub kind: NameOrNumber,
+    /// Stream id it must be on (frames on other streams are set aside).
+    #[serde(default)]
+    pub stream: Option<u32>,
+    /// Flags that must be set (`[ACK]`, `[END_STREAM, END_HEADERS]`).
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// Flags that must not be set.
+    #[serde(default)]
+    pub flags_absent: Vec<String>,
+    /// For RST_STREAM and GOAWAY: the allowed error codes.
+    #[serde(default)]
+    pub error: Option<OneOrMany<NameOrNumber>>,
+    /// The exact payload of DATA (data without padding) or PING (opaque data).
+    #[serde(default)]
+    pub data: Option<BytesSpec>,
+}
+
+/// A stream error: RST_STREAM on the stream with one of the codes. A connection error with one
+/// of the codes (GOAWAY, or closing) also passes, since an endpoint may treat a stream error as a
+/// connection error (RFC 9113 §5.4.2).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StreamErrorExpect {
+    /// Stream id (default: the stream of the last request sent, else 1).
+    #[serde(default)]
+    pub stream: Option<u32>,
+    /// Allowed error codes.
+    pub error: OneOrMany<NameOrNumber>,
+}
+
+/// A PING acknowledgement: the barrier that proves everything sent before it was processed.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PingAckExpect {
+    /// The opaque data it must echo (default: that of the last PING sent).
+    #[serde(default)]
+    pub data: Option<BytesSpec>,
+    /// Streams that must see no frame before the ACK (e.g. after their END_STREAM).
+    #[serde(default)]
+    pub quiet_streams: Vec<u32>,
+}

@@ -1,0 +1,211 @@
+//! HTTP/2 cases end to end: against the built-in target (hyper/h2), and against scripted fake
+//! peers that break the rules on purpose, to see that the checks catch them and say why.
+
+mod support;
+
+use std::time::Duration;
+
+use peerspec::run::Status;
+use peerspec::target::builtin::BuiltinTarget;
+use peerspec::wire::h2::hpack;
+use peerspec::wire::h2::{data, flag, goaway, headers, kind, settings, Frame, Payload};
+use support::{config_for, fake_peer, run_yaml};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SEED: &str = r#"
+id: t/seed-h2
+protocol: h2
+steps:
+  - send: { h2_request: { stream: 1, path: /main.html } }
+  - send: { h2_request: { stream: 3, path: /hoge.html } }
+  - expect: { h2_response: { stream: 1, status: 200, body: '<iframe src="hello.html"></iframe>', ends_with: end-stream-on-data } }
+  - expect: { h2_response: { stream: 3, status: 404, body: '<h1>Not Found</h1>', ends_with: end-stream-on-data } }
+  - send: { frames: [ ping: {} ] }
+  - expect: { ping_ack: { quiet_streams: [1, 3] } }
+"#;
+
+#[tokio::test]
+async fn seed_exchange_passes_against_the_builtin_target_with_a_frame_transcript() {
+    let target = BuiltinTarget::start().await.unwrap();
+    let result = run_yaml(SEED, &config_for(target.addr(), Duration::from_secs(5))).await;
+    let transcript = result.transcript.render();
+    assert_eq!(result.status, Status::Passed, "{:?}\n{transcript}", result.message);
+    assert!(transcript.contains("HEADERS stream=1 flags=END_STREAM|END_HEADERS"), "{transcript}");
+    assert!(transcript.contains("DATA stream=1 flags=END_STREAM len=34"), "{transcript}");
+    assert!(transcript.contains(":status: 404"), "{transcript}");
+    assert!(transcript.contains("PING stream=0 flags=ACK len=8"), "{transcript}");
+}
+
+#[tokio::test]
+async fn a_wrong_expectation_fails_with_expected_and_seen() {
+    let target = BuiltinTarget::start().await.unwrap();
+    let yaml = SEED.replace("status: 404", "status: 200");
+    let result = run_yaml(&yaml, &config_for(target.addr(), Duration::from_secs(5))).await;
+    assert_eq!(result.status, Status::Failed);
+    let message = result.message.unwrap();
+    assert!(message.contains(":status: expected 200, saw 404"), "{message}");
+}
+
+fn frame(k: u8, flags: u8, stream: u32, payload: Payload) -> Vec<u8> {
+    Frame::new(k, flags, stream, payload).encode()
+}
+
+fn response_bytes(extra: Vec<u8>) -> Vec<u8> {
+    let mut out = frame(kind::SETTINGS, 0, 0, Payload::Settings(settings::Settings::default()));
+    let block = hpack::encode(&hpack::reps_for(&[(":status".to_string(), "200".to_string())], false));
+    out.extend(frame(kind::HEADERS, flag::END_HEADERS, 1, Payload::Headers(headers::Headers { padding: None, priority: None, fragment: block })));
+    out.extend(frame(kind::DATA, flag::END_STREAM, 1, Payload::Data(data::Data { data: b"hi".to_vec(), padding: None })));
+    out.extend(extra);
+    out
+}
+
+/// A fake HTTP/2 server: reads the client's first bytes, writes `reply`, then either closes or
+/// stays open (reading and discarding) until the client goes.
+async fn h2_peer(reply: Vec<u8>, close: bool) -> std::net::SocketAddr {
+    fake_peer(move |mut s| {
+        let reply = reply.clone();
+        async move {
+            let mut buf = vec![0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(&reply).await;
+            if close {
+                let _ = s.shutdown().await;
+                return;
+            }
+            while let Ok(n) = s.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_frame_after_end_stream_fails_the_barrier() {
+    let late = frame(kind::DATA, 0, 1, Payload::Data(data::Data { data: b"late".to_vec(), padding: None }));
+    let addr = h2_peer(response_bytes(late), false).await;
+    let yaml = r#"
+id: t/late
+protocol: h2
+steps:
+  - send: { h2_request: { stream: 1 } }
+  - expect: { h2_response: { stream: 1, status: 200, body: hi } }
+  - send: { frames: [ ping: {} ] }
+  - expect: { ping_ack: { quiet_streams: [1] } }
+"#;
+    let result = run_yaml(yaml, &config_for(addr, Duration::from_secs(2))).await;
+    assert_eq!(result.status, Status::Failed);
+    let message = result.message.unwrap();
+    assert!(message.contains("DATA stream=1") && message.contains("must stay quiet"), "{message}");
+}
+
+const CONNECTION_ERROR: &str = r#"
+id: t/conn-error
+protocol: h2
+steps:
+  - send: { frames: [ data: { stream: 1, data: x }, ping: {} ] }
+  - expect: { connection_error: PROTOCOL_ERROR }
+"#;
+
+fn goaway(code: u32) -> Vec<u8> {
+    frame(kind::GOAWAY, 0, 0, Payload::Goaway(goaway::Goaway { last_stream_id: 0, code, debug: vec![] }))
+}
+
+#[tokio::test]
+async fn connection_errors_need_the_right_code_and_the_close() {
+    let config = |addr| config_for(addr, Duration::from_secs(2));
+    // GOAWAY PROTOCOL_ERROR, then close: pass.
+    let addr = h2_peer(goaway(1), true).await;
+    assert_eq!(run_yaml(CONNECTION_ERROR, &config(addr)).await.status, Status::Passed);
+    // Closing without GOAWAY meets the MUST (close); GOAWAY is a SHOULD.
+    let addr = h2_peer(vec![], true).await;
+    assert_eq!(run_yaml(CONNECTION_ERROR, &config(addr)).await.status, Status::Passed);
+    // The wrong code fails at once.
+    let addr = h2_peer(goaway(6), true).await;
+    let result = run_yaml(CONNECTION_ERROR, &config(addr)).await;
+    assert_eq!(result.status, Status::Failed);
+    assert!(result.message.unwrap().contains("FRAME_SIZE_ERROR"));
+    // A PING ACK for the barrier and no error: fails without waiting for the timeout.
+    let ack = frame(kind::PING, flag::ACK, 0, Payload::Ping(peerspec::wire::h2::ping::Ping { data: b"peerspec".to_vec() }));
+    let addr = h2_peer(ack, false).await;
+    let started = std::time::Instant::now();
+    let result = run_yaml(CONNECTION_ERROR, &config_for(addr, Duration::from_secs(5))).await;
+    assert_eq!(result.status, Status::Failed);
+    assert!(result.message.unwrap().contains("let the error pass"));
+    assert!(started.elapsed() < Duration::from_secs(2), "the barrier, not the timeout, decided");
+}
+
+/// An HTTP/2 server over TLS (the `h2` crate) offering ALPN `h2` and `http/1.1`; returns its port
+/// and its self-signed certificate.
+async fn h2_tls_server(alpn: &[&[u8]]) -> (u16, String) {
+    use std::sync::Arc;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let pem = cert.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let addr = fake_peer(move |tcp| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(tls) = acceptor.accept(tcp).await else { return };
+            let Ok(mut conn) = h2::server::handshake(tls).await else { return };
+            while let Some(Ok((_request, mut respond))) = conn.accept().await {
+                let response = hyper::Response::builder().status(200).body(()).unwrap();
+                if let Ok(mut body) = respond.send_response(response, false) {
+                    let _ = body.send_data(bytes::Bytes::from_static(b"ok"), true);
+                }
+            }
+        }
+    })
+    .await;
+    (addr.port(), pem)
+}
+
+#[tokio::test]
+async fn https_targets_negotiate_h2_through_alpn_for_h2_cases() {
+    use peerspec::transport::{tls_config, TlsOptions};
+    let (port, pem) = h2_tls_server(&[b"h2", b"http/1.1"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let mut config = config_for(std::net::SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(3));
+    config.endpoint.host = "localhost".into();
+    // The target is configured for HTTP/1.1, as `--target https://…` does; the h2 case asks for h2.
+    config.endpoint.tls = Some(tls_config(&TlsOptions { ca_file: Some(ca), insecure: false }, &["http/1.1"]).unwrap());
+    let yaml = r#"
+id: t/tls
+protocol: h2
+steps:
+  - send: { h2_request: { path: / } }
+  - expect: { h2_response: { status: 200, body: ok, ends_with: end-stream-on-data } }
+"#;
+    let result = run_yaml(yaml, &config).await;
+    let transcript = result.transcript.render();
+    assert_eq!(result.status, Status::Passed, "{:?}\n{transcript}", result.message);
+    assert!(transcript.contains("over TLS, ALPN h2"), "{transcript}");
+    assert!(transcript.contains(":scheme: https"), "{transcript}");
+}
+
+#[tokio::test]
+async fn an_h2_case_fails_clearly_when_the_tls_server_does_not_select_h2() {
+    use peerspec::transport::{tls_config, TlsOptions};
+    // A server that knows no ALPN at all completes the handshake without selecting a protocol.
+    let (port, _) = h2_tls_server(&[]).await;
+    let mut config = config_for(std::net::SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(3));
+    config.endpoint.host = "localhost".into();
+    config.endpoint.tls = Some(tls_config(&TlsOptions { ca_file: None, insecure: true }, &["http/1.1"]).unwrap());
+    let yaml = "id: t/alpn\nprotocol: h2\nsteps:\n  - send: { h2_request: { path: / } }\n  - expect: { h2_response: { status: 200 } }\n";
+    let result = run_yaml(yaml, &config).await;
+    assert_eq!(result.status, Status::Failed);
+    let message = result.message.unwrap();
+    assert!(message.contains("did not select h2") && message.contains("no protocol"), "{message}");
+}
