@@ -183,8 +183,11 @@ for name in $all_servers; do
     started=$(date +%s.%N)
     # In the background, so that a signal to this script interrupts `wait` at once and the trap
     # stops peerspec and the server (a foreground child would delay the trap until it ended).
+    # hypercorn speaks HTTP/2 with prior knowledge on the same port: the h2 cases apply there.
+    provides=sse
+    case $name in hypercorn | starlette) provides=sse,h2 ;; esac
     timeout --kill-after=10 "$run_timeout" "$peerspec" run cases/sse \
-        --target "http://127.0.0.1:$port" --provides sse \
+        --target "http://127.0.0.1:$port" --provides "$provides" \
         --known-failures "$known" --quiet "${junit[@]}" </dev/null >"$out" 2>&1 &
     run_pid=$!
     wait "$run_pid"

@@ -503,6 +503,9 @@ pub struct H2ResponseExpect {
     /// Fields that must be present with exactly this value (names lower-case).
     #[serde(default)]
     pub headers: IndexMap<String, String>,
+    /// Fields whose value must match a regular expression.
+    #[serde(default)]
+    pub headers_match: IndexMap<String, String>,
     /// Fields that must be present.
     #[serde(default)]
     pub headers_present: Vec<String>,
@@ -527,6 +530,9 @@ pub struct H2ResponseExpect {
     /// When the stream ends with RST_STREAM: the allowed error codes.
     #[serde(default)]
     pub rst_error: Option<OneOrMany<NameOrNumber>>,
+    /// The body as a Server-Sent Events stream (`text/event-stream`), read across DATA frames.
+    #[serde(default)]
+    pub event_stream: Option<super::sse::EventStreamExpect>,
 }
 
 /// A frame the peer must send.

@@ -308,10 +308,11 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
     if let Some(b) = &e.bytes {
         check_bytes(b)?;
     }
+    let patterns = [e.response.as_ref().map(|r| &r.headers_match), e.request.as_ref().map(|r| &r.headers_match), e.h2_response.as_ref().map(|r| &r.headers_match)];
+    for (name, p) in patterns.into_iter().flatten().flatten() {
+        regex::Regex::new(p).map_err(|err| format!("invalid pattern for header {name}: {err}"))?;
+    }
     if let Some(r) = &e.response {
-        for (name, p) in &r.headers_match {
-            regex::Regex::new(p).map_err(|err| format!("invalid pattern for header {name}: {err}"))?;
-        }
         for b in [&r.body, &r.body_contains].into_iter().flatten() {
             check_bytes(b)?;
         }

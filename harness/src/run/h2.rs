@@ -23,6 +23,8 @@ use crate::wire::h2::{self as wire, flag, kind, settings, Frame, FrameHeader, Pa
 
 use super::check::{annotated, Annotated, Check, Verdict};
 use super::driver::{Driver, Substitutions, Units};
+use super::fields::{differ, FieldExpect};
+use super::sse::EventStreamFollower;
 
 /// The INITIAL_WINDOW_SIZE peerspec announces, and the connection window it opens, so flow
 /// control never stalls a response unless a case asks for it.
@@ -761,6 +763,8 @@ struct ResponseMatcher {
     trailers: Option<Vec<(String, String)>>,
     body: Vec<u8>,
     data_frames: usize,
+    /// The body followed as an event stream, when the case expects one.
+    events: Option<EventStreamFollower>,
 }
 
 impl ResponseMatcher {
@@ -774,17 +778,39 @@ impl ResponseMatcher {
             trailers: None,
             body: vec![],
             data_frames: 0,
+            events: e.event_stream.as_ref().map(|_| EventStreamFollower::default()),
         })
     }
 
-    fn judge(&self, end: StreamEnd, rst: Option<u32>) -> Seen {
+    /// For a stream expected to stay open: whether its events have all arrived; then it is
+    /// judged without waiting for END_STREAM.
+    fn open_stream_ready(&mut self) -> bool {
+        let (Some(follower), Some(expect)) = (&mut self.events, &self.expect.event_stream) else { return false };
+        follower.follow(&self.body);
+        expect.open && follower.has_events_for(expect)
+    }
+
+    /// `end`: how the stream ended, or `None` for an event stream judged while still open.
+    fn judge(&self, end: Option<StreamEnd>, rst: Option<u32>) -> Seen {
         let mut problems = vec![];
-        let mut differ = |what: &str, expected: String, saw: String| problems.push(format!("  {what}: expected {expected}, saw {saw}"));
         let get = |list: &Option<Vec<(String, String)>>, name: &str| -> Option<String> {
             let vals: Vec<&str> =
                 list.iter().flatten().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
             (!vals.is_empty()).then(|| vals.join(", "))
         };
+        if let (Some(follower), Some(expect)) = (&self.events, &self.expect.event_stream) {
+            let mut follower = follower.clone();
+            follower.follow(&self.body);
+            problems.extend(follower.compare(expect, end.is_some()));
+        }
+        let Some(end) = end else {
+            if let Some(allowed) = &self.expect.ends_with {
+                let want = allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or ");
+                differ(&mut problems, "stream end", want, "the stream still open".into());
+            }
+            return self.judge_head(problems, get);
+        };
+        let mut differ = |what: &str, expected: String, saw: String| differ(&mut problems, what, expected, saw);
         let allowed_ends = self.expect.ends_with.as_ref();
         let end_ok = match allowed_ends {
             Some(a) => a.allows(&end),
@@ -801,30 +827,6 @@ impl ResponseMatcher {
         if let (Some(code), Some(allowed)) = (rst, &self.rst_codes) {
             if !allowed.contains(&code) {
                 differ("RST_STREAM error", code_list(allowed), wire::error_name(code));
-            }
-        }
-        if let Some(s) = &self.expect.status {
-            let status = get(&self.headers, ":status");
-            if !status.as_deref().and_then(|v| v.parse::<u16>().ok()).is_some_and(|v| s.allows(&v)) {
-                let want = s.as_slice().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" or ");
-                differ(":status", want, status.unwrap_or_else(|| "no :status".into()));
-            }
-        }
-        for (n, v) in &self.expect.headers {
-            match get(&self.headers, n) {
-                Some(got) if &got == v => {}
-                Some(got) => differ(&format!("field {n}"), format!("{v:?}"), format!("{got:?}")),
-                None => differ(&format!("field {n}"), format!("{v:?}"), "no such field".into()),
-            }
-        }
-        for n in &self.expect.headers_present {
-            if get(&self.headers, n).is_none() {
-                differ(&format!("field {n}"), "present".into(), "absent".into());
-            }
-        }
-        for n in &self.expect.headers_absent {
-            if let Some(v) = get(&self.headers, n) {
-                differ(&format!("field {n}"), "absent".into(), format!("{v:?}"));
             }
         }
         if let Some(want) = &self.body_want {
@@ -849,6 +851,25 @@ impl ResponseMatcher {
                 None => differ(&format!("trailer {n}"), format!("{v:?}"), "no such trailer".into()),
             }
         }
+        self.judge_head(problems, get)
+    }
+
+    /// Adds the checks of the response head (:status and fields) to `problems` and decides.
+    fn judge_head(&self, mut problems: Vec<String>, get: impl Fn(&Option<Vec<(String, String)>>, &str) -> Option<String>) -> Seen {
+        if let Some(s) = &self.expect.status {
+            let status = get(&self.headers, ":status");
+            if !status.as_deref().and_then(|v| v.parse::<u16>().ok()).is_some_and(|v| s.allows(&v)) {
+                let want = s.as_slice().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" or ");
+                differ(&mut problems, ":status", want, status.unwrap_or_else(|| "no :status".into()));
+            }
+        }
+        let fields = FieldExpect {
+            equal: &self.expect.headers,
+            matching: &self.expect.headers_match,
+            present: &self.expect.headers_present,
+            absent: &self.expect.headers_absent,
+        };
+        fields.compare(|name| get(&self.headers, name), &mut problems);
         if problems.is_empty() {
             Seen::Pass
         } else {
@@ -874,12 +895,12 @@ impl Matcher for ResponseMatcher {
                     }
                     self.headers = Some(fields);
                     if end_stream {
-                        return self.judge(StreamEnd::EndStreamOnHeaders, None);
+                        return self.judge(Some(StreamEnd::EndStreamOnHeaders), None);
                     }
                 } else {
                     self.trailers = Some(fields);
                     if end_stream {
-                        return self.judge(StreamEnd::EndStreamOnTrailers, None);
+                        return self.judge(Some(StreamEnd::EndStreamOnTrailers), None);
                     }
                     return Seen::Fail(format!("trailer HEADERS on stream {} without END_STREAM (RFC 9113 §8.1)", self.stream));
                 }
@@ -892,11 +913,14 @@ impl Matcher for ResponseMatcher {
                 self.body.extend_from_slice(&d.data);
                 self.data_frames += 1;
                 if end_stream {
-                    return self.judge(StreamEnd::EndStreamOnData, None);
+                    return self.judge(Some(StreamEnd::EndStreamOnData), None);
+                }
+                if self.open_stream_ready() {
+                    return self.judge(None, None);
                 }
                 Seen::Take
             }
-            Payload::RstStream(r) => self.judge(StreamEnd::RstStream, Some(r.code)),
+            Payload::RstStream(r) => self.judge(Some(StreamEnd::RstStream), Some(r.code)),
             _ => default_seen(ev, &self.describe()),
         }
     }
