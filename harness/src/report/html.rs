@@ -133,7 +133,7 @@ code,pre{font:13px/1.4 ui-monospace,monospace}
 .summary span{display:inline-block;padding:.15rem .6rem;border-radius:1rem;margin-right:.4rem;font-weight:600}
 span.pass{background:#dafbe1;color:#116329}span.fail{background:#ffebe9;color:#a40e26}
 span.optional{background:#fff8c5;color:#7d4e00}span.skip{background:#eaeef2;color:#57606a}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{text-align:left;padding:.2rem .5rem;border-bottom:1px solid #eaeef2;vertical-align:top}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}td:last-child{white-space:nowrap}td,th{text-align:left;padding:.2rem .5rem;border-bottom:1px solid #eaeef2;vertical-align:top}
 tr.fail td:nth-child(3){color:#a40e26;font-weight:600}tr.optional td:nth-child(3){color:#7d4e00}tr.skip td{color:#57606a}
 .failure{border:1px solid #ffcecb;border-radius:6px;padding:.5rem 1rem;margin:1rem 0;background:#fffafa}
 .meta{color:#57606a}pre.message{background:#fff;border:1px solid #eaeef2;padding:.5rem;white-space:pre-wrap}
