@@ -9,7 +9,7 @@ use peerspec::run::Status;
 use peerspec::target::builtin::BuiltinTarget;
 use peerspec::wire::h2::hpack;
 use peerspec::wire::h2::{data, flag, goaway, headers, kind, settings, Frame, Payload};
-use support::{config_for, fake_peer, run_yaml};
+use support::{config_for, fake_peer, run_yaml, self_signed_acceptor};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SEED: &str = r#"
@@ -140,19 +140,7 @@ async fn connection_errors_need_the_right_code_and_the_close() {
 /// An HTTP/2 server over TLS (the `h2` crate) offering ALPN `h2` and `http/1.1`; returns its port
 /// and its self-signed certificate.
 async fn h2_tls_server(alpn: &[&[u8]]) -> (u16, String) {
-    use std::sync::Arc;
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let pem = cert.cert.pem();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (acceptor, pem) = self_signed_acceptor(alpn);
     let addr = fake_peer(move |tcp| {
         let acceptor = acceptor.clone();
         async move {

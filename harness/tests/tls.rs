@@ -2,32 +2,19 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use peerspec::run::Status;
 use peerspec::transport::{tls_config, TlsOptions};
 use support::*;
 use tokio::io::AsyncWriteExt;
-use tokio_rustls::TlsAcceptor;
 
 const CASE: &str = "id: t\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200, body: ok } }\n";
 
 /// A TLS server for `localhost` with a fresh self-signed certificate; returns its port and the
 /// certificate as PEM.
 async fn tls_server() -> (u16, String) {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let pem = cert.cert.pem();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let (acceptor, pem) = self_signed_acceptor(&[b"http/1.1"]);
     let addr = fake_peer(move |tcp| {
         let acceptor = acceptor.clone();
         async move {

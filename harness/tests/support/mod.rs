@@ -77,3 +77,21 @@ pub async fn run_yaml(yaml: &str, config: &RunConfig) -> CaseResult {
     assert_eq!(cases.len(), 1);
     tokio::time::timeout(LIMIT, run_case(&cases[0], config)).await.expect("a case never outlives its timeout")
 }
+
+/// A TLS acceptor for `localhost` with a fresh self-signed certificate, offering `alpn`; returns
+/// it and the certificate as PEM (to trust it with `--ca-file`).
+pub fn self_signed_acceptor(alpn: &[&[u8]]) -> (tokio_rustls::TlsAcceptor, String) {
+    use std::sync::Arc;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let pem = cert.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), pem)
+}
