@@ -21,7 +21,7 @@ fn the_http1_client_suite_against_curl_fails_only_where_curl_breaks_a_rule() {
         "serve",
         "cases/client/http1",
         "--client",
-        "curl -sS {url}",
+        "curl -sS --cacert {ca_file} {url}",
         "--known-failures",
         "ci/curl/known-failures.txt",
     ]);

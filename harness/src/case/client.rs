@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
-    /// Shell command that runs the client. `{url}`, `{host}`, `{port}` and `{path}` are replaced.
+    /// Shell command that runs the client. `{url}`, `{host}`, `{port}`, `{path}` and `{ca_file}`
+    /// (the PEM file of the CA that signed the fake server's certificate) are replaced.
     /// Left out: the run's `--client` template, or else peerspec prints the URL and waits for
     /// a client to connect.
     #[serde(default)]
@@ -17,6 +18,10 @@ pub struct ClientSpec {
     /// The path in `{url}` (default `/`).
     #[serde(default)]
     pub path: Option<String>,
+    /// Serve over TLS (`https://` in `{url}`) with a certificate made for the run; the client is
+    /// given its CA as `{ca_file}`.
+    #[serde(default)]
+    pub tls: bool,
     /// Extra environment variables for the command.
     #[serde(default)]
     pub env: IndexMap<String, String>,

@@ -221,7 +221,20 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         }
         Role::Client => (Link::Connect(config.endpoint.clone()), config.base_path.clone()),
         Role::Server => match tokio::net::TcpListener::bind(config.listen).await {
-            Ok(listener) => (Link::Accept(listener), case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into())),
+            Ok(listener) => {
+                let path = case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into());
+                let tls = match case.client.as_ref().is_some_and(|c| c.tls) {
+                    false => None,
+                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(&["http/1.1"])) {
+                        Ok(acceptor) => Some(acceptor),
+                        Err(e) => {
+                            result.message = Some(e);
+                            return result;
+                        }
+                    },
+                };
+                (Link::Accept(listener, tls), path)
+            }
             Err(e) => {
                 result.message = Some(format!("cannot listen on {}: {e}", config.listen));
                 return result;
@@ -306,14 +319,21 @@ fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, 
     let spec = loaded.case.client.clone().unwrap_or_default();
     let authority = session.authority();
     let (host, port) = authority.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0))).unwrap_or_default();
-    let url = format!("http://{authority}{}", subs.path);
+    let scheme = if spec.tls { "https" } else { "http" };
+    let url = format!("{scheme}://{authority}{}", subs.path);
     let Some(template) = spec.command.as_deref().or(config.client_command.as_deref()) else {
         eprintln!("case {}: waiting for a client at {url}", loaded.case.id);
         let at = session.elapsed();
         session.transcript.note(at, format!("waiting for an external client at {url}"));
         return Ok(None);
     };
-    let command = client::fill(template, &url, &host, port, &subs.path);
+    // The CA file exists once a case serves TLS or a command asks for it.
+    let ca_file = if spec.tls || template.contains("{ca_file}") {
+        crate::fake_tls::FakeServerTls::shared()?.ca_file.display().to_string()
+    } else {
+        String::new()
+    };
+    let command = client::fill(template, &url, &host, port, &subs.path).replace("{ca_file}", &ca_file);
     let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let running = client::launch(&command, &env)?;
     let at = session.elapsed();

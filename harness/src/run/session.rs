@@ -16,8 +16,9 @@ use crate::transport::{Endpoint, Stream};
 pub enum Link {
     /// peerspec is the client: it connects to the target.
     Connect(Endpoint),
-    /// peerspec is the server: it accepts the client's connections on this listener.
-    Accept(tokio::net::TcpListener),
+    /// peerspec is the server: it accepts the client's connections on this listener, with TLS
+    /// when an acceptor is given.
+    Accept(tokio::net::TcpListener, Option<tokio_rustls::TlsAcceptor>),
 }
 
 impl Link {
@@ -25,7 +26,7 @@ impl Link {
     pub fn authority(&self) -> String {
         match self {
             Link::Connect(e) => e.authority(),
-            Link::Accept(l) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            Link::Accept(l, _) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         }
     }
 }
@@ -93,17 +94,25 @@ impl Session {
                 Ok(Err(e)) => return Err(format!("cannot connect to {authority}: {e}")),
                 Err(_) => return Err(format!("case timed out while connecting to {authority}")),
             },
-            Link::Accept(listener) => match tokio::time::timeout_at(self.deadline, listener.accept()).await {
+            Link::Accept(listener, tls) => match tokio::time::timeout_at(self.deadline, listener.accept()).await {
                 Ok(Ok((tcp, peer))) => {
                     let _ = tcp.set_nodelay(true);
-                    (Stream::Tcp(tcp), format!("accepted a connection from {peer} on {authority}"))
+                    let what = format!("accepted a connection from {peer} on {authority}");
+                    match tls {
+                        None => (Stream::Tcp(tcp), what),
+                        Some(acceptor) => match tokio::time::timeout_at(self.deadline, acceptor.accept(tcp)).await {
+                            Ok(Ok(tls)) => (Stream::TlsServer(Box::new(tls)), what),
+                            Ok(Err(e)) => return Err(format!("{what}, but the TLS handshake failed: {e}")),
+                            Err(_) => return Err(format!("{what}, but the client did not complete the TLS handshake")),
+                        },
+                    }
                 }
                 Ok(Err(e)) => return Err(format!("accepting on {authority} failed: {e}")),
                 Err(_) => return Err(format!("case timed out waiting for the client to connect to {authority}")),
             },
         };
         let alpn = stream.alpn().map(|a| format!(", ALPN {}", String::from_utf8_lossy(&a))).unwrap_or_default();
-        let tls = if matches!(stream, Stream::Tls(_)) { " over TLS" } else { "" };
+        let tls = if matches!(stream, Stream::Tls(_) | Stream::TlsServer(_)) { " over TLS" } else { "" };
         let at = self.elapsed();
         self.transcript.note(at, format!("{what}{tls}{alpn}"));
         self.stream = Some(stream);
