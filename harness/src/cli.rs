@@ -290,7 +290,8 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         drop(target.builtin);
         print!("{}", terminal::summary(&results, elapsed));
         let report = RunReport { target: &target_name, insecure: args.insecure, duration: elapsed, summary: Summary::of(&results), cases: &results };
-        let writers: [(&Option<PathBuf>, fn(&RunReport<'_>) -> String); 3] =
+        type Render = fn(&RunReport<'_>) -> String;
+        let writers: [(&Option<PathBuf>, Render); 3] =
             [(&args.junit, junit::render), (&args.json, json::render), (&args.html, html::render)];
         for (path, text) in writers {
             if let Some(path) = path {

@@ -136,7 +136,7 @@ pub enum Step {
     /// Write something to the peer.
     Send(Send),
     /// Wait until the peer does something, and check it.
-    Expect(Expect),
+    Expect(Box<Expect>),
     /// Do nothing for a while (e.g. `pause: 100ms`).
     Pause(DurationSpec),
     /// Shut down our write side (TCP FIN); we can still read.

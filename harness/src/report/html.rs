@@ -22,10 +22,10 @@ pub fn render(report: &RunReport<'_>) -> String {
         report.duration.as_secs_f64(),
         if report.insecure { " · <strong>TLS certificate verification off (--insecure)</strong>" } else { "" }
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<p class=\"summary\"><span class=\"pass\">{} passed</span> <span class=\"fail\">{} failed</span> \
-         <span class=\"optional\">{} failed, not required</span> <span class=\"skip\">{} skipped</span>{}</p>\n",
+         <span class=\"optional\">{} failed, not required</span> <span class=\"skip\">{} skipped</span>{}</p>",
         s.passed,
         s.failed,
         s.failed_optional,

@@ -53,16 +53,6 @@ impl Substitutions {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_in_raw_bytes() {
-        let subs = Substitutions { path: "/x".into(), host: "h:1".into(), ws_path: "/ws".into() };
-        assert_eq!(subs.apply_bytes(b"GET {path} HTTP/1.1\r\nHost: {host}\r\n{other}\xff{"), b"GET /x HTTP/1.1\r\nHost: h:1\r\n{other}\xff{");
-    }
-}
 
 /// A protocol's part in the step loop.
 pub trait Driver: std::marker::Send {
@@ -104,5 +94,16 @@ pub fn for_protocol(protocol: Protocol, role: Role, subs: Substitutions, steps: 
         // HTTP/2 cases play the client (the loader rejects `role: server` for them).
         (Protocol::H2, _) => Box::new(H2Driver::new(subs)),
         (Protocol::Ws, _) => Box::new(WsDriver::new(subs, steps)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_in_raw_bytes() {
+        let subs = Substitutions { path: "/x".into(), host: "h:1".into(), ws_path: "/ws".into() };
+        assert_eq!(subs.apply_bytes(b"GET {path} HTTP/1.1\r\nHost: {host}\r\n{other}\xff{"), b"GET /x HTTP/1.1\r\nHost: h:1\r\n{other}\xff{");
     }
 }

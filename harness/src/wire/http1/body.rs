@@ -271,7 +271,7 @@ impl BodyReader {
                 });
                 let consumed = result.map_err(|mut e| {
                     // Offsets from the start of the message, not of the chunked body.
-                    e.offset = base - start + e.offset;
+                    e.offset += base - start;
                     e
                 })?;
                 *pos += consumed;

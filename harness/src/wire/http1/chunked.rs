@@ -242,8 +242,11 @@ pub fn last_chunk<'a>(trailers: impl IntoIterator<Item = (&'a str, &'a str)>, ou
 mod tests {
     use super::*;
 
+    /// Body, chunk sizes, trailers, and whether the body ended.
+    type Decoded = (Vec<u8>, Vec<u64>, Vec<(String, Vec<u8>)>, bool);
+
     /// Decodes `input` fed in pieces of `step` bytes, as reads from a socket would deliver it.
-    fn decode_in_steps(input: &[u8], step: usize) -> Result<(Vec<u8>, Vec<u64>, Vec<(String, Vec<u8>)>, bool), WireError> {
+    fn decode_in_steps(input: &[u8], step: usize) -> Result<Decoded, WireError> {
         let mut dec = ChunkedDecoder::new();
         let (mut body, mut sizes, mut trailers) = (Vec::new(), Vec::new(), Vec::new());
         let mut buf: Vec<u8> = Vec::new();
