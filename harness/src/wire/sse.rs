@@ -104,12 +104,21 @@ impl SseParser {
             }
             match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
                 Some(i) => {
-                    self.push_line_bytes(&rest[..i]);
                     self.after_cr = rest[i] == b'\r';
-                    self.offset += i + 1;
+                    if self.line.is_empty() && i <= MAX_LINE {
+                        // The whole line is in this input: read it in place, without copying.
+                        self.offset += i + 1;
+                        self.process_line(&rest[..i], out);
+                    } else {
+                        self.push_line_bytes(&rest[..i]);
+                        self.offset += i + 1;
+                        let mut line = std::mem::take(&mut self.line);
+                        self.process_line(&line, out);
+                        // Keep the buffer's capacity for the next split line.
+                        line.clear();
+                        self.line = line;
+                    }
                     rest = &rest[i + 1..];
-                    let line = std::mem::take(&mut self.line);
-                    self.process_line(&line, out);
                 }
                 None => {
                     self.push_line_bytes(rest);
@@ -153,7 +162,10 @@ impl SseParser {
                 self.data.push_str(value);
                 self.data.push('\n');
             }
-            "id" if !value.contains('\0') => self.last_id_buffer = value.to_string(),
+            "id" if !value.contains('\0') => {
+                self.last_id_buffer.clear();
+                self.last_id_buffer.push_str(value);
+            }
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 // Digits beyond u64 are still "only digits"; saturate rather than ignore.
                 self.retry = Some(value.parse().unwrap_or(u64::MAX));
@@ -163,7 +175,7 @@ impl SseParser {
     }
 
     fn dispatch(&mut self, out: &mut Vec<Event>) {
-        self.last_event_id = self.last_id_buffer.clone();
+        self.last_event_id.clone_from(&self.last_id_buffer);
         let start = self.event_start.take().unwrap_or(self.offset);
         self.fields_pending = false;
         if self.data.is_empty() {
