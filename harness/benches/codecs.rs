@@ -187,6 +187,25 @@ fn hpack_decode(c: &mut Criterion) {
             })
         });
     }
+    // One large literal value (a 16 KiB cookie): string decoding on a large payload.
+    for huffman in [true, false] {
+        let value = String::from_utf8(payload(16 * 1024)).unwrap();
+        let block = hpack::encode(&[Rep::Literal {
+            name: Name::Index(32),
+            value: value.clone().into_bytes(),
+            huffman,
+            indexing: Indexing::Without,
+        }]);
+        g.throughput(Throughput::Bytes(block.len() as u64));
+        let label = if huffman { "16KiB-huffman" } else { "16KiB-raw" };
+        g.bench_with_input(BenchmarkId::new("decode-large-literal", label), &block, |b, block| {
+            b.iter(|| {
+                let fields = hpack::Decoder::default().decode(black_box(block)).unwrap();
+                assert_eq!(fields[0].1.len(), value.len());
+                fields
+            })
+        });
+    }
     g.finish();
 }
 
