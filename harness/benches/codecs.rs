@@ -269,6 +269,24 @@ fn sse(c: &mut Criterion) {
             events.len()
         })
     });
+    // Large events: 64 events of one 64 KiB data line each.
+    let mut big = Vec::new();
+    let line = String::from_utf8(payload(64 * 1024)).unwrap();
+    for i in 0..64 {
+        big.extend_from_slice(format!("id: {i}\ndata: {line}\n\n").as_bytes());
+    }
+    g.throughput(Throughput::Bytes(big.len() as u64));
+    g.bench_with_input(BenchmarkId::new("parse", "64KiB-events-16KiB-feeds"), &big, |b, big| {
+        b.iter(|| {
+            let mut p = SseParser::new();
+            let mut events = Vec::new();
+            for piece in big.chunks(16 * 1024) {
+                p.feed(black_box(piece), &mut events);
+            }
+            assert_eq!(events.len(), 64);
+            events.len()
+        })
+    });
     g.finish();
 }
 

@@ -102,7 +102,7 @@ impl SseParser {
                     continue;
                 }
             }
-            match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            match memchr::memchr2(b'\n', b'\r', rest) {
                 Some(i) => {
                     self.after_cr = rest[i] == b'\r';
                     if self.line.is_empty() && i <= MAX_LINE {
@@ -143,7 +143,12 @@ impl SseParser {
         if self.event_start.is_none() {
             self.event_start = Some(line_start);
         }
-        let line = String::from_utf8_lossy(line);
+        // Valid UTF-8 (the usual case) is checked by the fast validator; only an invalid line
+        // takes the slower lossy path.
+        let line = match std::str::from_utf8(line) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(line),
+        };
         if let Some(comment) = line.strip_prefix(':') {
             self.comments.push(comment.to_string());
             return;
