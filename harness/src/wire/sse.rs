@@ -102,14 +102,23 @@ impl SseParser {
                     continue;
                 }
             }
-            match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            match memchr::memchr2(b'\n', b'\r', rest) {
                 Some(i) => {
-                    self.push_line_bytes(&rest[..i]);
                     self.after_cr = rest[i] == b'\r';
-                    self.offset += i + 1;
+                    if self.line.is_empty() && i <= MAX_LINE {
+                        // The whole line is in this input: read it in place, without copying.
+                        self.offset += i + 1;
+                        self.process_line(&rest[..i], out);
+                    } else {
+                        self.push_line_bytes(&rest[..i]);
+                        self.offset += i + 1;
+                        let mut line = std::mem::take(&mut self.line);
+                        self.process_line(&line, out);
+                        // Keep the buffer's capacity for the next split line.
+                        line.clear();
+                        self.line = line;
+                    }
                     rest = &rest[i + 1..];
-                    let line = std::mem::take(&mut self.line);
-                    self.process_line(&line, out);
                 }
                 None => {
                     self.push_line_bytes(rest);
@@ -134,7 +143,12 @@ impl SseParser {
         if self.event_start.is_none() {
             self.event_start = Some(line_start);
         }
-        let line = String::from_utf8_lossy(line);
+        // Valid UTF-8 (the usual case) is checked by the fast validator; only an invalid line
+        // takes the slower lossy path.
+        let line = match std::str::from_utf8(line) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(line),
+        };
         if let Some(comment) = line.strip_prefix(':') {
             self.comments.push(comment.to_string());
             return;
@@ -153,7 +167,10 @@ impl SseParser {
                 self.data.push_str(value);
                 self.data.push('\n');
             }
-            "id" if !value.contains('\0') => self.last_id_buffer = value.to_string(),
+            "id" if !value.contains('\0') => {
+                self.last_id_buffer.clear();
+                self.last_id_buffer.push_str(value);
+            }
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 // Digits beyond u64 are still "only digits"; saturate rather than ignore.
                 self.retry = Some(value.parse().unwrap_or(u64::MAX));
@@ -163,7 +180,7 @@ impl SseParser {
     }
 
     fn dispatch(&mut self, out: &mut Vec<Event>) {
-        self.last_event_id = self.last_id_buffer.clone();
+        self.last_event_id.clone_from(&self.last_id_buffer);
         let start = self.event_start.take().unwrap_or(self.offset);
         self.fields_pending = false;
         if self.data.is_empty() {

@@ -3,7 +3,6 @@
 //! The code tables below are copied from the `h2` crate (src/hpack/huffman/table.rs, MIT), which
 //! generated them from RFC 7541 Appendix B; encoding and decoding are this module's own.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub const ENCODE_CODES: [u32; 256] = [
@@ -83,19 +82,120 @@ pub fn encoded_len(input: &[u8]) -> usize {
     bits.div_ceil(8)
 }
 
-fn decode_table() -> &'static HashMap<(u8, u32), u16> {
-    static TABLE: OnceLock<HashMap<(u8, u32), u16>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t: HashMap<(u8, u32), u16> = (0..256).map(|s| ((ENCODE_CODE_LENGTHS[s], ENCODE_CODES[s]), s as u16)).collect();
-        t.insert((EOS_LEN, EOS_CODE), 256);
+/// Canonical-code tables for decoding (RFC 7541's code is canonical: within each length the
+/// codes are consecutive, in symbol order, and each length's first code follows on from the
+/// previous length's last), plus a lookup of the codes of 8 bits or fewer by a byte's prefix.
+struct DecodeTables {
+    /// `first[l]`: the first code of length `l`; `count[l]`: how many codes have that length.
+    first: [u32; 31],
+    count: [u32; 31],
+    /// `start[l]`: index in `symbols` of the first symbol with a code of length `l`.
+    start: [usize; 31],
+    /// Symbols (256 = EOS) ordered by code.
+    symbols: Vec<u16>,
+    /// By the next 8 bits: the symbol and code length of a code of at most 8 bits that they
+    /// begin with, or length 0.
+    short: [(u16, u8); 256],
+}
+
+fn decode_tables() -> &'static DecodeTables {
+    static TABLES: OnceLock<DecodeTables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let code_of = |s: usize| if s == 256 { (EOS_CODE, EOS_LEN) } else { (ENCODE_CODES[s], ENCODE_CODE_LENGTHS[s]) };
+        let mut symbols: Vec<u16> = (0..=256).collect();
+        symbols.sort_by_key(|&s| {
+            let (code, len) = code_of(s as usize);
+            (len, code)
+        });
+        let mut t = DecodeTables { first: [0; 31], count: [0; 31], start: [0; 31], symbols, short: [(0, 0); 256] };
+        for (i, &s) in t.symbols.iter().enumerate() {
+            let (code, len) = code_of(s as usize);
+            let l = len as usize;
+            if t.count[l] == 0 {
+                t.first[l] = code;
+                t.start[l] = i;
+            }
+            // The canonical property the decoder relies on.
+            assert_eq!(code, t.first[l] + t.count[l], "HPACK Huffman code is not canonical at symbol {s}");
+            t.count[l] += 1;
+            if len <= 8 {
+                let base = (code << (8 - len)) as usize;
+                for e in &mut t.short[base..base + (1 << (8 - len))] {
+                    *e = (s, len);
+                }
+            }
+        }
         t
     })
 }
 
 /// Decodes a Huffman-coded string (§5.2): an EOS symbol, padding longer than 7 bits or padding
 /// that is not the EOS prefix are errors.
+///
+/// Bits are read 56 at a time into a word; a code of up to 8 bits is found by one table lookup,
+/// a longer one by comparing the word's leading bits with each length's range of codes.
 pub fn decode(input: &[u8]) -> Result<Vec<u8>, String> {
-    let table = decode_table();
+    let t = decode_tables();
+    let mut out = Vec::with_capacity(input.len() * 8 / 5);
+    // `acc` holds `nbits` unread bits, left-aligned; `next` is the next byte to load.
+    let mut acc: u64 = 0;
+    let mut nbits: u32 = 0;
+    let mut next = 0;
+    // Bits consumed so far (for the byte index in errors).
+    let mut consumed: usize = 0;
+    loop {
+        while nbits <= 56 && next < input.len() {
+            acc |= (input[next] as u64) << (56 - nbits);
+            nbits += 8;
+            next += 1;
+        }
+        if nbits == 0 {
+            break;
+        }
+        let (sym, len) = match t.short[(acc >> 56) as usize] {
+            (sym, len) if len != 0 && len as u32 <= nbits => (sym, len as u32),
+            _ => {
+                let mut found = None;
+                for l in 5..=nbits.min(EOS_LEN as u32) {
+                    let code = (acc >> (64 - l)) as u32;
+                    let (first, count) = (t.first[l as usize], t.count[l as usize]);
+                    if count != 0 && code >= first && code - first < count {
+                        found = Some((t.symbols[t.start[l as usize] + (code - first) as usize], l));
+                        break;
+                    }
+                }
+                match found {
+                    Some(f) => f,
+                    // Fewer bits left than the code they begin needs: the padding.
+                    None => break,
+                }
+            }
+        };
+        consumed += len as usize;
+        if sym == 256 {
+            return Err(format!("Huffman string contains EOS (byte {})", (consumed - 1) / 8));
+        }
+        out.push(sym as u8);
+        acc <<= len;
+        nbits -= len;
+    }
+    if nbits > 7 {
+        return Err(format!("Huffman padding of {nbits} bits (at most 7 allowed)"));
+    }
+    if nbits > 0 && (acc >> (64 - nbits)) != (1u64 << nbits) - 1 {
+        return Err("Huffman padding is not the EOS prefix (all ones)".into());
+    }
+    Ok(out)
+}
+
+/// The bit-at-a-time decoder this module used before the table-driven one, kept as the
+/// reference the tests compare [`decode`] with.
+#[cfg(test)]
+pub(crate) fn decode_bitwise(input: &[u8]) -> Result<Vec<u8>, String> {
+    static TABLE: OnceLock<std::collections::HashMap<(u8, u32), u16>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..256).map(|s| ((ENCODE_CODE_LENGTHS[s], ENCODE_CODES[s]), s as u16)).chain([((EOS_LEN, EOS_CODE), 256)]).collect()
+    });
     let mut out = Vec::with_capacity(input.len() * 8 / 5);
     let mut code: u32 = 0;
     let mut len: u8 = 0;

@@ -275,3 +275,34 @@ fn decoder_errors() {
     d.decode(&encode(&[Rep::SizeUpdate(0), Rep::SizeUpdate(4096)])).unwrap();
     assert_eq!(d.table().len(), 0);
 }
+
+#[test]
+fn table_driven_huffman_decoder_matches_the_bitwise_one() {
+    // Every input of one and two bytes, results and error messages alike.
+    for a in 0..=255u8 {
+        assert_eq!(huffman::decode(&[a]), huffman::decode_bitwise(&[a]), "{a:02x}");
+        for b in 0..=255u8 {
+            assert_eq!(huffman::decode(&[a, b]), huffman::decode_bitwise(&[a, b]), "{a:02x} {b:02x}");
+        }
+    }
+    // Longer strings: encodings of varied text, each also cut short and with one byte changed.
+    let mut x: u32 = 12345;
+    for n in 0..2000usize {
+        let text: Vec<u8> = (0..n % 97)
+            .map(|_| {
+                x = x.wrapping_mul(1103515245).wrapping_add(12345);
+                if n % 3 == 0 { (x >> 16) as u8 } else { b"abcdefghijklmnop0123/-.:=_ XYZ\"%"[(x >> 16) as usize % 32] }
+            })
+            .collect();
+        let enc = huffman::encode(&text);
+        assert_eq!(huffman::decode(&enc).unwrap(), text);
+        assert_eq!(huffman::decode(&enc[..enc.len() / 2]), huffman::decode_bitwise(&enc[..enc.len() / 2]));
+        if !enc.is_empty() {
+            let mut bad = enc.clone();
+            let i = n % bad.len();
+            bad[i] ^= (x >> 8) as u8 | 1;
+            assert_eq!(huffman::decode(&bad), huffman::decode_bitwise(&bad), "{bad:02x?}");
+        }
+    }
+    assert_eq!(huffman::decode(&[0xff; 8]), huffman::decode_bitwise(&[0xff; 8]));
+}
