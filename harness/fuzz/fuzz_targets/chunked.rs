@@ -10,7 +10,8 @@ struct Outcome {
     events: Vec<ChunkEvent>,
     consumed: usize,
     done: bool,
-    error: Option<(usize, String)>,
+    /// Where and in what unit it failed (messages may quote the bytes received so far).
+    error: Option<(usize, &'static str)>,
 }
 
 fn run(input: &[u8], cut: usize) -> Outcome {
@@ -31,7 +32,7 @@ fn run(input: &[u8], cut: usize) -> Outcome {
                 buf.drain(..used);
             }
             Err(e) => {
-                out.error = Some((e.offset, e.message));
+                out.error = Some((e.offset, e.unit));
                 break;
             }
         }
@@ -42,6 +43,8 @@ fn run(input: &[u8], cut: usize) -> Outcome {
     if out.error.is_none() {
         assert_eq!(out.consumed, dec.position());
     }
+    // On an error the units before it were consumed too, whatever the pieces.
+    out.consumed = dec.position();
     out.done = dec.is_done();
     out
 }

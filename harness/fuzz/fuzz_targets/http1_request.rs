@@ -29,7 +29,8 @@ fuzz_target!(|data: &[u8]| {
     // A response complete before the cut is complete in the whole buffer too, at the same place.
     match (&whole.0, &split.0) {
         (Progress::Done { .. }, Progress::Done { .. }) => assert_eq!(whole, split, "cut at {cut}"),
-        (Progress::Invalid(_), Progress::Invalid(_)) => assert_eq!(whole.0, split.0, "cut at {cut}"),
+        // The message quotes the bytes received so far, so only where and in what it failed must agree.
+        (Progress::Invalid(a), Progress::Invalid(b)) => assert_eq!((a.offset, a.unit), (b.offset, b.unit), "cut at {cut}"),
         (a, b) => panic!("cut at {cut}: whole {a:?}, split {b:?}"),
     }
 });

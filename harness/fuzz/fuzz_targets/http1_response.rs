@@ -9,14 +9,21 @@ fn run(input: &[u8], cut: Option<usize>, method: &str, limits: Limits) -> (Progr
     if let Some(cut) = cut {
         match r.advance(&input[..cut], false) {
             Progress::NeedMore => {}
-            other => return (other, format!("{:?}", r.record())),
+            other => {
+                let mut record = r.record().clone();
+                record.bytes_after = 0;
+                return (other, format!("{record:?}"));
+            }
         }
     }
     let p = r.advance(input, true);
     if let Progress::Done { consumed } = p {
         assert!(consumed <= input.len());
     }
-    (p, format!("{:?}", r.record()))
+    // `bytes_after` counts what had arrived past the end, which depends on the pieces.
+    let mut record = r.record().clone();
+    record.bytes_after = 0;
+    (p, format!("{record:?}"))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -29,7 +36,8 @@ fuzz_target!(|data: &[u8]| {
     // A response complete before the cut is complete in the whole buffer too, at the same place.
     match (&whole.0, &split.0) {
         (Progress::Done { .. }, Progress::Done { .. }) => assert_eq!(whole, split, "cut at {cut}"),
-        (Progress::Invalid(_), Progress::Invalid(_)) => assert_eq!(whole.0, split.0, "cut at {cut}"),
+        // The message quotes the bytes received so far, so only where and in what it failed must agree.
+        (Progress::Invalid(a), Progress::Invalid(b)) => assert_eq!((a.offset, a.unit), (b.offset, b.unit), "cut at {cut}"),
         (a, b) => panic!("cut at {cut}: whole {a:?}, split {b:?}"),
     }
 });
