@@ -57,9 +57,30 @@ pub fn parse_cases(file: &str, text: &str) -> Result<Vec<LoadedCase>, Vec<LoadEr
     let mut cases = Vec::new();
     let mut errors = Vec::new();
     let starts = document_start_lines(text);
+    // First read the documents as plain YAML values, which reports what is wrong with the YAML
+    // itself (syntax, an alias to an unknown anchor, nesting too deep), and stop at the first
+    // such error: the rest of the stream cannot be trusted. After a syntax error the parser
+    // repeats it for every later document without end; after an alias to an unknown anchor it
+    // goes on with the rest of the cut-short document as if it were a new one, and serde_norway
+    // 0.9 panics ("unexpected end of sequence") on that, e.g. on `[*a]` (found by fuzzing).
+    let mut yaml_errors: Vec<Option<serde_norway::Error>> = Vec::new();
+    for document in serde_norway::Deserializer::from_str(text) {
+        let error = <serde_norway::Value as serde::Deserialize>::deserialize(document).err();
+        let stop = error.is_some();
+        yaml_errors.push(error);
+        if stop {
+            break;
+        }
+    }
     for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
         let line = starts.get(index).copied().unwrap_or(1);
-        match serde_norway::with::singleton_map_recursive::deserialize::<Case, _>(document) {
+        let parsed = match yaml_errors.get_mut(index).map(Option::take) {
+            Some(Some(e)) => Err(e),
+            Some(None) => serde_norway::with::singleton_map_recursive::deserialize::<Case, _>(document),
+            // The YAML pass stopped at an error, reported for an earlier document.
+            None => break,
+        };
+        match parsed {
             Ok(case) => match validate(&case) {
                 Ok(()) => cases.push(LoadedCase { case, file: file.to_string(), line }),
                 Err(message) => errors.push(LoadError {
@@ -419,6 +440,24 @@ mod tests {
         let cases = parse_cases("x.yaml", &text).unwrap();
         assert_eq!(cases.len(), 2);
         assert_eq!((cases[0].line, cases[1].line), (1, 7));
+    }
+
+    /// Found by the `yaml_cases` fuzz target: an alias to an unknown anchor cuts the document
+    /// short, and serde_norway's typed deserialization panicked on it ("unexpected end of
+    /// sequence") instead of failing. Inputs also in harness/fuzz/regressions/yaml_cases/.
+    #[test]
+    fn alias_to_an_unknown_anchor_is_an_error_not_a_panic() {
+        for text in ["[*N]", " [*N],", " [*ND_M],],,", "# t:\n[*ND_AM], t:a\n", "# ta:\nlags: [*ND_STREAM], dat:a\n"] {
+            let err = parse_cases("alias.yaml", text).unwrap_err();
+            assert!(err[0].message.contains("unknown anchor"), "{text:?}: {}", err[0]);
+        }
+        let text = format!("{GOOD}---\nid: b\nsteps: [*x]\n");
+        let err = parse_cases("alias.yaml", &text).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(err[0].message.contains("unknown anchor"), "{}", err[0]);
+        // A defined anchor still works.
+        let text = GOOD.replace("steps:\n", "steps:\n  - &s { send: { request: { target: / } } }\n  - *s\n");
+        assert_eq!(parse_cases("alias.yaml", &text).unwrap()[0].case.steps.len(), 4);
     }
 
     #[test]

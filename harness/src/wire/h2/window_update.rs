@@ -2,7 +2,9 @@
 
 use super::{need_len, FrameHeader};
 
-/// A WINDOW_UPDATE payload. `increment` keeps all 32 bits as written (reserved bit included).
+/// A WINDOW_UPDATE payload. When encoding, `increment` is written with all 32 bits as given (so a
+/// case can set the reserved bit); when decoding, the reserved bit is dropped as §6.9 says a
+/// receiver must, and `increment` holds the 31-bit value.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WindowUpdate {
     /// Window Size Increment (the top bit is the reserved bit).

@@ -1,0 +1,8 @@
+//! The YAML case loader on arbitrary text: it returns cases or errors, never panics.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let _ = peerspec::case::load::parse_cases("fuzz.yaml", &text);
+});
