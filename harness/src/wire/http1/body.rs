@@ -173,6 +173,17 @@ enum State {
     Done,
 }
 
+/// The reader's answer for the bytes seen so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// The message is incomplete; read more (or report the close).
+    NeedMore,
+    /// The message is complete and used this many bytes of the buffer.
+    Done { consumed: usize },
+    /// The bytes are not a valid message.
+    Invalid(WireError),
+}
+
 /// Incremental reader for one body, after its head.
 #[derive(Debug, Clone)]
 pub struct BodyReader {
@@ -203,6 +214,16 @@ impl BodyReader {
     /// Whether the body is complete.
     pub fn is_done(&self) -> bool {
         matches!(self.state, State::Done)
+    }
+
+    /// [`advance`](Self::advance), and where the message stands: complete (using the first
+    /// `*pos` bytes of `buf`), incomplete, or invalid.
+    pub fn progress(&mut self, buf: &[u8], pos: &mut usize, eof: bool, record: &mut BodyRecord, units: &mut Vec<Unit>) -> Progress {
+        match self.advance(buf, pos, eof, record, units) {
+            Err(e) => Progress::Invalid(e),
+            Ok(()) if self.is_done() => Progress::Done { consumed: *pos },
+            Ok(()) => Progress::NeedMore,
+        }
     }
 
     /// Reads body bytes from `buf[*pos..]`, advancing `*pos` past what it used and recording

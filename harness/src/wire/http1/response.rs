@@ -6,7 +6,7 @@
 //! chunk size lines, chunk data, the zero chunk, trailers, FIN) with its offset, which checks and
 //! transcripts use. The head is parsed with `httparse`; the body is read by [`BodyReader`].
 
-pub use super::body::{BodyRecord, ChunkRecord, Framing, Limits, Unit, UnitKind};
+pub use super::body::{BodyRecord, ChunkRecord, Framing, Limits, Progress, Unit, UnitKind};
 use super::body::{framing, join_fields, BodyReader, MessageKind};
 use super::WireError;
 
@@ -37,17 +37,6 @@ impl ResponseRecord {
     pub fn header(&self, name: &str) -> Option<String> {
         join_fields(&self.headers, name)
     }
-}
-
-/// The reader's answer for the bytes seen so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Progress {
-    /// The message is incomplete; read more (or report the close).
-    NeedMore,
-    /// The message is complete and used this many bytes of the buffer.
-    Done { consumed: usize },
-    /// The bytes are not a valid message.
-    Invalid(WireError),
 }
 
 /// Incremental reader for one response. See the module docs.
@@ -94,15 +83,11 @@ impl ResponseReader {
             }
         }
         let body = self.body.as_mut().expect("the head has been read");
-        if let Err(e) = body.advance(buf, &mut self.pos, eof, &mut self.record.body, &mut self.record.units) {
-            return Progress::Invalid(e);
-        }
-        if body.is_done() {
+        let progress = body.progress(buf, &mut self.pos, eof, &mut self.record.body, &mut self.record.units);
+        if let Progress::Done { .. } = progress {
             self.record.bytes_after = buf.len() - self.pos;
-            Progress::Done { consumed: self.pos }
-        } else {
-            Progress::NeedMore
         }
+        progress
     }
 
     /// Reads one head (an interim one, or the final one, which starts the body). Ok(false): it

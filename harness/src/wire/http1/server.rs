@@ -1,9 +1,9 @@
 //! The server side of HTTP/1.x, for the fake peer: reading a client's request and recording how
 //! it was framed, and encoding the responses a case scripts (well-formed or broken on purpose).
 
-pub use super::body::{BodyRecord, Limits, Unit, UnitKind};
+pub use super::body::{BodyRecord, Limits, Progress, Unit, UnitKind};
 use super::body::{encode_head, framing, join_fields, BodyReader, MessageKind, OutgoingBody};
-use super::response::Progress;
+
 use super::WireError;
 
 /// Everything observed about one request.
@@ -60,14 +60,7 @@ impl RequestReader {
             }
         }
         let body = self.body.as_mut().expect("the head has been read");
-        if let Err(e) = body.advance(buf, &mut self.pos, eof, &mut self.record.body, &mut self.record.units) {
-            return Progress::Invalid(e);
-        }
-        if body.is_done() {
-            Progress::Done { consumed: self.pos }
-        } else {
-            Progress::NeedMore
-        }
+        body.progress(buf, &mut self.pos, eof, &mut self.record.body, &mut self.record.units)
     }
 
     fn read_head(&mut self, buf: &[u8], eof: bool) -> Result<bool, WireError> {
