@@ -112,8 +112,6 @@ pub struct ResponseCheck {
     body_contains: Option<Vec<u8>>,
     /// The body followed as an event stream, when the case expects one.
     events: Option<EventStreamFollower>,
-    /// The record of the response once read (for the transcript and reports).
-    pub record: Option<ResponseRecord>,
 }
 
 impl ResponseCheck {
@@ -124,21 +122,19 @@ impl ResponseCheck {
             body: expect.body.as_ref().map(|b| b.to_bytes()).transpose()?,
             body_contains: expect.body_contains.as_ref().map(|b| b.to_bytes()).transpose()?,
             events: expect.event_stream.as_ref().map(|_| EventStreamFollower::default()),
-            record: None,
         })
     }
 
     /// Compares the response read so far; `consumed` bytes of the input are its.
     fn judge(&mut self, consumed: usize) -> Verdict {
-        let record = self.reader.record().clone();
-        let mut problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), &record);
-        let mut units = units_of(&record);
+        let record = self.reader.record();
+        let mut problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), record);
+        let mut units = units_of(record);
         if let (Some(follower), Some(expect)) = (&mut self.events, &self.expect.event_stream) {
             follower.follow(&record.body.bytes);
             problems.extend(follower.compare(expect, record.body.end.is_some()));
             units.extend(event_units(follower, consumed));
         }
-        self.record = Some(record);
         if problems.is_empty() {
             Verdict::Pass { consumed, units }
         } else {
