@@ -37,7 +37,7 @@ pub fn trials_with_known_failures(
     cases
         .into_iter()
         .map(|case| {
-            let missing = config.provides.as_ref().is_some_and(|p| case.case.requires.iter().any(|r| !p.contains(r)));
+            let missing = !config.missing_capabilities(&case.case).is_empty();
             let kind = case.case.protocol.name();
             let id = case.case.id.clone();
             let known = known_failures.contains(&id);

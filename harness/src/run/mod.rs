@@ -146,7 +146,7 @@ pub async fn run_cases_until(
             why = &mut stop => {
                 tasks.abort_all();
                 for (index, slot) in results.iter_mut().enumerate().filter(|(_, r)| r.is_none()) {
-                    let mut result = failed_without_run(&meta[index], &format!("interrupted before it finished ({why})"));
+                    let mut result = failed_without_run(&meta[index], config.strict, &format!("interrupted before it finished ({why})"));
                     result.status = Status::Interrupted;
                     on_result(&result);
                     *slot = Some(result);
@@ -170,7 +170,7 @@ pub async fn run_cases_until(
                     }
                     Err(_) => "the case was cancelled".to_string(),
                 };
-                (index, failed_without_run(&meta[index], &why))
+                (index, failed_without_run(&meta[index], config.strict, &why))
             }
         };
         on_result(&result);
@@ -179,13 +179,26 @@ pub async fn run_cases_until(
     results.into_iter().map(|r| r.expect("every task reports once")).collect()
 }
 
-fn failed_without_run(case: &LoadedCase, why: &str) -> CaseResult {
+impl RunConfig {
+    /// The capabilities `case` requires that the target does not declare (none for the built-in
+    /// target, which has them all).
+    pub fn missing_capabilities<'a>(&self, case: &'a crate::case::Case) -> Vec<&'a str> {
+        match &self.provides {
+            None => Vec::new(),
+            Some(provides) => case.requires.iter().filter(|r| !provides.contains(*r)).map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A failed result for a case that did not run to its end (a panic, an interruption), or the
+/// starting point of one that will; `strict` makes every failure required.
+fn failed_without_run(case: &LoadedCase, strict: bool, why: &str) -> CaseResult {
     CaseResult {
         id: case.case.id.clone(),
         title: case.case.title.clone(),
         spec: case.case.spec.clone(),
         level: case.case.level,
-        required: case.case.level == Level::Must,
+        required: strict || case.case.level == Level::Must,
         protocol: case.case.protocol.name(),
         source: format!("{}:{}", case.file, case.line),
         status: Status::Failed,
@@ -199,17 +212,14 @@ fn failed_without_run(case: &LoadedCase, why: &str) -> CaseResult {
 /// Runs one case to its end or its timeout.
 pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let case = &loaded.case;
-    let mut result = failed_without_run(loaded, "");
+    let mut result = failed_without_run(loaded, config.strict, "");
     result.message = None;
-    result.required |= config.strict;
-    if let Some(provides) = &config.provides {
-        let missing: Vec<&String> = case.requires.iter().filter(|r| !provides.contains(*r)).collect();
-        if !missing.is_empty() {
-            let list = missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-            result.status = Status::Skipped;
-            result.message = Some(format!("the target does not declare {list} (--provides {list})"));
-            return result;
-        }
+    let missing = config.missing_capabilities(case);
+    if !missing.is_empty() {
+        let list = missing.join(", ");
+        result.status = Status::Skipped;
+        result.message = Some(format!("the target does not declare {list} (--provides {list})"));
+        return result;
     }
     let started = Instant::now();
     let timeout = case.timeout.map(|t| t.0).unwrap_or(config.default_timeout);
