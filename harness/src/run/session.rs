@@ -34,6 +34,9 @@ impl Link {
 /// Most unread bytes buffered while a check is pending, so a flooding peer cannot exhaust memory.
 pub const MAX_BUFFERED: usize = 64 << 20;
 
+/// Room made in the input before each read.
+const READ_SIZE: usize = 64 * 1024;
+
 /// How reading ended, when it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Closed {
@@ -200,7 +203,6 @@ impl Session {
     /// On a pass, the bytes it used are removed from the input and annotated in the transcript.
     pub async fn wait_for(&mut self, check: &mut dyn Check, deadline: Instant) -> Result<(), String> {
         let deadline = deadline.min(self.deadline);
-        let mut buf = vec![0u8; 64 * 1024];
         loop {
             let verdict = match check.poll(&self.input, self.closed.is_some()) {
                 Verdict::Pending if self.closed.is_some() => check.on_deadline(&self.input),
@@ -225,10 +227,11 @@ impl Session {
             let Some(stream) = self.stream.as_mut() else {
                 return Err(format!("waiting for {}, but there is no open connection", check.describe()));
             };
-            match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            // Read straight into the input's spare room: no scratch buffer, no copy.
+            self.input.reserve(READ_SIZE);
+            match tokio::time::timeout_at(deadline, stream.read_buf(&mut self.input)).await {
                 Ok(Ok(0)) => self.mark_closed(Closed::Fin, "FIN"),
-                Ok(Ok(n)) => {
-                    self.input.extend_from_slice(&buf[..n]);
+                Ok(Ok(_)) => {
                     let at = self.elapsed();
                     self.arrivals.push_back((self.input.len(), at));
                 }
