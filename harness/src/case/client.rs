@@ -46,6 +46,14 @@ pub struct ClientExpect {
     /// Standard output must match this regular expression.
     #[serde(default)]
     pub stdout_match: Option<String>,
+    /// Standard output, parsed as one JSON document, must equal this value (key order and
+    /// whitespace do not matter; numbers compare by value).
+    #[serde(default)]
+    pub stdout_json: Option<serde_json::Value>,
+    /// Standard output, read as JSON lines (one document per non-empty line), must equal this
+    /// list: for clients that print what they receive as it arrives.
+    #[serde(default)]
+    pub stdout_json_lines: Option<Vec<serde_json::Value>>,
     /// Standard error must contain this.
     #[serde(default)]
     pub stderr_contains: Option<String>,

@@ -263,19 +263,15 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         outcome = start_client(loaded, config, &mut session, &subs).map(|c| client = c).map_err(|e| (0, e));
     }
     if outcome.is_ok() {
-        outcome = match client.as_mut() {
-            // A client that exits before it connects would leave the accept waiting in vain.
-            Some(running) => tokio::select! {
-                connected = connect(&mut session, driver.as_mut()) => connected,
-                code = running.exited() => Err(format!("the client exited (status {code:?}) before it connected")),
-            },
-            None => connect(&mut session, driver.as_mut()).await,
-        }
-        .map_err(|e| (0, e));
+        outcome = connect_watching(&mut session, driver.as_mut(), client.as_mut()).await.map_err(|e| (0, e));
     }
     if outcome.is_ok() {
         for (i, step) in case.steps.iter().enumerate() {
-            if let Err(e) = run_step(step, &mut session, driver.as_mut(), &subs).await {
+            let stepped = match step {
+                Step::Reconnect => connect_watching(&mut session, driver.as_mut(), client.as_mut()).await,
+                _ => run_step(step, &mut session, driver.as_mut(), &subs).await,
+            };
+            if let Err(e) = stepped {
                 outcome = Err((i + 1, e));
                 break;
             }
@@ -386,6 +382,20 @@ fn step_name(step: &Step) -> &'static str {
         Step::Reset => "reset",
         Step::Close => "close",
         Step::Reconnect => "reconnect",
+    }
+}
+
+/// [`connect`], but when a launched client exits while peerspec waits for it to connect, the wait
+/// ends there and then instead of at the case's deadline.
+async fn connect_watching(session: &mut Session, driver: &mut dyn Driver, client: Option<&mut client::RunningClient>) -> Result<(), String> {
+    match client {
+        // Biased: a client that connected and then exited still gets its connection served.
+        Some(running) => tokio::select! {
+            biased;
+            connected = connect(session, driver) => connected,
+            code = running.exited() => Err(format!("the client exited (status {}) instead of connecting", code.map_or("a signal".into(), |c| c.to_string()))),
+        },
+        None => connect(session, driver).await,
     }
 }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Headless Chromium as the client under test: its EventSource against cases/client/sse (over
+# HTTP/1.0, HTTP/1.1 and TLS with the run's generated CA), judged on what the browser sent and
+# what the page reported (ci/chromium/browser.mjs prints each dispatched event).
+#
+#   ci/chromium/run.sh [PEERSPEC-ARGS…]      (from the repository root, after a release build)
+#
+# Needs Debian's chromium and libnss3-tools (certutil), Node.js, and `npm ci --prefix ci/chromium`.
+# Cases run one at a time: each starts its own browser, and two browsers at once on a 2-core
+# machine make the timing of the cases' reconnections the thing under test.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+peerspec=./target/release/peerspec
+[ -x "$peerspec" ] || { echo "run 'cargo build --release' first" >&2; exit 2; }
+[ -d ci/chromium/node_modules/playwright-core ] || npm ci --prefix ci/chromium --no-audit --no-fund >/dev/null
+mkdir -p reports
+
+echo "== Chromium EventSource: cases/client/sse"
+"$peerspec" serve cases/client/sse --jobs 1 --timeout 15s \
+  --client 'node ci/chromium/browser.mjs eventsource {url} {ca_file}' \
+  --junit reports/client-chromium-sse-junit.xml "$@"
