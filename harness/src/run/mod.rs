@@ -5,6 +5,7 @@ pub mod check;
 pub mod client;
 pub mod driver;
 pub mod h2;
+pub mod h2_server;
 pub mod fields;
 pub mod http1;
 pub mod http1_server;
@@ -235,7 +236,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
                 let path = case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into());
                 let tls = match case.client.as_ref().is_some_and(|c| c.tls) {
                     false => None,
-                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(&["http/1.1"])) {
+                    // HTTP/2 over TLS is negotiated through ALPN (RFC 9113 §3.2): offer h2 only.
+                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(alpn_offered(case.protocol))) {
                         Ok(acceptor) => Some(acceptor),
                         Err(e) => {
                             result.message = Some(e);
@@ -323,6 +325,14 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     result
 }
 
+/// The ALPN protocols the fake server offers for a protocol.
+fn alpn_offered(protocol: crate::case::Protocol) -> &'static [&'static str] {
+    match protocol {
+        crate::case::Protocol::H2 => &["h2"],
+        _ => &["http/1.1"],
+    }
+}
+
 /// Launches the client under test for a server-role case: the case's command, or the run's
 /// `--client` template; without either, announces the URL for an external client.
 fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, subs: &Substitutions) -> Result<Option<client::RunningClient>, String> {
@@ -359,8 +369,10 @@ fn step_name(step: &Step) -> &'static str {
         Step::Send(Send::Response(_)) => "send response",
         Step::Send(Send::Frames(_)) => "send frames",
         Step::Send(Send::H2Request(_)) => "send h2_request",
+        Step::Send(Send::H2Response(_)) => "send h2_response",
         Step::Expect(e) if e.frame.is_some() => "expect frame",
         Step::Expect(e) if e.h2_response.is_some() => "expect h2_response",
+        Step::Expect(e) if e.h2_request.is_some() => "expect h2_request",
         Step::Expect(e) if e.connection_error.is_some() => "expect connection_error",
         Step::Expect(e) if e.stream_error.is_some() => "expect stream_error",
         Step::Expect(e) if e.ping_ack.is_some() => "expect ping_ack",

@@ -126,7 +126,7 @@ impl Session {
     /// peer selected (`Some(None)`: TLS without ALPN).
     pub fn tls_alpn(&self) -> Option<Option<Vec<u8>>> {
         match self.stream.as_ref()? {
-            Stream::Tls(_) => Some(self.stream.as_ref().and_then(Stream::alpn)),
+            Stream::Tls(_) | Stream::TlsServer(_) => Some(self.stream.as_ref().and_then(Stream::alpn)),
             _ => None,
         }
     }
