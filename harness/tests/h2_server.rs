@@ -1,0 +1,112 @@
+//! peerspec as an HTTP/2 fake server against a small client built on the `h2` crate: the
+//! truncation cases of `cases/client/h2` must catch a deliberately broken client that reports
+//! success on a truncated body, and pass an honest one.
+//!
+//! The client under test is this test binary itself, started again by `peerspec serve` with
+//! [`CLIENT_MODE`] set, so it runs as a separate process judged by its exit status like any real
+//! client (see [`client_entry_point`]).
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+/// Set in the client's environment: `broken` or `honest`.
+const CLIENT_MODE: &str = "PEERSPEC_TEST_H2_CLIENT_MODE";
+/// Set in the client's environment: the URL to fetch.
+const CLIENT_URL: &str = "PEERSPEC_TEST_H2_CLIENT_URL";
+
+/// Fetches `url` over h2c with prior knowledge; writes what arrived of the body to stdout.
+/// Returns the exit status: the broken client says 0 whatever went wrong, the honest one 1 on
+/// any error (a reset, a connection closed before END_STREAM, a content-length mismatch).
+async fn fetch(url: &str, broken: bool) -> i32 {
+    use std::io::Write;
+    let mut body = Vec::new();
+    let outcome: Result<(), String> = async {
+        let authority = url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_string();
+        let tcp = tokio::net::TcpStream::connect(&authority).await.map_err(|e| e.to_string())?;
+        let (mut client, connection) = h2::client::handshake(tcp).await.map_err(|e| e.to_string())?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let request = hyper::http::Request::get(url).body(()).map_err(|e| e.to_string())?;
+        let (response, _) = client.send_request(request, true).map_err(|e| e.to_string())?;
+        let mut stream = response.await.map_err(|e| e.to_string())?.into_body();
+        // Bounded: the body of a test case is a few frames.
+        for _ in 0..10_000 {
+            match stream.data().await {
+                Some(Ok(bytes)) => {
+                    let _ = stream.flow_control().release_capacity(bytes.len());
+                    body.extend_from_slice(&bytes);
+                }
+                Some(Err(e)) => return Err(e.to_string()),
+                None => return Ok(()),
+            }
+        }
+        Err("too many DATA frames".into())
+    }
+    .await;
+    let _ = std::io::stdout().write_all(&body);
+    let _ = std::io::stdout().flush();
+    match outcome {
+        Ok(()) => 0,
+        // The bug this tool exists to catch: a broken transfer reported as a success.
+        Err(_) if broken => 0,
+        Err(e) => {
+            eprintln!("h2 client: {e}");
+            1
+        }
+    }
+}
+
+/// Not a test by itself: when peerspec starts this binary as the client under test
+/// ([`CLIENT_MODE`] set), this is the client; otherwise it returns at once.
+#[test]
+fn client_entry_point() {
+    let Ok(mode) = std::env::var(CLIENT_MODE) else { return };
+    let url = std::env::var(CLIENT_URL).expect("the URL comes with the mode");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let code = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(8), fetch(&url, mode == "broken")).await.unwrap_or(if mode == "broken" { 0 } else { 1 })
+    });
+    std::process::exit(code);
+}
+
+fn serve_truncation_cases(mode: &str) -> (Output, serde_json::Value) {
+    let exe = std::env::current_exe().unwrap();
+    let client = format!("{CLIENT_MODE}={mode} {CLIENT_URL}={{url}} '{}' client_entry_point --exact --test-threads=1", exe.display());
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let report_path = report.path().to_str().unwrap().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_peerspec"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(["serve", "cases/client/h2/truncation.yaml", "--jobs", "2", "--timeout", "10s", "--client", &client, "--json", &report_path])
+        .output()
+        .expect("the binary runs");
+    let json = serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
+    (output, json)
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn every_truncation_case_catches_a_client_that_reports_success_on_a_broken_transfer() {
+    let (output, report) = serve_truncation_cases("broken");
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    let cases = report["cases"].as_array().unwrap();
+    assert!(cases.len() >= 10, "{out}");
+    for case in cases {
+        assert_eq!(case["status"], "failed", "{}: {out}", case["id"]);
+        let message = case["message"].as_str().unwrap_or_default();
+        assert!(message.contains("client exit status: expected failure (non-zero), saw 0"), "{}: {message}", case["id"]);
+    }
+}
+
+#[test]
+fn an_honest_h2_client_passes_every_truncation_case() {
+    let (output, report) = serve_truncation_cases("honest");
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    let cases = report["cases"].as_array().unwrap();
+    assert!(cases.len() >= 10 && cases.iter().all(|c| c["status"] == "passed"), "{out}");
+}
