@@ -45,6 +45,9 @@ pub struct RunConfig {
     pub ws_path: String,
     /// Capabilities the target declares; `None` means all (the built-in target).
     pub provides: Option<BTreeSet<String>>,
+    /// Capabilities declared for the client under test of server-role cases (`--provides`, as
+    /// given: the built-in target's "all" is about a server, not the client).
+    pub client_provides: BTreeSet<String>,
     /// Timeout of a case that does not set its own.
     pub default_timeout: Duration,
     /// Cases run at once.
@@ -184,6 +187,9 @@ impl RunConfig {
     /// The capabilities `case` requires that the target does not declare (none for the built-in
     /// target, which has them all).
     pub fn missing_capabilities<'a>(&self, case: &'a crate::case::Case) -> Vec<&'a str> {
+        if case.role == Role::Server {
+            return case.requires.iter().filter(|r| !self.client_provides.contains(*r)).map(String::as_str).collect();
+        }
         match &self.provides {
             None => Vec::new(),
             Some(provides) => case.requires.iter().filter(|r| !provides.contains(*r)).map(String::as_str).collect(),
@@ -220,6 +226,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         let list = missing.join(", ");
         result.status = Status::Skipped;
         result.message = Some(format!("the target does not declare {list} (--provides {list})"));
+        return result;
+    }
+    if let Some(why) = cannot_fetch_all(case, config) {
+        result.status = Status::Skipped;
+        result.message = Some(why);
         return result;
     }
     let started = Instant::now();
@@ -325,6 +336,14 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     result
 }
 
+/// Why a server-role case about several URLs cannot run: its client command takes one URL.
+fn cannot_fetch_all(case: &crate::case::Case, config: &RunConfig) -> Option<String> {
+    let spec = case.client.as_ref()?;
+    let template = spec.command.as_deref().or(config.client_command.as_deref())?;
+    (!spec.more_paths.is_empty() && !template.contains("{urls}"))
+        .then(|| "the case needs a client that fetches several URLs, and the client command has no {urls}".to_string())
+}
+
 /// The ALPN protocols the fake server offers for a protocol.
 fn alpn_offered(protocol: crate::case::Protocol) -> &'static [&'static str] {
     match protocol {
@@ -353,7 +372,9 @@ fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, 
     } else {
         String::new()
     };
-    let command = client::fill(template, &url, &host, port, &subs.path).replace("{ca_file}", &ca_file);
+    let urls: Vec<String> =
+        std::iter::once(url.clone()).chain(spec.more_paths.iter().map(|p| format!("{scheme}://{authority}{p}"))).collect();
+    let command = client::fill(template, &url, &host, port, &subs.path).replace("{ca_file}", &ca_file).replace("{urls}", &urls.join(" "));
     let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let running = client::launch(&command, &env)?;
     let at = session.elapsed();
