@@ -110,3 +110,40 @@ fn an_honest_h2_client_passes_every_truncation_case() {
     let cases = report["cases"].as_array().unwrap();
     assert!(cases.len() >= 10 && cases.iter().all(|c| c["status"] == "passed"), "{out}");
 }
+
+#[test]
+fn over_tls_a_client_that_does_not_offer_h2_fails_with_the_reason() {
+    let o = Command::new(env!("CARGO_BIN_EXE_peerspec"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(["serve", "cases/client/h2/tls.yaml", "alpn-h2-body", "--client", "curl -sS --http1.1 --cacert {ca_file} {url}"])
+        .output()
+        .expect("the binary runs");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("offered no ALPN protocol the fake server serves"), "{out}");
+}
+
+#[test]
+fn cases_about_several_requests_need_urls_and_concurrency_needs_provides() {
+    let run = |client: &str, provides: &[&str]| {
+        let report = tempfile::NamedTempFile::new().unwrap();
+        let mut args = vec!["serve", "cases/client/h2/streams.yaml", "--client", client, "--json", report.path().to_str().unwrap()];
+        args.extend(provides);
+        let o = Command::new(env!("CARGO_BIN_EXE_peerspec")).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).args(&args).output().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
+        (o, json["cases"].as_array().unwrap().clone())
+    };
+    // One URL only: every case of the file is skipped, none is failed.
+    let (o, cases) = run("true {url}", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(cases.iter().all(|c| c["status"] == "skipped"), "{cases:?}");
+    assert!(cases.iter().filter(|c| !c["id"].as_str().unwrap().contains("interleaved")).all(|c| c["message"].as_str().unwrap().contains("{urls}")), "{cases:?}");
+    // {urls} without --provides: the concurrent-streams cases are skipped; the rest run (and fail: `true` never connects).
+    let (_, cases) = run("true {urls}", &[]);
+    for c in &cases {
+        let concurrent = c["id"].as_str().unwrap().contains("interleaved");
+        assert_eq!(c["status"], if concurrent { "skipped" } else { "failed" }, "{c:?}");
+    }
+    let (_, cases) = run("true {urls}", &["--provides", "h2-concurrent-requests"]);
+    assert!(cases.iter().all(|c| c["status"] == "failed"), "{cases:?}");
+}

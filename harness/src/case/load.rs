@@ -456,6 +456,23 @@ mod tests {
         assert_eq!((cases[0].line, cases[1].line), (1, 7));
     }
 
+    #[test]
+    fn h2_server_steps_belong_to_h2_server_cases() {
+        let server = "id: s\nprotocol: h2\nrole: server\nsteps:\n  - expect: { h2_request: { method: GET } }\n  - send: { h2_response: { body: x, data_sizes: [1] } }\n";
+        assert!(parse_cases("s.yaml", server).is_ok());
+        let wrong = [
+            (server.replace("role: server\n", ""), "not a step for role `client`"),
+            (server.replace("protocol: h2", "protocol: http/1.1"), "`h2_request` does not belong"),
+            (server.replace("h2_request: { method: GET }", "h2_response: { status: 200 }"), "not a step for role `server`"),
+            (server.replace("data_sizes: [1]", "data: [y]"), "`body` or `data`, not both"),
+            (server.replace("protocol: h2", "protocol: websocket"), "not websocket yet"),
+        ];
+        for (text, want) in wrong {
+            let err = parse_cases("s.yaml", &text).unwrap_err();
+            assert!(err[0].message.contains(want), "{want}: {}", err[0]);
+        }
+    }
+
     /// Found by the `yaml_cases` fuzz target: an alias to an unknown anchor cuts the document
     /// short, and serde_norway's typed deserialization panicked on it ("unexpected end of
     /// sequence") instead of failing. Inputs also in harness/fuzz/regressions/yaml_cases/.

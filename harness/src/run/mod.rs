@@ -225,7 +225,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     if !missing.is_empty() {
         let list = missing.join(", ");
         result.status = Status::Skipped;
-        result.message = Some(format!("the target does not declare {list} (--provides {list})"));
+        let who = if case.role == Role::Server { "the client under test" } else { "the target" };
+        result.message = Some(format!("{who} does not declare {list} (--provides {list})"));
         return result;
     }
     if let Some(why) = cannot_fetch_all(case, config) {
