@@ -147,3 +147,38 @@ fn cases_about_several_requests_need_urls_and_concurrency_needs_provides() {
     let (_, cases) = run("true {urls}", &["--provides", "h2-concurrent-requests"]);
     assert!(cases.iter().all(|c| c["status"] == "failed"), "{cases:?}");
 }
+
+/// Runs one case of `cases/client/h2/bodies.yaml` with `client` (a `bash -c` script speaking to
+/// `/dev/tcp/{host}/{port}`); returns the exit status and the output.
+fn serve_one(case: &str, client: &str) -> (Option<i32>, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_peerspec"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(["serve", "cases/client/h2/bodies.yaml", case, "--exact", "--timeout", "3s", "--client", &format!("bash -c \"{client}\"")])
+        .output()
+        .expect("the binary runs");
+    (o.status.code(), text(&o))
+}
+
+const PREFACE: &str = "PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n";
+
+#[test]
+fn misbehaving_clients_fail_the_case_with_the_reason_never_a_hang() {
+    let case = "client/h2/end-stream-on-last-data";
+    // HTTP/1.1 instead of HTTP/2.
+    let (code, out) = serve_one(case, "exec 3<>/dev/tcp/{host}/{port}; printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3; sleep 1");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("did not start with the HTTP/2 connection preface") && out.contains("an HTTP/1.x request"), "{out}");
+    // The preface, then a PING where SETTINGS must come.
+    let (code, out) = serve_one(case, &format!("exec 3<>/dev/tcp/{{host}}/{{port}}; printf '{PREFACE}\\0\\0\\10\\6\\0\\0\\0\\0\\0abcdefgh' >&3; sleep 1"));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first frame after the preface must be SETTINGS"), "{out}");
+    // SETTINGS, then a frame header announcing 16 MiB - 1 (more than SETTINGS_MAX_FRAME_SIZE).
+    let settings = "\\0\\0\\0\\4\\0\\0\\0\\0\\0";
+    let (code, out) = serve_one(case, &format!("exec 3<>/dev/tcp/{{host}}/{{port}}; printf '{PREFACE}{settings}\\377\\377\\377\\0\\0\\0\\0\\0\\1' >&3; sleep 1"));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("16777215"), "{out}");
+    // Half a preface, then the close.
+    let (code, out) = serve_one(case, "exec 3<>/dev/tcp/{host}/{port}; printf 'PRI * HTTP/2' >&3; exec 3>&-");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("closed after 12 of the 24 octets"), "{out}");
+}

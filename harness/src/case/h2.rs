@@ -651,7 +651,9 @@ pub struct H2Response {
     #[serde(default)]
     pub headers: IndexMap<String, String>,
     /// The body: in DATA frames of at most 16384 bytes, or of the sizes in `data_sizes`. An empty
-    /// body is one empty DATA frame (so END_STREAM comes on DATA, not on HEADERS).
+    /// body is one empty DATA frame (so END_STREAM comes on DATA, not on HEADERS). peerspec does
+    /// not wait for the client's flow-control window: more than it allows (65535 bytes unless
+    /// its SETTINGS say otherwise) breaks RFC 9113 §6.9 on purpose.
     #[serde(default)]
     pub body: Option<BytesSpec>,
     /// Sizes of the DATA frames `body` is split into, the last size repeating: `[1]` sends a

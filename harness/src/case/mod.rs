@@ -56,8 +56,9 @@ pub struct Case {
     #[serde(default)]
     pub timeout: Option<DurationSpec>,
     /// Whether peerspec greets the peer on connecting as its protocol does (HTTP/2: the
-    /// connection preface, SETTINGS and a connection WINDOW_UPDATE). Default true; `false` lets
-    /// the steps write the preface themselves (RFC 9113 §3.4 cases).
+    /// connection preface, SETTINGS and a connection WINDOW_UPDATE; as the server, its SETTINGS
+    /// and WINDOW_UPDATE and the check of the client's preface and SETTINGS). Default true;
+    /// `false` lets the steps do it themselves (RFC 9113 §3.4 cases).
     #[serde(default)]
     pub preface: Option<bool>,
     /// The steps, in order. The case passes when every step passes.
