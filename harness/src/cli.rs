@@ -114,8 +114,9 @@ struct RunArgs {
     #[arg(long)]
     html: Option<PathBuf>,
     /// The client under test for server-role cases, as a shell command template: `{url}`,
-    /// `{host}`, `{port}`, `{path}` are filled in. Without it (and without a command in the
-    /// case), peerspec prints the URL and waits for a client to connect.
+    /// `{host}`, `{port}`, `{path}`, `{ca_file}` and `{urls}` (every URL a case fetches; cases
+    /// about several requests are skipped without it) are filled in. Without it (and without a
+    /// command in the case), peerspec prints the URL and waits for a client to connect.
     #[arg(long)]
     client: Option<String>,
     /// Where server-role cases listen (port 0: a free port per case; a fixed port means one

@@ -142,17 +142,19 @@ fn validate(case: &Case) -> Result<(), String> {
         return Err("steps must not be empty".into());
     }
     let server = case.role == super::Role::Server;
-    if server && !matches!(case.protocol, super::Protocol::Http10 | super::Protocol::Http11) {
-        return Err(format!("`role: server` is available for http/1.0 and http/1.1 cases, not {} yet", case.protocol.name()));
+    if server && case.protocol == super::Protocol::Ws {
+        return Err("`role: server` is available for http/1.0, http/1.1 and h2 cases, not websocket yet".into());
     }
     if case.client.is_some() && !server {
         return Err("`client` belongs to cases with `role: server`".into());
     }
     for (i, step) in case.steps.iter().enumerate() {
         let wrong = match step {
-            Step::Send(Send::Request(_) | Send::Pipeline(_)) => server,
-            Step::Send(Send::Response(_)) => !server,
-            Step::Expect(e) => (e.request.is_some() && !server) || (e.response.is_some() && server),
+            Step::Send(Send::Request(_) | Send::Pipeline(_) | Send::H2Request(_)) => server,
+            Step::Send(Send::Response(_) | Send::H2Response(_)) => !server,
+            Step::Expect(e) => {
+                ((e.request.is_some() || e.h2_request.is_some()) && !server) || ((e.response.is_some() || e.h2_response.is_some()) && server)
+            }
             _ => false,
         };
         if wrong {
@@ -177,6 +179,8 @@ fn fits_protocol(step: &Step, protocol: super::Protocol) -> Result<(), String> {
         Step::Send(Send::Handshake(_)) if !ws => wrong("handshake"),
         Step::Send(Send::Message(_)) if !ws => wrong("message"),
         Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_)) if !ws => wrong("ws_*"),
+        Step::Send(Send::H2Response(_)) if protocol != super::Protocol::H2 => wrong("h2_response"),
+        Step::Expect(e) if e.h2_request.is_some() && protocol != super::Protocol::H2 => wrong("h2_request"),
         Step::Expect(e) => expect_fits(e, ws).map_or(Ok(()), wrong),
         _ => Ok(()),
     }
@@ -212,6 +216,7 @@ fn validate_step(step: &Step) -> Result<(), String> {
             frames.iter().try_for_each(crate::run::h2::validate_frame)
         }
         Step::Send(Send::H2Request(r)) => crate::run::h2::validate_request(r),
+        Step::Send(Send::H2Response(r)) => crate::run::h2_server::validate_response(r),
         Step::Send(Send::Request(r)) => validate_request(r),
         Step::Send(Send::Pipeline(rs)) => {
             if rs.is_empty() {
@@ -297,6 +302,7 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.any_of.is_some(),
         e.frame.is_some(),
         e.h2_response.is_some(),
+        e.h2_request.is_some(),
         e.connection_error.is_some(),
         e.stream_error.is_some(),
         e.ping_ack.is_some(),
@@ -307,7 +313,7 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.fail.is_some(),
         e.ws_frame.is_some(),
     ];
-    const KINDS: &str = "response, request, bytes, match, connection, any_of, frame, h2_response, connection_error, \
+    const KINDS: &str = "response, request, bytes, match, connection, any_of, frame, h2_response, h2_request, connection_error, \
                          stream_error, ping_ack, handshake, message, pong, close, fail, ws_frame";
     match kinds.iter().filter(|k| **k).count() {
         1 => {}
@@ -329,7 +335,12 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
     if let Some(b) = &e.bytes {
         check_bytes(b)?;
     }
-    let patterns = [e.response.as_ref().map(|r| &r.headers_match), e.request.as_ref().map(|r| &r.headers_match), e.h2_response.as_ref().map(|r| &r.headers_match)];
+    let patterns = [
+        e.response.as_ref().map(|r| &r.headers_match),
+        e.request.as_ref().map(|r| &r.headers_match),
+        e.h2_response.as_ref().map(|r| &r.headers_match),
+        e.h2_request.as_ref().map(|r| &r.headers_match),
+    ];
     for (name, p) in patterns.into_iter().flatten().flatten() {
         regex::Regex::new(p).map_err(|err| format!("invalid pattern for header {name}: {err}"))?;
     }
@@ -339,6 +350,9 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         }
     }
     crate::run::h2::validate_expect(e)?;
+    if let Some(r) = &e.h2_request {
+        r.body.iter().try_for_each(check_bytes)?;
+    }
     if let Some(alts) = &e.any_of {
         if alts.is_empty() {
             return Err("any_of needs at least one alternative".into());
@@ -440,6 +454,23 @@ mod tests {
         let cases = parse_cases("x.yaml", &text).unwrap();
         assert_eq!(cases.len(), 2);
         assert_eq!((cases[0].line, cases[1].line), (1, 7));
+    }
+
+    #[test]
+    fn h2_server_steps_belong_to_h2_server_cases() {
+        let server = "id: s\nprotocol: h2\nrole: server\nsteps:\n  - expect: { h2_request: { method: GET } }\n  - send: { h2_response: { body: x, data_sizes: [1] } }\n";
+        assert!(parse_cases("s.yaml", server).is_ok());
+        let wrong = [
+            (server.replace("role: server\n", ""), "not a step for role `client`"),
+            (server.replace("protocol: h2", "protocol: http/1.1"), "`h2_request` does not belong"),
+            (server.replace("h2_request: { method: GET }", "h2_response: { status: 200 }"), "not a step for role `server`"),
+            (server.replace("data_sizes: [1]", "data: [y]"), "`body` or `data`, not both"),
+            (server.replace("protocol: h2", "protocol: websocket"), "not websocket yet"),
+        ];
+        for (text, want) in wrong {
+            let err = parse_cases("s.yaml", &text).unwrap_err();
+            assert!(err[0].message.contains(want), "{want}: {}", err[0]);
+        }
     }
 
     /// Found by the `yaml_cases` fuzz target: an alias to an unknown anchor cuts the document

@@ -56,8 +56,9 @@ pub struct Case {
     #[serde(default)]
     pub timeout: Option<DurationSpec>,
     /// Whether peerspec greets the peer on connecting as its protocol does (HTTP/2: the
-    /// connection preface, SETTINGS and a connection WINDOW_UPDATE). Default true; `false` lets
-    /// the steps write the preface themselves (RFC 9113 §3.4 cases).
+    /// connection preface, SETTINGS and a connection WINDOW_UPDATE; as the server, its SETTINGS
+    /// and WINDOW_UPDATE and the check of the client's preface and SETTINGS). Default true;
+    /// `false` lets the steps do it themselves (RFC 9113 §3.4 cases).
     #[serde(default)]
     pub preface: Option<bool>,
     /// The steps, in order. The case passes when every step passes.
@@ -166,6 +167,8 @@ pub enum Send {
     Frames(Vec<h2::FrameSpec>),
     /// An HTTP/2 request on one stream (HEADERS, then DATA and trailers).
     H2Request(Box<h2::H2Request>),
+    /// An HTTP/2 response on one stream, framed as chosen (role `server`).
+    H2Response(Box<h2::H2Response>),
     /// WebSocket: the opening handshake request (the case then does its own handshake).
     Handshake(Box<ws::HandshakeSpec>),
     /// WebSocket: a text or binary message, in one frame or in fragments.
@@ -180,8 +183,7 @@ pub enum Send {
     WsClose(ws::CloseSpec),
 }
 
-/// What to wait for and check. Exactly one of `response`, `request`, `bytes`, `match`,
-/// `connection`, `any_of`.
+/// What to wait for and check: exactly one of the fields below (but `within`).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
@@ -207,6 +209,9 @@ pub struct Expect {
     /// HTTP/2: a response on a stream, and how the stream ended.
     #[serde(default)]
     pub h2_response: Option<Box<h2::H2ResponseExpect>>,
+    /// HTTP/2: a request from the client under test on a stream, and how it ended (role `server`).
+    #[serde(default)]
+    pub h2_request: Option<Box<h2::H2RequestExpect>>,
     /// HTTP/2: a connection error with one of these codes: GOAWAY, then the peer closes.
     #[serde(default)]
     pub connection_error: Option<OneOrMany<h2::NameOrNumber>>,

@@ -5,6 +5,7 @@ pub mod check;
 pub mod client;
 pub mod driver;
 pub mod h2;
+pub mod h2_server;
 pub mod fields;
 pub mod http1;
 pub mod http1_server;
@@ -44,6 +45,9 @@ pub struct RunConfig {
     pub ws_path: String,
     /// Capabilities the target declares; `None` means all (the built-in target).
     pub provides: Option<BTreeSet<String>>,
+    /// Capabilities declared for the client under test of server-role cases (`--provides`, as
+    /// given: the built-in target's "all" is about a server, not the client).
+    pub client_provides: BTreeSet<String>,
     /// Timeout of a case that does not set its own.
     pub default_timeout: Duration,
     /// Cases run at once.
@@ -183,6 +187,9 @@ impl RunConfig {
     /// The capabilities `case` requires that the target does not declare (none for the built-in
     /// target, which has them all).
     pub fn missing_capabilities<'a>(&self, case: &'a crate::case::Case) -> Vec<&'a str> {
+        if case.role == Role::Server {
+            return case.requires.iter().filter(|r| !self.client_provides.contains(*r)).map(String::as_str).collect();
+        }
         match &self.provides {
             None => Vec::new(),
             Some(provides) => case.requires.iter().filter(|r| !provides.contains(*r)).map(String::as_str).collect(),
@@ -218,7 +225,13 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     if !missing.is_empty() {
         let list = missing.join(", ");
         result.status = Status::Skipped;
-        result.message = Some(format!("the target does not declare {list} (--provides {list})"));
+        let who = if case.role == Role::Server { "the client under test" } else { "the target" };
+        result.message = Some(format!("{who} does not declare {list} (--provides {list})"));
+        return result;
+    }
+    if let Some(why) = cannot_fetch_all(case, config) {
+        result.status = Status::Skipped;
+        result.message = Some(why);
         return result;
     }
     let started = Instant::now();
@@ -235,7 +248,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
                 let path = case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into());
                 let tls = match case.client.as_ref().is_some_and(|c| c.tls) {
                     false => None,
-                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(&["http/1.1"])) {
+                    // HTTP/2 over TLS is negotiated through ALPN (RFC 9113 §3.2): offer h2 only.
+                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(alpn_offered(case.protocol))) {
                         Ok(acceptor) => Some(acceptor),
                         Err(e) => {
                             result.message = Some(e);
@@ -319,6 +333,22 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     result
 }
 
+/// Why a server-role case about several URLs cannot run: its client command takes one URL.
+fn cannot_fetch_all(case: &crate::case::Case, config: &RunConfig) -> Option<String> {
+    let spec = case.client.as_ref()?;
+    let template = spec.command.as_deref().or(config.client_command.as_deref())?;
+    (!spec.more_paths.is_empty() && !template.contains("{urls}"))
+        .then(|| "the case needs a client that fetches several URLs, and the client command has no {urls}".to_string())
+}
+
+/// The ALPN protocols the fake server offers for a protocol.
+fn alpn_offered(protocol: crate::case::Protocol) -> &'static [&'static str] {
+    match protocol {
+        crate::case::Protocol::H2 => &["h2"],
+        _ => &["http/1.1"],
+    }
+}
+
 /// Launches the client under test for a server-role case: the case's command, or the run's
 /// `--client` template; without either, announces the URL for an external client.
 fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, subs: &Substitutions) -> Result<Option<client::RunningClient>, String> {
@@ -339,7 +369,9 @@ fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, 
     } else {
         String::new()
     };
-    let command = client::fill(template, &url, &host, port, &subs.path).replace("{ca_file}", &ca_file);
+    let urls: Vec<String> =
+        std::iter::once(url.clone()).chain(spec.more_paths.iter().map(|p| format!("{scheme}://{authority}{p}"))).collect();
+    let command = client::fill(template, &url, &host, port, &subs.path).replace("{ca_file}", &ca_file).replace("{urls}", &urls.join(" "));
     let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let running = client::launch(&command, &env)?;
     let at = session.elapsed();
@@ -355,8 +387,10 @@ fn step_name(step: &Step) -> &'static str {
         Step::Send(Send::Response(_)) => "send response",
         Step::Send(Send::Frames(_)) => "send frames",
         Step::Send(Send::H2Request(_)) => "send h2_request",
+        Step::Send(Send::H2Response(_)) => "send h2_response",
         Step::Expect(e) if e.frame.is_some() => "expect frame",
         Step::Expect(e) if e.h2_response.is_some() => "expect h2_response",
+        Step::Expect(e) if e.h2_request.is_some() => "expect h2_request",
         Step::Expect(e) if e.connection_error.is_some() => "expect connection_error",
         Step::Expect(e) if e.stream_error.is_some() => "expect stream_error",
         Step::Expect(e) if e.ping_ack.is_some() => "expect ping_ack",
