@@ -15,7 +15,7 @@ peerspec=./target/release/peerspec
 [ -d ci/chromium/node_modules/playwright-core ] || npm ci --prefix ci/chromium --no-audit --no-fund >/dev/null
 mkdir -p reports
 
-echo "== Chromium EventSource: cases/client/sse"
-"$peerspec" serve cases/client/sse --jobs 1 --timeout 15s \
+echo "== Chromium EventSource: cases/client/sse (HTTP/1.x, and HTTP/2 over TLS: --provides h2)"
+"$peerspec" serve cases/client/sse --provides h2 --jobs 1 --timeout 15s \
   --client 'node ci/chromium/browser.mjs eventsource {url} {ca_file}' \
   --junit reports/client-chromium-sse-junit.xml "$@"
