@@ -142,17 +142,20 @@ fn validate(case: &Case) -> Result<(), String> {
         return Err("steps must not be empty".into());
     }
     let server = case.role == super::Role::Server;
-    if server && !matches!(case.protocol, super::Protocol::Http10 | super::Protocol::Http11) {
-        return Err(format!("`role: server` is available for http/1.0 and http/1.1 cases, not {} yet", case.protocol.name()));
+    if server && !matches!(case.protocol, super::Protocol::Http10 | super::Protocol::Http11 | super::Protocol::Ws) {
+        return Err(format!("`role: server` is available for http/1.0, http/1.1 and websocket cases, not {} yet", case.protocol.name()));
     }
     if case.client.is_some() && !server {
         return Err("`client` belongs to cases with `role: server`".into());
     }
     for (i, step) in case.steps.iter().enumerate() {
         let wrong = match step {
-            Step::Send(Send::Request(_) | Send::Pipeline(_)) => server,
-            Step::Send(Send::Response(_)) => !server,
-            Step::Expect(e) => (e.request.is_some() && !server) || (e.response.is_some() && server),
+            Step::Send(Send::Request(_) | Send::Pipeline(_) | Send::Handshake(_)) => server,
+            Step::Send(Send::Response(_) | Send::WsHandshakeResponse(_)) => !server,
+            Step::Expect(e) => {
+                ((e.request.is_some() || e.ws_handshake_request.is_some()) && !server)
+                    || ((e.response.is_some() || e.handshake.is_some()) && server)
+            }
             _ => false,
         };
         if wrong {
@@ -176,7 +179,8 @@ fn fits_protocol(step: &Step, protocol: super::Protocol) -> Result<(), String> {
         Step::Send(Send::Pipeline(_)) if ws => wrong("pipeline"),
         Step::Send(Send::Handshake(_)) if !ws => wrong("handshake"),
         Step::Send(Send::Message(_)) if !ws => wrong("message"),
-        Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_)) if !ws => wrong("ws_*"),
+        Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_) | Send::WsHandshakeResponse(_)) if !ws => wrong("ws_*"),
+        Step::Send(Send::Response(_)) if ws => wrong("response (a WebSocket server answers with ws_handshake_response)"),
         Step::Expect(e) => expect_fits(e, ws).map_or(Ok(()), wrong),
         _ => Ok(()),
     }
@@ -186,6 +190,9 @@ fn expect_fits(e: &Expect, ws: bool) -> Option<&'static str> {
     if ws && e.response.is_some() {
         return Some("response");
     }
+    if ws && e.request.is_some() {
+        return Some("request (a WebSocket server expects ws_handshake_request)");
+    }
     if !ws {
         let named = [
             (e.handshake.is_some(), "handshake"),
@@ -194,6 +201,7 @@ fn expect_fits(e: &Expect, ws: bool) -> Option<&'static str> {
             (e.close.is_some(), "close"),
             (e.fail.is_some(), "fail"),
             (e.ws_frame.is_some(), "ws_frame"),
+            (e.ws_handshake_request.is_some(), "ws_handshake_request"),
         ];
         if let Some((_, what)) = named.iter().find(|(set, _)| *set) {
             return Some(what);
@@ -238,7 +246,7 @@ fn validate_step(step: &Step) -> Result<(), String> {
             }
             c.reason.iter().try_for_each(check_bytes)
         }
-        Step::Send(Send::Handshake(_)) => Ok(()),
+        Step::Send(Send::Handshake(_) | Send::WsHandshakeResponse(_)) => Ok(()),
         Step::Expect(e) => validate_expect(e),
         Step::Send(Send::Response(r)) => validate_response(r),
         Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Close | Step::Reconnect => Ok(()),
@@ -306,9 +314,10 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.close.is_some(),
         e.fail.is_some(),
         e.ws_frame.is_some(),
+        e.ws_handshake_request.is_some(),
     ];
     const KINDS: &str = "response, request, bytes, match, connection, any_of, frame, h2_response, connection_error, \
-                         stream_error, ping_ack, handshake, message, pong, close, fail, ws_frame";
+                         stream_error, ping_ack, handshake, message, pong, close, fail, ws_frame, ws_handshake_request";
     match kinds.iter().filter(|k| **k).count() {
         1 => {}
         0 => return Err(format!("expect needs one of {KINDS}")),
@@ -322,6 +331,11 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
     }
     if let Some(f) = &e.ws_frame {
         f.opcode.as_ref().map(crate::run::ws::opcode_of).transpose()?;
+    }
+    if let Some(r) = &e.ws_handshake_request {
+        for (name, p) in &r.headers_match {
+            regex::Regex::new(p).map_err(|err| format!("invalid pattern for {name}: {err}"))?;
+        }
     }
     if let Some(p) = &e.pattern {
         regex::bytes::Regex::new(p).map_err(|err| format!("invalid `match` pattern: {err}"))?;
