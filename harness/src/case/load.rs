@@ -456,6 +456,27 @@ mod tests {
         assert_eq!((cases[0].line, cases[1].line), (1, 7));
     }
 
+    #[test]
+    fn websocket_server_cases_take_server_steps_only() {
+        let head = "id: w\nprotocol: websocket\nrole: server\nsteps:\n";
+        let ok = format!("{head}  - expect: {{ ws_handshake_request: {{ target: / }} }}\n  - send: {{ ws_handshake_response: {{ accept: wrong }} }}\n  - send: {{ message: {{ text: a }} }}\n");
+        assert_eq!(parse_cases("w.yaml", &ok).unwrap()[0].case.steps.len(), 3);
+        for (step, why) in [
+            ("- send: { handshake: {} }", "role `server`"),
+            ("- expect: { handshake: {} }", "role `server`"),
+            ("- send: { response: { status: 101 } }", "ws_handshake_response"),
+            ("- expect: { request: { method: GET } }", "expects ws_handshake_request"),
+            ("- send: { ws_handshake_response: { accept: maybe } }", "unknown variant"),
+        ] {
+            let err = parse_cases("w.yaml", &format!("{head}  {step}\n")).unwrap_err();
+            assert!(err[0].message.contains(why), "{step}: {}", err[0]);
+        }
+        let client = "id: w\nprotocol: websocket\nsteps:\n  - send: { ws_handshake_response: {} }\n";
+        assert!(parse_cases("w.yaml", client).unwrap_err()[0].message.contains("role `client`"));
+        let http = "id: h\nprotocol: http/1.1\nrole: server\nsteps:\n  - expect: { ws_handshake_request: {} }\n";
+        assert!(parse_cases("h.yaml", http).unwrap_err()[0].message.contains("ws_handshake_request"));
+    }
+
     /// Found by the `yaml_cases` fuzz target: an alias to an unknown anchor cuts the document
     /// short, and serde_norway's typed deserialization panicked on it ("unexpected end of
     /// sequence") instead of failing. Inputs also in harness/fuzz/regressions/yaml_cases/.
