@@ -181,6 +181,9 @@ pub enum Send {
     WsPing(BytesSpec),
     /// WebSocket: a close frame.
     WsClose(ws::CloseSpec),
+    /// WebSocket, role `server`: the answer to the client's opening handshake (by default the
+    /// fake server sends a correct 101 by itself; this step replaces it).
+    WsHandshakeResponse(Box<ws::HandshakeResponseSpec>),
 }
 
 /// What to wait for and check: exactly one of the fields below (but `within`).
@@ -234,16 +237,22 @@ pub struct Expect {
     #[serde(default)]
     pub pong: Option<BytesSpec>,
     /// WebSocket: a close frame (its reason must be valid UTF-8, its code valid on the wire).
-    /// peerspec answers it with a close frame unless it already sent one.
+    /// peerspec answers it with a close frame unless it already sent one. In role `server`, the
+    /// fake server then closes TCP only when a `close` step says so (RFC 6455 §7.1.1: the server
+    /// closes first).
     #[serde(default)]
     pub close: Option<Box<ws::CloseExpect>>,
-    /// WebSocket: the server fails the connection (RFC 6455 §7.1.7): a close frame with one of
+    /// WebSocket: the peer fails the connection (RFC 6455 §7.1.7): a close frame with one of
     /// these codes, or a TCP close without one.
     #[serde(default)]
     pub fail: Option<OneOrMany<u16>>,
     /// WebSocket: one frame, field by field.
     #[serde(default)]
     pub ws_frame: Option<Box<ws::FrameExpect>>,
+    /// WebSocket, role `server`: the client's opening handshake request (by default the fake
+    /// server reads and checks it by itself; this step checks more).
+    #[serde(default)]
+    pub ws_handshake_request: Option<Box<ws::HandshakeRequestExpect>>,
     /// How long to wait. For `connection: open`, how long the peer must stay quiet (default 100ms);
     /// otherwise the step's timeout (default: what is left of the case's).
     #[serde(default)]

@@ -12,6 +12,7 @@ pub mod http1_server;
 pub mod session;
 pub mod sse;
 pub mod ws;
+pub mod ws_server;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -306,6 +307,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         // After the script, the client gets until the deadline to finish; after a failure, a
         // moment to notice it, so its output is in the transcript.
         let wait_until = if outcome.is_ok() { deadline } else { deadline.min(Instant::now() + Duration::from_millis(500)) };
+        // After a failure the script is over: hang up, so a client waiting for the server to
+        // close (as a WebSocket client should, RFC 6455 §7.1.1) can finish and say what it saw.
+        if outcome.is_err() && session.is_open() {
+            let _ = session.close().await;
+        }
         let ended = running.finish(wait_until).await;
         let at = session.elapsed();
         session.transcript.note(at, ended.describe());
@@ -355,7 +361,12 @@ fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, 
     let spec = loaded.case.client.clone().unwrap_or_default();
     let authority = session.authority();
     let (host, port) = authority.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0))).unwrap_or_default();
-    let scheme = if spec.tls { "https" } else { "http" };
+    let scheme = match (loaded.case.protocol, spec.tls) {
+        (crate::case::Protocol::Ws, false) => "ws",
+        (crate::case::Protocol::Ws, true) => "wss",
+        (_, false) => "http",
+        (_, true) => "https",
+    };
     let url = format!("{scheme}://{authority}{}", subs.path);
     let Some(template) = spec.command.as_deref().or(config.client_command.as_deref()) else {
         eprintln!("case {}: waiting for a client at {url}", loaded.case.id);
@@ -400,6 +411,8 @@ fn step_name(step: &Step) -> &'static str {
         Step::Send(Send::WsFrames(_)) => "send ws_frames",
         Step::Send(Send::WsPing(_)) => "send ws_ping",
         Step::Send(Send::WsClose(_)) => "send ws_close",
+        Step::Send(Send::WsHandshakeResponse(_)) => "send ws_handshake_response",
+        Step::Expect(e) if e.ws_handshake_request.is_some() => "expect ws_handshake_request",
         Step::Expect(e) if e.handshake.is_some() => "expect handshake",
         Step::Expect(e) if e.message.is_some() => "expect message",
         Step::Expect(e) if e.pong.is_some() => "expect pong",

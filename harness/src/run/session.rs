@@ -135,6 +135,11 @@ impl Session {
         }
     }
 
+    /// Whether a connection is open (not closed or reset by a step).
+    pub fn is_open(&self) -> bool {
+        self.stream.is_some()
+    }
+
     /// Closes the connection (FIN after what was written) and drops it.
     pub async fn close(&mut self) -> Result<(), String> {
         let Some(mut stream) = self.stream.take() else { return Err("no open connection to close".into()) };
