@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Headless Chromium as the client under test: its EventSource against cases/client/sse (over
-# HTTP/1.0, HTTP/1.1 and TLS with the run's generated CA), judged on what the browser sent and
-# what the page reported (ci/chromium/browser.mjs prints each dispatched event).
+# HTTP/1.0, HTTP/1.1, and HTTP/2 and HTTP/1.1 over TLS with the run's generated CA) and its
+# WebSocket against cases/client/ws (ws:// and wss://), judged on what the browser sent and what
+# the page reported (ci/chromium/browser.mjs prints each event, message and close).
 #
 #   ci/chromium/run.sh [PEERSPEC-ARGS…]      (from the repository root, after a release build)
 #
@@ -19,3 +20,9 @@ echo "== Chromium EventSource: cases/client/sse (HTTP/1.x, and HTTP/2 over TLS: 
 "$peerspec" serve cases/client/sse --provides h2 --jobs 1 --timeout 15s \
   --client 'node ci/chromium/browser.mjs eventsource {url} {ca_file}' \
   --junit reports/client-chromium-sse-junit.xml "$@"
+
+echo "== Chromium WebSocket: cases/client/ws"
+"$peerspec" serve cases/client/ws --jobs 1 --timeout 15s \
+  --client 'node ci/chromium/browser.mjs websocket {url} {ca_file}' \
+  --known-failures ci/chromium/known-failures-ws.txt \
+  --junit reports/client-chromium-ws-junit.xml "$@"
