@@ -12,10 +12,16 @@
 #                                         wait until HOST:PORT accepts connections, at most SECS
 #                                         seconds; fail early when PID has exited; on failure say
 #                                         why (and show LOG's last lines) on stderr, return 1
+#   ps_run SECS CMD [ARGS...]             run CMD (at most SECS seconds; 0 = no bound) as a
+#                                         background job, so that a signal to the script ends
+#                                         `wait` at once and its trap can stop it with
+#                                         `ps_stop "$PS_CMD_PID" SECS`; return CMD's status (124
+#                                         when the bound ended it, said on stderr)
 #   ps_stop PID SECS [NAME]               TERM to the process group PID made (else to PID alone),
 #                                         KILL after SECS seconds if anything is left, reap PID
 #
 # Only processes these functions started, by their pid or process group, are ever signalled.
+# Safe under `set -euo pipefail` (a failing kill or wait never ends the calling script).
 
 ps_me=${ps_me:-${0##*/}}
 
@@ -43,8 +49,7 @@ ps_wait_port() {
     local deadline=$((SECONDS + secs)) status
     until ps_port_open "$host" "$port"; do
         if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-            wait "$pid" 2>/dev/null
-            status=$?
+            wait "$pid" 2>/dev/null && status=0 || status=$?
             echo "$ps_me: $name exited with status $status before accepting connections on $host:$port" >&2
             ps_show_log "$log" "$name"
             return 1
@@ -75,16 +80,31 @@ ps_stop() {
     elif kill -0 "$pid" 2>/dev/null; then
         target=$pid
     else
-        wait "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true
         return 0
     fi
-    kill -TERM -- "$target" 2>/dev/null
+    kill -TERM -- "$target" 2>/dev/null || true
     deadline=$((SECONDS + secs))
     while kill -0 -- "$target" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
     if kill -0 -- "$target" 2>/dev/null; then
         [ -n "$name" ] && echo "$ps_me: $name (pid $pid) did not stop within ${secs}s; killing it" >&2
-        kill -KILL -- "$target" 2>/dev/null
+        kill -KILL -- "$target" 2>/dev/null || true
     fi
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
     return 0
+}
+
+ps_run() {
+    local secs=$1 status
+    shift
+    if [ "$secs" != 0 ]; then
+        timeout --kill-after=10 "$secs" "$@" <&0 &
+    else
+        "$@" <&0 &
+    fi
+    PS_CMD_PID=$!
+    wait "$PS_CMD_PID" && status=0 || status=$?
+    PS_CMD_PID=""
+    [ "$status" = 124 ] && [ "$secs" != 0 ] && echo "$ps_me: the command did not finish within ${secs}s" >&2
+    return "$status"
 }

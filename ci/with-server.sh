@@ -59,11 +59,11 @@ for w in "${waits[@]}"; do
     case $w in *:*) number "--wait's port" "${w##*:}" ;; *) usage "--wait takes HOST:PORT, got '$w'" ;; esac
 done
 
-server_pid="" cmd_pid="" own_log=""
+server_pid="" own_log="" PS_CMD_PID=""
 cleanup() {
     # The command first (on Ctrl-C it may still run), then the server.
-    [ -n "$cmd_pid" ] && ps_stop "$cmd_pid" "$stop_timeout"
-    cmd_pid=""
+    ps_stop "$PS_CMD_PID" "$stop_timeout"
+    PS_CMD_PID=""
     if [ -n "$server_pid" ]; then
         ps_stop "$server_pid" "$stop_timeout" "the server"
         server_pid=""
@@ -94,16 +94,5 @@ for w in "${waits[@]}"; do
 done
 echo "$ps_me: ${waits[*]} accepting connections after $((SECONDS - started))s; running: $*" >&2
 
-# COMMAND runs in the background so that a signal interrupts `wait` at once and the trap stops
-# it and the server (a foreground child would hold the trap until it ended).
-if [ "$run_timeout" != 0 ]; then
-    timeout --kill-after=10 "$run_timeout" "$@" <&0 &
-else
-    "$@" <&0 &
-fi
-cmd_pid=$!
-wait "$cmd_pid"
-status=$?
-cmd_pid=""
-[ "$status" = 124 ] && [ "$run_timeout" != 0 ] && echo "$ps_me: the command did not finish within ${run_timeout}s" >&2
-exit "$status"
+ps_run "$run_timeout" "$@"
+exit $?
