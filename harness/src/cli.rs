@@ -115,7 +115,7 @@ struct RunArgs {
     only: Vec<Families>,
     /// Only cases whose `spec:` cites this rule or a subsection of it: 'RFC 9112 §7.1' takes
     /// §7.1 and §7.1.2, not §7.10; 'RFC 9112' takes the whole document (repeatable: any of them).
-    #[arg(long, value_parser = SpecQuery::parse, value_name = "'DOC §SECTION'")]
+    #[arg(long, value_parser = SpecQuery::parse, value_name = "DOC §SECTION")]
     spec: Vec<SpecQuery>,
     /// Write a JUnit XML report here.
     #[arg(long)]
