@@ -153,7 +153,7 @@ impl SpecQuery {
             let forgot_section_sign = !part.contains('§')
                 && part.split_whitespace().skip(1).any(|w| w.contains('.') && w.chars().all(|c| c.is_ascii_digit() || c == '.'));
             if forgot_section_sign {
-                return Err(format!("`{}` in `{text}`: write the section with §, e.g. 'RFC 9112 §7.1'", part.trim()));
+                return Err(format!("write the section with §, e.g. 'RFC 9112 §7.1' (`{}` has a number but no §)", part.trim()));
             }
         }
         Ok(SpecQuery { text: text.to_string(), citations })
