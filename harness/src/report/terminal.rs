@@ -112,3 +112,26 @@ pub fn summary(results: &[CaseResult], elapsed: Duration, colours: Colours) -> S
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn auto_colours_only_a_terminal_without_a_non_empty_no_color() {
+        assert_eq!(Colours::choose(None, true, None), Colours::ANSI);
+        assert_eq!(Colours::choose(None, true, Some(OsStr::new(""))), Colours::ANSI, "an empty NO_COLOR counts as unset");
+        assert_eq!(Colours::choose(None, true, Some(OsStr::new("1"))), Colours::NONE);
+        assert_eq!(Colours::choose(None, false, None), Colours::NONE, "piped output is never coloured");
+        assert_eq!(Colours::choose(Some(true), false, Some(OsStr::new("1"))), Colours::ANSI, "--color always wins");
+        assert_eq!(Colours::choose(Some(false), true, None), Colours::NONE);
+    }
+
+    #[test]
+    fn without_colours_the_text_is_plain_and_with_them_only_the_verdict_is_painted() {
+        assert_eq!(Colours::NONE.green("ok"), "ok");
+        let painted = Colours::ANSI.red("FAILED");
+        assert!(painted.starts_with('\x1b') && painted.contains("FAILED") && painted.ends_with("\x1b[0m"), "{painted:?}");
+    }
+}
