@@ -61,6 +61,11 @@ pub struct Case {
     /// `false` lets the steps do it themselves (RFC 9113 §3.4 cases).
     #[serde(default)]
     pub preface: Option<bool>,
+    /// Run this case alone: no other case of the run is in flight while it runs. For cases whose
+    /// verdict depends on timing or on the peer's connection limits (default false: cases run
+    /// concurrently, `--jobs` at a time).
+    #[serde(default)]
+    pub exclusive: bool,
     /// The steps, in order. The case passes when every step passes.
     pub steps: Vec<Step>,
 }

@@ -134,8 +134,11 @@ pub async fn run_cases_until(
     for (index, case) in cases.into_iter().enumerate() {
         meta.push(case.clone());
         let (config, permits) = (config.clone(), permits.clone());
+        // An exclusive case takes every permit, so it waits for the cases in flight and holds
+        // the others back until it ends.
+        let needed = if case.case.exclusive { config.jobs.max(1) as u32 } else { 1 };
         let handle = tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+            let _permit = permits.acquire_many_owned(needed).await.expect("the semaphore is never closed");
             (index, run_case(&case, &config).await)
         });
         task_index.insert(handle.id(), index);
