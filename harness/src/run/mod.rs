@@ -55,6 +55,33 @@ pub struct RunConfig {
     /// Command template for the client under test (`{url}`, `{host}`, `{port}`, `{path}`), for
     /// server-role cases that name none.
     pub client_command: Option<String>,
+    /// What peerspec keeps of what a peer sends.
+    pub caps: Caps,
+}
+
+/// Limits on what peerspec keeps of what a peer sends, so a flooding or hostile peer cannot
+/// exhaust its memory (`--max-header-bytes`, `--max-body-kept`, `--max-frame-size`,
+/// `--max-message-size`). What goes over a cap either fails the case with a reason naming the
+/// cap (a head, header block or frame too large to read) or is counted and dropped (body and
+/// message bytes past what is kept), and the case says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Largest HTTP/1.x message head and HTTP/2 field block (HEADERS plus CONTINUATION) read.
+    pub max_header_bytes: usize,
+    /// Body bytes kept for checks per HTTP/1.x or HTTP/2 response (or request); the rest are
+    /// counted, not kept.
+    pub max_body_kept: usize,
+    /// Largest WebSocket frame payload read (HTTP/2 frames are held to the
+    /// SETTINGS_MAX_FRAME_SIZE peerspec announces, 16 384).
+    pub max_frame_size: u64,
+    /// WebSocket message bytes kept for checks (all fragments together); the rest are counted.
+    pub max_message_size: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps { max_header_bytes: 64 << 10, max_body_kept: 16 << 20, max_frame_size: 16 << 20, max_message_size: 16 << 20 }
+    }
 }
 
 /// Pass, fail or skip.
@@ -255,6 +282,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let mut session = Session::new(link, started, deadline);
     let subs = Substitutions { path, host: session.authority(), ws_path: config.ws_path.clone() };
     let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone(), &case.steps);
+    driver.set_caps(&config.caps);
     driver.prepare(case, tls);
 
     let mut client = None;

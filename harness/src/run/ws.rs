@@ -17,11 +17,9 @@ use crate::wire::ws::opcode;
 use indexmap::IndexMap;
 
 use super::fields::FieldExpect;
-use super::check::{annotated, Annotated, Check, Verdict};
+use super::check::{annotated, Annotated, Check, Released, Verdict};
 use super::driver::{Driver, Substitutions, Units};
 
-/// Largest frame payload peerspec reads from a server.
-pub const MAX_FRAME: u64 = 64 << 20;
 
 /// WebSocket state a case carries between steps.
 pub struct WsDriver {
@@ -37,6 +35,7 @@ pub struct WsDriver {
     /// A data message being sent frame by frame through `ws_frame(s)` (opcode, payload so far).
     sending: Option<(u8, Vec<u8>)>,
     rng: u64,
+    caps: super::Caps,
 }
 
 impl WsDriver {
@@ -44,7 +43,7 @@ impl WsDriver {
     pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
         let manual = steps.iter().any(|s| matches!(s, Step::Send(Send::Handshake(_))));
         let seed = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
-        WsDriver { subs, manual, key: None, last_message: None, close_sent: false, sending: None, rng: seed }
+        WsDriver { subs, manual, key: None, last_message: None, close_sent: false, sending: None, rng: seed, caps: Default::default() }
     }
 
     fn random_key(&mut self) -> [u8; 4] {
@@ -237,6 +236,10 @@ impl Driver for WsDriver {
         }
     }
 
+    fn set_caps(&mut self, caps: &super::Caps) {
+        self.caps = *caps;
+    }
+
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
         if let Some(h) = &expect.handshake {
             return Ok(Box::new(self.handshake_check(h)));
@@ -254,7 +257,8 @@ impl Driver for WsDriver {
         } else {
             return Err("this expectation is not one WebSocket knows".into());
         };
-        Ok(Box::new(FrameCheck { reader: FrameReader::new(MAX_FRAME), asm: Assembler::new(), want, units: vec![], seen_close: None }))
+        let (reader, asm) = (FrameReader::new(self.caps.max_frame_size), Assembler::with_limit(self.caps.max_message_size));
+        Ok(Box::new(FrameCheck { reader, asm, want, units: vec![], seen_close: None }))
     }
 
     fn passed(&mut self, check: &mut dyn Check) -> Units {
@@ -406,20 +410,20 @@ impl FrameCheck {
                     }
                 }
                 if let Some(d) = &w.data {
-                    if d != &m.data {
+                    if d != &m.data || m.dropped > 0 {
                         let at = d.iter().zip(&m.data).position(|(a, b)| a != b).unwrap_or(d.len().min(m.data.len()));
                         problems.push(format!(
                             "payload: expected {} ({} B), saw {} ({} B), first difference at byte {at}",
                             escape(d, 120),
                             d.len(),
                             escape(&m.data, 120),
-                            m.data.len()
+                            m.len()
                         ));
                     }
                 }
                 if let Some(n) = w.length {
-                    if n != m.data.len() {
-                        problems.push(format!("length: expected {n}, saw {}", m.data.len()));
+                    if n as u64 != m.len() {
+                        problems.push(format!("length: expected {n}, saw {}", m.len()));
                     }
                 }
                 if let Some(sizes) = &w.fragments {
@@ -536,7 +540,26 @@ impl Check for FrameCheck {
     fn on_deadline(&mut self, input: &[u8]) -> Verdict {
         let rest = input.len() - self.reader.position().min(input.len());
         let partial = if rest > 0 { format!("; {rest} bytes of an incomplete frame received") } else { String::new() };
-        Verdict::Fail(format!("timed out waiting for {}{partial}", self.describe()))
+        let open = match self.asm.current() {
+            Some(m) => format!(
+                "; the server's fragmented {} message still open after {} fragments and {} B (FIN=0 on each){}",
+                opcode::name(m.opcode),
+                m.fragments.len() as u64 + m.fragments_not_kept,
+                m.len(),
+                if m.dropped > 0 { format!(", {} kept (--max-message-size)", m.data.len()) } else { String::new() }
+            ),
+            None => String::new(),
+        };
+        Verdict::Fail(format!("timed out waiting for {}{open}{partial}", self.describe()))
+    }
+
+    fn release(&mut self) -> Option<Released> {
+        let len = self.reader.position();
+        if len == 0 {
+            return None;
+        }
+        self.reader.rebase();
+        Some(Released { len, units: std::mem::take(&mut self.units) })
     }
 
     fn describe(&self) -> String {

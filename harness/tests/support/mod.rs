@@ -68,6 +68,7 @@ pub fn config_for(addr: SocketAddr, timeout: Duration) -> RunConfig {
         strict: false,
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         client_command: None,
+        caps: Default::default(),
     }
 }
 
