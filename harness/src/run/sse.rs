@@ -4,29 +4,53 @@
 use crate::case::sse::{EventSpec, EventStreamExpect};
 use crate::wire::sse::{Event, SseParser};
 
+/// Events (and comment lines) kept one by one per stream; later ones are only counted, so a
+/// peer flooding tiny events cannot grow the record without end.
+pub const MAX_EVENTS_KEPT: usize = 10_000;
+
 /// Follows a body as an event stream.
 #[derive(Debug, Clone, Default)]
 pub struct EventStreamFollower {
     parser: SseParser,
     fed: usize,
-    /// Events dispatched so far.
+    /// Events dispatched so far (the first [`MAX_EVENTS_KEPT`]).
     pub events: Vec<Event>,
+    /// Events dispatched past [`MAX_EVENTS_KEPT`], counted only.
+    pub events_not_kept: u64,
+    /// Comment lines past [`MAX_EVENTS_KEPT`], counted only.
+    comments_not_kept: usize,
 }
 
 impl EventStreamFollower {
     /// Feeds the part of `body` not fed yet (`body` only grows).
     pub fn follow(&mut self, body: &[u8]) {
-        if body.len() > self.fed {
-            self.parser.feed(&body[self.fed..], &mut self.events);
-            self.fed = body.len();
+        // In slices, so a large body of tiny events never holds more than a slice's worth of
+        // events past the bound.
+        while body.len() > self.fed {
+            let end = body.len().min(self.fed + 64 * 1024);
+            self.parser.feed(&body[self.fed..end], &mut self.events);
+            self.fed = end;
+            if self.events.len() > MAX_EVENTS_KEPT {
+                self.events_not_kept += (self.events.len() - MAX_EVENTS_KEPT) as u64;
+                self.events.truncate(MAX_EVENTS_KEPT);
+            }
+            if self.parser.comments.len() > MAX_EVENTS_KEPT {
+                self.comments_not_kept += self.parser.comments.len() - MAX_EVENTS_KEPT;
+                self.parser.comments.truncate(MAX_EVENTS_KEPT);
+            }
         }
+    }
+
+    /// Comment lines seen, kept or not.
+    fn comment_count(&self) -> usize {
+        self.parser.comments.len() + self.comments_not_kept
     }
 
     /// Whether an `open` expectation has seen everything it asks for yet: its events, its
     /// comments, and its `retry`.
     pub fn has_events_for(&self, expect: &EventStreamExpect) -> bool {
         self.events.len() >= expect.events.len()
-            && self.parser.comments.len() >= expect.min_comments.unwrap_or(0)
+            && self.comment_count() >= expect.min_comments.unwrap_or(0)
             && (expect.retry.is_none() || self.parser.retry.is_some())
     }
 
@@ -44,9 +68,11 @@ impl EventStreamFollower {
                 None => problems.push(format!("  event {}: expected {}, but the stream dispatched only {} events", i + 1, describe(want), seen.len())),
             }
         }
-        if ended && seen.len() > expect.events.len() {
-            let extra: Vec<String> = seen[expect.events.len()..].iter().map(show).collect();
-            problems.push(format!("  events: expected {}, saw {} more: {}", expect.events.len(), extra.len(), extra.join(", ")));
+        if ended && (seen.len() > expect.events.len() || self.events_not_kept > 0) {
+            let extra: Vec<String> = seen[expect.events.len().min(seen.len())..].iter().take(20).map(show).collect();
+            let more = (seen.len().saturating_sub(expect.events.len())) as u64 + self.events_not_kept;
+            let cut = if more > extra.len() as u64 { ", …" } else { "" };
+            problems.push(format!("  events: expected {}, saw {more} more: {}{cut}", expect.events.len(), extra.join(", ")));
         }
         if let Some(retry) = expect.retry {
             if self.parser.retry != Some(retry) {
@@ -66,8 +92,8 @@ impl EventStreamFollower {
             }
         }
         if let Some(min) = expect.min_comments {
-            if self.parser.comments.len() < min {
-                problems.push(format!("  comments: expected at least {min}, saw {}", self.parser.comments.len()));
+            if self.comment_count() < min {
+                problems.push(format!("  comments: expected at least {min}, saw {}", self.comment_count()));
             }
         }
         problems
