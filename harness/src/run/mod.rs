@@ -300,6 +300,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             None => connect(&mut session, driver.as_mut()).await,
         }
         .map_err(|e| (0, e));
+        // One connection per case unless it reconnects: the listener's socket is not held for
+        // the whole case (ten thousand cases at once would hold twice the sockets).
+        if case.role == Role::Server && !case.steps.iter().any(|s| matches!(s, Step::Reconnect)) {
+            session.close_listener();
+        }
     }
     if outcome.is_ok() {
         for (i, step) in case.steps.iter().enumerate() {

@@ -19,6 +19,9 @@ pub enum Link {
     /// peerspec is the server: it accepts the client's connections on this listener, with TLS
     /// when an acceptor is given.
     Accept(tokio::net::TcpListener, Option<tokio_rustls::TlsAcceptor>),
+    /// peerspec was the server and has closed its listener after accepting the one connection
+    /// the case needs ([`Session::close_listener`]); the listener's `host:port`.
+    Accepted(String),
 }
 
 impl Link {
@@ -27,6 +30,7 @@ impl Link {
         match self {
             Link::Connect(e) => e.authority(),
             Link::Accept(l, _) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            Link::Accepted(authority) => authority.clone(),
         }
     }
 }
@@ -107,6 +111,7 @@ impl Session {
                 Ok(s) => (s, format!("connected to {authority}")),
                 Err(e) => return Err(format!("cannot connect to {authority}: {e}")),
             },
+            Link::Accepted(_) => return Err(format!("no more connections: the listener on {authority} was closed after the first")),
             Link::Accept(listener, tls) => match tokio::time::timeout_at(self.deadline, listener.accept()).await {
                 Ok(Ok((tcp, peer))) => {
                     let _ = tcp.set_nodelay(true);
@@ -130,6 +135,14 @@ impl Session {
         self.transcript.note(at, format!("{what}{tls}{alpn}"));
         self.stream = Some(stream);
         Ok(())
+    }
+
+    /// Closes the listener of a server-role session (after its connection was accepted), so a
+    /// case holds one socket, not two; later connection attempts are refused.
+    pub fn close_listener(&mut self) {
+        if let Link::Accept(..) = self.link {
+            self.link = Link::Accepted(self.link.authority());
+        }
     }
 
     /// The TLS state of the open connection: `None` over cleartext, else the ALPN protocol the
