@@ -115,3 +115,24 @@ fn a_client_that_never_connects_fails_its_case_and_the_next_case_is_served() {
     assert!(out.contains("case misbehaving ... FAILED") && out.contains("case good ... ok"), "{out}");
     assert!(out.contains("timed out waiting for the client to connect") && out.contains("killed"), "{out}");
 }
+
+#[test]
+fn a_client_flooding_a_request_body_is_read_through_to_the_timeout_and_counted() {
+    // An endless Content-Length body: peerspec reads it through a bounded buffer, keeps what
+    // --max-body-kept allows, and the case ends at its timeout saying how far the body got.
+    let client = "exec 3<>/dev/tcp/{host}/{port}; printf 'POST / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 99999999999\\r\\n\\r\\n' >&3; timeout 5 cat /dev/zero >&3";
+    let dir = tempfile::tempdir().unwrap();
+    let bash = format!("bash -c \"{client}\"").replace('\'', "''");
+    let yaml = format!(
+        "id: flood\nprotocol: http/1.1\nrole: server\nclient:\n  command: '{bash}'\nsteps:\n  - expect: {{ request: {{ method: POST }} }}\n  - send: {{ response: {{ body: ok }} }}\n"
+    );
+    let path = dir.path().join("flood.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let o = peerspec(&["serve", path.to_str().unwrap(), "--timeout", "1500ms", "--max-body-kept", "1KiB"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("timed out waiting for the client's request: POST / received, body incomplete after"), "{out}");
+    assert!(out.contains("(1024 of them kept, --max-body-kept; the rest counted and dropped)"), "{out}");
+    let received: u64 = out.split("body incomplete after ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!(received > peerspec::run::session::MAX_BUFFERED as u64, "more than the unread-input cap went by: {received}");
+}

@@ -1447,6 +1447,41 @@ mod tests {
     }
 
     #[test]
+    fn releasing_read_frames_while_pending_gives_the_same_verdict_and_counts_the_body() {
+        let mut input = headers(1, flag::END_HEADERS, &[(":status", "200")]);
+        for _ in 0..200 {
+            input.extend(data(1, 0, &[b'x'; 100]));
+        }
+        input.extend(data(1, flag::END_STREAM, b"end"));
+        let expect = H2ResponseExpect { stream: Some(1), body_length: Some(20_003), ..Default::default() };
+        let matcher = ResponseMatcher { max_body_kept: 1000, ..ResponseMatcher::new(&expect, 1).unwrap() };
+        let mut check = H2Check::new(Reader::default(), Box::new(matcher));
+        let (mut buf, mut released, mut fed) = (Vec::new(), 0, 0);
+        let verdict = loop {
+            let next = (fed + 333).min(input.len());
+            buf.extend_from_slice(&input[fed..next]);
+            fed = next;
+            match check.poll(&buf, false) {
+                Verdict::Pending => {}
+                v => break v,
+            }
+            if let Some(r) = check.release() {
+                assert!(r.units.iter().all(|u| u.offset + u.len <= r.len), "units lie in the released bytes");
+                released += r.len;
+                buf.drain(..r.len);
+            }
+        };
+        assert!(matches!(verdict, Verdict::Pass { consumed, .. } if consumed + released == input.len()), "{verdict:?}");
+        assert!(released > input.len() / 2, "{released}");
+        // The same body with `body` expected: only 1000 bytes were kept, and the failure says so.
+        let expect = H2ResponseExpect { stream: Some(1), body: Some(crate::case::BytesSpec::Text("y".into())), ..Default::default() };
+        let matcher = ResponseMatcher { max_body_kept: 1000, ..ResponseMatcher::new(&expect, 1).unwrap() };
+        let mut check = H2Check::new(Reader::default(), Box::new(matcher));
+        let Verdict::Fail(why) = check.poll(&input, false) else { panic!("the body differs") };
+        assert!(why.contains("(20003 B, 1000 of them kept for checks (--max-body-kept)"), "{why}");
+    }
+
+    #[test]
     fn a_stream_ended_by_rst_stream_is_checked_for_its_code() {
         let mut input = headers(1, flag::END_HEADERS, &[(":status", "200")]);
         input.extend(frame(kind::RST_STREAM, 0, 1, Payload::RstStream(wire::rst_stream::RstStream { code: 8 })));

@@ -154,6 +154,8 @@ pub async fn run_cases_until(
     let mut task_index = std::collections::HashMap::new();
     let mut meta = Vec::with_capacity(count);
     for (index, case) in cases.into_iter().enumerate() {
+        // Shared, not copied: ten thousand cases at once are held once.
+        let case = Arc::new(case);
         meta.push(case.clone());
         let (config, permits) = (config.clone(), permits.clone());
         let handle = tasks.spawn(async move {

@@ -227,7 +227,11 @@ impl Assembler {
         }
         // Past the limit only the kept part can be checked, and it may end inside a character.
         if message.opcode == opcode::TEXT {
-            if let Err(e) = std::str::from_utf8(&message.data).map_err(|e| e).or_else(|e| if message.dropped > 0 && e.error_len().is_none() { Ok("") } else { Err(e) }) {
+            let checked = std::str::from_utf8(&message.data).map(|_| ()).or_else(|e| match e.error_len() {
+                None if message.dropped > 0 => Ok(()),
+                _ => Err(e),
+            });
+            if let Err(e) = checked {
                 return Err(format!("the server sent a text message that is not valid UTF-8 (at byte {}; RFC 6455 §5.6)", e.valid_up_to()));
             }
         }
@@ -252,6 +256,24 @@ mod tests {
             out.push(asm.push(f).unwrap());
         }
         out
+    }
+
+    #[test]
+    fn a_message_over_the_limit_is_counted_and_its_kept_part_checked() {
+        // "あ" is 3 bytes: a limit of 4 cuts the second one; the cut is not a UTF-8 error.
+        let mut bytes = frame(opcode::TEXT, false, "あ".as_bytes());
+        bytes.extend(frame(opcode::CONTINUATION, true, "あい".as_bytes()));
+        let mut reader = FrameReader::new(1 << 20);
+        let mut asm = Assembler::with_limit(4);
+        asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap();
+        let Assembled::Message(m) = asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap() else { panic!("a message") };
+        assert_eq!((m.data.len(), m.dropped, m.len()), (4, 5, 9));
+        assert!(m.describe().contains("9 B (4 kept, 5 counted and dropped, --max-message-size)"), "{}", m.describe());
+        // Invalid UTF-8 inside the kept part is still an error.
+        let mut asm = Assembler::with_limit(4);
+        let bad = frame(opcode::TEXT, true, b"\xff\xfeabcdef");
+        let mut reader = FrameReader::new(1 << 20);
+        assert!(asm.push(reader.next(&bad).unwrap().unwrap()).unwrap_err().contains("not valid UTF-8"));
     }
 
     #[test]
