@@ -90,6 +90,19 @@ impl Transcript {
         }
     }
 
+    /// Whether new entries only go to the tail (the head is full).
+    pub fn head_is_full(&self) -> bool {
+        self.entries.len() >= HEAD_ENTRIES
+    }
+
+    /// Counts `n` entries of `bytes` bytes, the last at `at`, as left out without making them
+    /// (they would have fallen out of the tail anyway): saves formatting units no one will see.
+    pub fn count_left_out(&mut self, n: u64, bytes: u64, at: Duration) {
+        self.left_out.0 += n;
+        self.left_out.1 += bytes;
+        self.left_out.2 = self.left_out.2.max(at);
+    }
+
     /// Entries left out of the middle of the transcript (over [`HEAD_ENTRIES`] +
     /// [`TAIL_ENTRIES`]), and their bytes.
     pub fn left_out(&self) -> (u64, u64) {

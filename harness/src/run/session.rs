@@ -297,10 +297,19 @@ impl Session {
     /// A pending check let go of the front of the input: its units go to the transcript, its
     /// bytes are dropped, and the transcript counts what went by that way.
     fn release(&mut self, released: Released) {
-        let Released { len, units } = released;
+        let Released { len, mut units } = released;
         let len = len.min(self.input.len());
         if len == 0 {
             return;
+        }
+        // Past the transcript's head, only the last units could still be shown: count the rest.
+        let tail = crate::transcript::TAIL_ENTRIES;
+        if self.transcript.head_is_full() && units.len() > tail {
+            let skipped: Vec<Annotated> = units.drain(..units.len() - tail).collect();
+            let bytes = skipped.iter().map(|u| u.len as u64).sum();
+            let last = skipped.last().map_or(0, |u| u.offset + u.len);
+            let at = self.arrival_of(last.saturating_sub(1));
+            self.transcript.count_left_out(skipped.len() as u64, bytes, at);
         }
         self.annotate(units);
         self.released += len as u64;
