@@ -489,3 +489,39 @@ async fn a_slowloris_server_one_byte_per_100ms_ends_at_the_timeout() {
     assert!(msg.contains("step 2 (expect response)") && msg.contains("no complete response head"), "{msg}");
     assert_ends_in_time(&r, timeout);
 }
+
+#[tokio::test]
+async fn events_past_the_kept_body_are_still_parsed_over_http1_and_h2() {
+    // 200 events of 9 bytes and a last one, with 100 body bytes kept: every event is seen.
+    let events: String = "data: x\n\n".repeat(200) + "data: end\n\n";
+    let list = std::iter::repeat_n("{ data: x }", 200).chain(["{ data: end }"]).collect::<Vec<_>>().join(", ");
+    let http1 = format!("id: t\nprotocol: http/1.1\nsteps:\n  - send: {{ request: {{ target: / }} }}\n  - expect: {{ response: {{ status: 200, event_stream: {{ events: [{list}] }} }} }}\n");
+    let body = events.clone();
+    let addr = fake_peer(move |mut s| {
+        let wire = format!("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        async move {
+            read_head(&mut s).await;
+            let _ = s.write_all(wire.as_bytes()).await;
+        }
+    })
+    .await;
+    let mut config = config_for(addr, Duration::from_secs(3));
+    config.caps.max_body_kept = 100;
+    let r = run_yaml(&http1, &config).await;
+    assert_eq!(r.status, Status::Passed, "{:?}", r.message);
+
+    let h2 = format!("id: t\nprotocol: h2\nsteps:\n  - send: {{ h2_request: {{ stream: 1, path: / }} }}\n  - expect: {{ h2_response: {{ stream: 1, status: 200, event_stream: {{ events: [{list}] }} }} }}\n");
+    let addr = h2_peer(|mut w| async move {
+        let body = "data: x\n\n".repeat(200) + "data: end\n\n";
+        let mut wire = h2_frame(1, 4, 1, &[0x88]);
+        wire.extend(h2_frame(0, 0, 1, &body.as_bytes()[..1000]));
+        wire.extend(h2_frame(0, 1, 1, &body.as_bytes()[1000..]));
+        let _ = w.write_all(&wire).await;
+        tokio::time::sleep(LIMIT).await;
+    })
+    .await;
+    let mut config = config_for(addr, Duration::from_secs(3));
+    config.caps.max_body_kept = 100;
+    let r = run_yaml(&h2, &config).await;
+    assert_eq!(r.status, Status::Passed, "{:?}", r.message);
+}

@@ -978,7 +978,13 @@ impl Matcher for ResponseMatcher {
                 }
                 self.body_len += d.data.len() as u64;
                 let room = self.max_body_kept.saturating_sub(self.body.len());
-                self.body.extend_from_slice(&d.data[..d.data.len().min(room)]);
+                let kept = d.data.len().min(room);
+                self.body.extend_from_slice(&d.data[..kept]);
+                if let (Some(follower), true) = (&mut self.events, kept < d.data.len()) {
+                    // Events past the kept body are still parsed, as they stream through.
+                    follower.follow(&self.body);
+                    follower.feed(&d.data[kept..]);
+                }
                 self.data_frames += 1;
                 if end_stream {
                     return self.judge(Some(StreamEnd::EndStreamOnData), None);

@@ -121,8 +121,13 @@ pub struct ResponseCheck {
 
 impl ResponseCheck {
     fn new(method: &str, expect: &ResponseExpect, limits: Limits) -> Result<Self, String> {
+        let mut reader = ResponseReader::new(method, limits);
+        if expect.event_stream.is_some() {
+            // Events past the kept body are still parsed, as they stream through.
+            reader.follow_overflow();
+        }
         Ok(ResponseCheck {
-            reader: ResponseReader::new(method, limits),
+            reader,
             expect: expect.clone(),
             body: expect.body.as_ref().map(|b| b.to_bytes()).transpose()?,
             body_contains: expect.body_contains.as_ref().map(|b| b.to_bytes()).transpose()?,
@@ -171,7 +176,13 @@ fn event_units(follower: &EventStreamFollower, at: usize) -> Vec<Annotated> {
 
 impl Check for ResponseCheck {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
-        match self.reader.advance(input, eof) {
+        let progress = self.reader.advance(input, eof);
+        if let Some(follower) = &mut self.events {
+            let body = &self.reader.record().body;
+            follower.follow(&body.bytes);
+            follower.feed(&body.overflow);
+        }
+        match progress {
             // An open event stream passes once its events are in; everything received so far
             // belongs to the stream, which goes on.
             Progress::NeedMore if self.open_stream_ready() => self.judge(input.len()),

@@ -24,12 +24,20 @@ pub struct EventStreamFollower {
 impl EventStreamFollower {
     /// Feeds the part of `body` not fed yet (`body` only grows).
     pub fn follow(&mut self, body: &[u8]) {
+        if body.len() > self.fed {
+            let fed = self.fed;
+            self.fed = body.len();
+            self.feed(&body[fed..]);
+        }
+    }
+
+    /// Feeds body bytes that follow everything fed so far and are not kept anywhere (those past
+    /// `--max-body-kept`), so the events of a long stream are all seen.
+    pub fn feed(&mut self, bytes: &[u8]) {
         // In slices, so a large body of tiny events never holds more than a slice's worth of
         // events past the bound.
-        while body.len() > self.fed {
-            let end = body.len().min(self.fed + 64 * 1024);
-            self.parser.feed(&body[self.fed..end], &mut self.events);
-            self.fed = end;
+        for slice in bytes.chunks(64 * 1024) {
+            self.parser.feed(slice, &mut self.events);
             if self.events.len() > MAX_EVENTS_KEPT {
                 self.events_not_kept += (self.events.len() - MAX_EVENTS_KEPT) as u64;
                 self.events.truncate(MAX_EVENTS_KEPT);

@@ -142,6 +142,12 @@ pub struct BodyRecord {
     pub trailers: Vec<(String, Vec<u8>)>,
     /// How the body ended, once it has.
     pub end: Option<BodyEnd>,
+    /// Whether body bytes past [`Limits::max_body_kept`] are handed on in `overflow`.
+    pub keep_overflow: bool,
+    /// With `keep_overflow`: the body bytes past the kept ones that the latest read brought
+    /// (its reader clears them at each read), for a consumer that follows the body as it
+    /// streams (an event stream).
+    pub overflow: Vec<u8>,
 }
 
 impl BodyRecord {
@@ -341,7 +347,11 @@ fn truncated(state: &mut State, record: &mut BodyRecord, units: &mut Vec<Unit>, 
 fn keep(record: &mut BodyRecord, data: &[u8], limits: Limits) {
     record.len += data.len() as u64;
     let room = limits.max_body_kept.saturating_sub(record.bytes.len());
-    record.bytes.extend_from_slice(&data[..data.len().min(room)]);
+    let kept = data.len().min(room);
+    record.bytes.extend_from_slice(&data[..kept]);
+    if record.keep_overflow {
+        record.overflow.extend_from_slice(&data[kept..]);
+    }
 }
 
 /// Grows the last unit when it is of the same kind and adjacent (body bytes arriving in several

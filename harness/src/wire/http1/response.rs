@@ -72,6 +72,11 @@ impl ResponseReader {
         self.record
     }
 
+    /// Hands on the body bytes past the kept ones at each read ([`BodyRecord::overflow`]).
+    pub fn follow_overflow(&mut self) {
+        self.record.body.keep_overflow = true;
+    }
+
     /// Lets go of what has been read, once the head is in: returns how many leading bytes of
     /// the buffer the reader is done with and the units they held; later buffers must start
     /// after those bytes (offsets rebase to them). `None` before the head or when nothing was
@@ -90,6 +95,7 @@ impl ResponseReader {
     /// Reads on from where it stopped. `buf` holds every byte received since the response began
     /// (it may only have grown since the last call); `eof` says the peer has closed.
     pub fn advance(&mut self, buf: &[u8], eof: bool) -> Progress {
+        self.record.body.overflow.clear();
         while self.body.is_none() {
             match self.read_head(buf, eof) {
                 Ok(true) => {}
