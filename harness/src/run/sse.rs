@@ -15,10 +15,11 @@ pub struct EventStreamFollower {
     fed: usize,
     /// Events dispatched so far (the first [`MAX_EVENTS_KEPT`]).
     pub events: Vec<Event>,
-    /// Events dispatched past [`MAX_EVENTS_KEPT`], counted only.
-    pub events_not_kept: u64,
-    /// Comment lines past [`MAX_EVENTS_KEPT`], counted only.
-    comments_not_kept: usize,
+    /// Events dispatched past [`MAX_EVENTS_KEPT`] and dropped (more are counted by the parser,
+    /// see [`EventStreamFollower::events_not_kept`]).
+    events_dropped: u64,
+    /// Comment lines past [`MAX_EVENTS_KEPT`] and dropped.
+    comments_dropped: u64,
 }
 
 impl EventStreamFollower {
@@ -39,19 +40,26 @@ impl EventStreamFollower {
         for slice in bytes.chunks(64 * 1024) {
             self.parser.feed(slice, &mut self.events);
             if self.events.len() > MAX_EVENTS_KEPT {
-                self.events_not_kept += (self.events.len() - MAX_EVENTS_KEPT) as u64;
+                self.events_dropped += (self.events.len() - MAX_EVENTS_KEPT) as u64;
                 self.events.truncate(MAX_EVENTS_KEPT);
             }
             if self.parser.comments.len() > MAX_EVENTS_KEPT {
-                self.comments_not_kept += self.parser.comments.len() - MAX_EVENTS_KEPT;
+                self.comments_dropped += (self.parser.comments.len() - MAX_EVENTS_KEPT) as u64;
                 self.parser.comments.truncate(MAX_EVENTS_KEPT);
             }
+            // Full: from here on the parser only counts, building nothing.
+            self.parser.count_only(self.events.len() >= MAX_EVENTS_KEPT, self.parser.comments.len() >= MAX_EVENTS_KEPT);
         }
+    }
+
+    /// Events dispatched past [`MAX_EVENTS_KEPT`], counted only.
+    pub fn events_not_kept(&self) -> u64 {
+        self.events_dropped + self.parser.events_counted
     }
 
     /// Comment lines seen, kept or not.
     fn comment_count(&self) -> usize {
-        self.parser.comments.len() + self.comments_not_kept
+        self.parser.comments.len() + (self.comments_dropped + self.parser.comments_counted) as usize
     }
 
     /// Whether an `open` expectation has seen everything it asks for yet: its events, its
@@ -76,9 +84,9 @@ impl EventStreamFollower {
                 None => problems.push(format!("  event {}: expected {}, but the stream dispatched only {} events", i + 1, describe(want), seen.len())),
             }
         }
-        if ended && (seen.len() > expect.events.len() || self.events_not_kept > 0) {
+        if ended && (seen.len() > expect.events.len() || self.events_not_kept() > 0) {
             let extra: Vec<String> = seen[expect.events.len().min(seen.len())..].iter().take(20).map(show).collect();
-            let more = (seen.len().saturating_sub(expect.events.len())) as u64 + self.events_not_kept;
+            let more = (seen.len().saturating_sub(expect.events.len())) as u64 + self.events_not_kept();
             let cut = if more > extra.len() as u64 { ", …" } else { "" };
             problems.push(format!("  events: expected {}, saw {more} more: {}{cut}", expect.events.len(), extra.join(", ")));
         }
@@ -140,4 +148,23 @@ fn describe(e: &EventSpec) -> String {
 fn show(e: &Event) -> String {
     let id = if e.last_event_id.is_empty() { String::new() } else { format!(" id={}", e.last_event_id) };
     format!("event {}{id} {:?}", e.event_type, e.data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_follower_keeps_a_bounded_number_of_events_and_counts_the_rest() {
+        let mut f = EventStreamFollower::default();
+        let body = "data: x\n\n: c\n".repeat(MAX_EVENTS_KEPT + 500);
+        let (kept, overflow) = body.as_bytes().split_at(1000);
+        f.follow(kept);
+        f.feed(overflow);
+        assert_eq!((f.events.len(), f.events_not_kept()), (MAX_EVENTS_KEPT, 500));
+        assert_eq!(f.comment_count(), MAX_EVENTS_KEPT + 500);
+        let expect = EventStreamExpect { events: vec![EventSpec { data: Some("x".into()), ..Default::default() }], ..Default::default() };
+        let problems = f.compare(&expect, true);
+        assert!(problems.iter().any(|p| p.contains(&format!("saw {} more", MAX_EVENTS_KEPT + 499))), "{problems:?}");
+    }
 }

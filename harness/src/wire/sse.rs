@@ -43,8 +43,16 @@ pub struct SseParser {
     pub last_event_id: String,
     /// The reconnection time set by the last valid `retry:` field, in milliseconds.
     pub retry: Option<u64>,
-    /// Comment lines seen (keep-alives), in order.
+    /// Comment lines seen (keep-alives), in order (not kept when counting only).
     pub comments: Vec<String>,
+    /// Count events instead of building them ([`SseParser::count_only`]).
+    counting_events: bool,
+    /// Count comment lines instead of keeping them.
+    counting_comments: bool,
+    /// Events dispatched while counting only.
+    pub events_counted: u64,
+    /// Comment lines seen while counting only.
+    pub comments_counted: u64,
 }
 
 /// Longest line kept; a longer one is cut (the rest counted, not kept) so a peer that never ends
@@ -55,6 +63,15 @@ impl SseParser {
     /// A parser at the start of a stream.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// From now on, counts dispatched events (`events`) and comment lines (`comments`) in
+    /// `events_counted` and `comments_counted` instead of handing them out: the parse, the last
+    /// event ID and `retry` go on as before, without an allocation per event (for a follower
+    /// that keeps only so many).
+    pub fn count_only(&mut self, events: bool, comments: bool) {
+        self.counting_events |= events;
+        self.counting_comments |= comments;
     }
 
     /// Bytes fed so far.
@@ -150,7 +167,11 @@ impl SseParser {
             Err(_) => String::from_utf8_lossy(line),
         };
         if let Some(comment) = line.strip_prefix(':') {
-            self.comments.push(comment.to_string());
+            if self.counting_comments {
+                self.comments_counted += 1;
+            } else {
+                self.comments.push(comment.to_string());
+            }
             return;
         }
         let (field, value) = match line.find(':') {
@@ -184,6 +205,12 @@ impl SseParser {
         let start = self.event_start.take().unwrap_or(self.offset);
         self.fields_pending = false;
         if self.data.is_empty() {
+            self.event_type.clear();
+            return;
+        }
+        if self.counting_events {
+            self.events_counted += 1;
+            self.data.clear();
             self.event_type.clear();
             return;
         }
@@ -286,6 +313,18 @@ mod tests {
         // Something that only starts like a BOM is content.
         assert_eq!(parse(b"\xEFdata: z\n\n").len(), 0);
         assert_eq!(parse(b"data: \xEF\n\n")[0].data, "\u{FFFD}");
+    }
+
+    #[test]
+    fn counting_only_keeps_the_ids_and_counts_events_and_comments() {
+        let mut p = SseParser::new();
+        let mut out = vec![];
+        p.feed(b"data: a\n\n", &mut out);
+        p.count_only(true, true);
+        p.feed(b": c\nid: 7\ndata: b\n\ndata: c\n\nretry: 5\n", &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!((p.events_counted, p.comments_counted, p.comments.len()), (2, 1, 0));
+        assert_eq!((p.last_event_id.as_str(), p.retry), ("7", Some(5)));
     }
 
     #[test]
