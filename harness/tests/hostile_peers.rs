@@ -227,9 +227,10 @@ where
         let (mut read, mut write) = s.into_split();
         tokio::spawn(async move {
             let mut sink = [0u8; 4096];
-            while let Ok(Ok(n)) = tokio::time::timeout(LIMIT, tokio::io::AsyncReadExt::read(&mut read, &mut sink)).await {
-                if n == 0 {
-                    break;
+            for _ in 0..10_000 {
+                match tokio::time::timeout(LIMIT, tokio::io::AsyncReadExt::read(&mut read, &mut sink)).await {
+                    Ok(Ok(n)) if n > 0 => {}
+                    _ => break,
                 }
             }
         });
