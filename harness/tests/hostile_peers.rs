@@ -526,3 +526,23 @@ async fn events_past_the_kept_body_are_still_parsed_over_http1_and_h2() {
     let r = run_yaml(&h2, &config).await;
     assert_eq!(r.status, Status::Passed, "{:?}", r.message);
 }
+
+#[tokio::test]
+async fn ws_a_message_over_the_message_cap_is_counted_and_the_failure_says_what_was_kept() {
+    let addr = ws_peer(|mut s| async move {
+        let mut frame = vec![0x81, 126, 0x0b, 0xb8];
+        frame.extend_from_slice(&[b'a'; 3000]);
+        let _ = s.write_all(&frame).await;
+        tokio::time::sleep(LIMIT).await;
+    })
+    .await;
+    let mut config = config_for(addr, Duration::from_secs(2));
+    config.caps.max_message_size = 1000;
+    let r = run_yaml(WS_ECHO, &config).await;
+    assert_eq!(r.status, Status::Failed);
+    let msg = r.message.unwrap();
+    assert!(msg.contains("(3000 B, 1000 of them kept for checks (--max-message-size))"), "{msg}");
+    let length = WS_ECHO.replace("expect: { message: { text: hello } }", "expect: { message: { length: 3000 } }");
+    let r = run_yaml(&length, &config).await;
+    assert_eq!(r.status, Status::Passed, "{:?}", r.message);
+}

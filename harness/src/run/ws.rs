@@ -412,8 +412,9 @@ impl FrameCheck {
                 if let Some(d) = &w.data {
                     if d != &m.data || m.dropped > 0 {
                         let at = d.iter().zip(&m.data).position(|(a, b)| a != b).unwrap_or(d.len().min(m.data.len()));
+                        let kept = if m.dropped > 0 { format!(", {} of them kept for checks (--max-message-size)", m.data.len()) } else { String::new() };
                         problems.push(format!(
-                            "payload: expected {} ({} B), saw {} ({} B), first difference at byte {at}",
+                            "payload: expected {} ({} B), saw {} ({} B{kept}), first difference at byte {at}",
                             escape(d, 120),
                             d.len(),
                             escape(&m.data, 120),
