@@ -546,3 +546,18 @@ async fn ws_a_message_over_the_message_cap_is_counted_and_the_failure_says_what_
     let r = run_yaml(&length, &config).await;
     assert_eq!(r.status, Status::Passed, "{:?}", r.message);
 }
+
+#[tokio::test]
+async fn endless_interim_responses_are_cut_off() {
+    let addr = fake_peer(|mut s| async move {
+        read_head(&mut s).await;
+        flood(&mut s, &b"HTTP/1.1 100 Continue\r\n\r\n".repeat(100), 1_000_000).await;
+    })
+    .await;
+    let timeout = Duration::from_secs(3);
+    let r = run_yaml(GET_EXPECT_200, &config_for(addr, timeout)).await;
+    assert_eq!(r.status, Status::Failed);
+    let msg = r.message.clone().unwrap();
+    assert!(msg.contains("more than 100 interim (1xx) responses and no final one"), "{msg}");
+    assert!(r.duration < timeout, "{:?}", r.duration);
+}

@@ -51,9 +51,14 @@ pub struct SseParser {
     counting_comments: bool,
     /// Events dispatched while counting only.
     pub events_counted: u64,
+    /// Data bytes of events past [`MAX_DATA`], dropped.
+    pub data_dropped: u64,
     /// Comment lines seen while counting only.
     pub comments_counted: u64,
 }
+
+/// Most data kept for one event; the rest is counted in [`SseParser::data_dropped`].
+pub const MAX_DATA: usize = 16 << 20;
 
 /// Longest line kept; a longer one is cut (the rest counted, not kept) so a peer that never ends
 /// a line cannot exhaust memory.
@@ -184,10 +189,13 @@ impl SseParser {
         self.fields_pending = true;
         match field {
             "event" => self.event_type = value.to_string(),
-            "data" => {
+            // An event's data past MAX_DATA is dropped (a stream of data lines with no blank
+            // line would otherwise grow it without end); the event still dispatches.
+            "data" if self.data.len() + value.len() < MAX_DATA => {
                 self.data.push_str(value);
                 self.data.push('\n');
             }
+            "data" => self.data_dropped += value.len() as u64 + 1,
             "id" if !value.contains('\0') => {
                 self.last_id_buffer.clear();
                 self.last_id_buffer.push_str(value);
@@ -313,6 +321,19 @@ mod tests {
         // Something that only starts like a BOM is content.
         assert_eq!(parse(b"\xEFdata: z\n\n").len(), 0);
         assert_eq!(parse(b"data: \xEF\n\n")[0].data, "\u{FFFD}");
+    }
+
+    #[test]
+    fn data_lines_without_end_are_capped() {
+        let mut p = SseParser::new();
+        let mut out = vec![];
+        let line = format!("data: {}\n", "x".repeat(1 << 20));
+        for _ in 0..17 {
+            p.feed(line.as_bytes(), &mut out);
+        }
+        p.feed(b"\n", &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].data.len() < MAX_DATA && p.data_dropped > 0, "{} {}", out[0].data.len(), p.data_dropped);
     }
 
     #[test]

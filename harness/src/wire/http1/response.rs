@@ -10,6 +10,10 @@ pub use super::body::{BodyRecord, ChunkRecord, Framing, Limits, Progress, Unit, 
 use super::body::{framing, join_fields, BodyReader, MessageKind};
 use super::WireError;
 
+/// Interim (1xx) responses read before the final one; past that, a peer sending them without
+/// end is cut off (each is small, so the head cap alone would let millions through).
+pub const MAX_INTERIM: usize = 100;
+
 /// Everything observed about one response.
 #[derive(Debug, Clone, Default)]
 pub struct ResponseRecord {
@@ -142,6 +146,9 @@ impl ResponseReader {
         };
         let status = response.code.unwrap_or(0);
         if (100..200).contains(&status) && status != 101 {
+            if self.record.interim.len() >= MAX_INTERIM {
+                return Err(fail(self.pos, format!("more than {MAX_INTERIM} interim (1xx) responses and no final one; peerspec stops reading")));
+            }
             self.record.interim.push(status);
             self.record.units.push(Unit { offset: self.pos, len: head_len, kind: UnitKind::InterimHead { status } });
             self.pos += head_len;
