@@ -561,3 +561,45 @@ async fn endless_interim_responses_are_cut_off() {
     assert!(msg.contains("more than 100 interim (1xx) responses and no final one"), "{msg}");
     assert!(r.duration < timeout, "{:?}", r.duration);
 }
+
+#[tokio::test]
+async fn many_hostile_peers_at_once_each_end_at_their_timeout() {
+    // Forty cases at once, half against a peer that says nothing, half against one that floods
+    // an endless chunked body: the runs end when the cases' timeout does, not later, and each
+    // case says what it waited for.
+    let black_hole = fake_peer_accepting(20, |s| async move {
+        tokio::time::sleep(LIMIT).await;
+        drop(s);
+    })
+    .await;
+    let flooder = fake_peer_accepting(20, |mut s| async move {
+        read_head(&mut s).await;
+        let chunk: Vec<u8> = b"4000\r\n".iter().chain(&[b'x'; 0x4000]).chain(b"\r\n").copied().collect();
+        if s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").await.is_ok() {
+            flood(&mut s, &chunk, 1_000_000).await;
+        }
+    })
+    .await;
+    let yaml: Vec<String> = (0..20).map(|i| GET_EXPECT_200.replace("id: t", &format!("id: t{i}"))).collect();
+    let cases = peerspec::case::load::parse_cases("many.yaml", &yaml.join("---\n")).unwrap();
+    let timeout = Duration::from_millis(800);
+    let started = std::time::Instant::now();
+    let runs: Vec<_> = [black_hole, flooder]
+        .into_iter()
+        .map(|addr| {
+            let config = peerspec::run::RunConfig { jobs: 20, ..config_for(addr, timeout) };
+            tokio::spawn(peerspec::run::run_cases(cases.clone(), config, |_| {}))
+        })
+        .collect();
+    let mut all = vec![];
+    for run in runs {
+        all.extend(tokio::time::timeout(LIMIT, run).await.expect("the runs end").unwrap());
+    }
+    assert!(started.elapsed() < timeout + SLACK, "{:?}", started.elapsed());
+    assert_eq!(all.len(), 40);
+    for r in &all {
+        assert_eq!(r.status, Status::Failed);
+        let msg = r.message.as_deref().unwrap();
+        assert!(msg.contains("timed out waiting for the response"), "{}: {msg}", r.id);
+    }
+}
