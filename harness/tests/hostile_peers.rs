@@ -461,6 +461,7 @@ async fn an_endless_body_streams_through_counted_past_the_cap_until_the_timeout(
         assert_ends_in_time(&r, timeout);
         // The body streamed through the session's buffer: far more than it holds went by.
         let received: u64 = msg.split("incomplete after ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+        assert!(r.transcript.render().contains("bytes were read through a bounded buffer"), "the transcript says so");
         if framing.starts_with("Content-Length") {
             assert!(received > peerspec::run::session::MAX_BUFFERED as u64, "more than the unread-input cap went by: {received}");
         } else {

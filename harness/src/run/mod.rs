@@ -352,6 +352,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             result.message = Some(format!("{at}{why}"));
         }
     }
+    if session.released() > 0 {
+        let at = session.elapsed();
+        let n = session.released();
+        session.transcript.note(at, format!("{n} bytes were read through a bounded buffer while a check waited (their units above, up to the transcript's limit)"));
+    }
     result.transcript = session.transcript;
     // Units are recorded when a check judges them but dated by their arrival: restore wire order.
     result.transcript.sort();
