@@ -37,33 +37,27 @@ command -v openssl >/dev/null || die "openssl not found"
 peers=("$@")
 [ ${#peers[@]} -gt 0 ] || peers=(nginx-h2c nginx-tls nghttpd-h2c nghttpd-tls)
 
+. "$here/../lib.sh"
+ps_me=$me
+port_open() { ps_port_open 127.0.0.1 "$1"; }
+wait_port() { # PORT PID NAME
+    ps_wait_port 127.0.0.1 "$1" "$start_timeout" "$2" "$3" || exit 2
+}
+
 prefix=""
 pids=()
+PS_CMD_PID=""
 cleanup() {
-    local pid deadline
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null
-        deadline=$((SECONDS + 5))
-        while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
+    local pid
+    ps_stop "$PS_CMD_PID" 5
+    # Each server runs in a process group of its own (nginx's workers stop with it).
+    for pid in "${pids[@]}"; do ps_stop "$pid" 5 server; done
     pids=()
     [ -n "$prefix" ] && [ -d "$prefix" ] && rm -rf -- "$prefix"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { # PORT PID NAME
-    local deadline=$((SECONDS + start_timeout))
-    until port_open "$1"; do
-        kill -0 "$2" 2>/dev/null || die "$3 exited before listening on $1"
-        [ "$SECONDS" -lt "$deadline" ] || die "$3 did not listen on $1 within ${start_timeout}s"
-        sleep 0.05
-    done
-}
 
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/peerspec-h2.XXXXXX") || die "cannot create a temporary directory"
 chmod 755 "$prefix"
@@ -100,22 +94,22 @@ start_nginx() {
         fi
     done
     "$nginx_bin" -t -q -p "$n/" -c conf/nginx.conf || die "the nginx configuration does not load"
-    "$nginx_bin" -p "$n/" -c conf/nginx.conf </dev/null &
-    pids+=($!)
-    wait_port "$nginx_port" "$!" nginx
-    wait_port "$nginx_tls" "$!" nginx
+    ps_start_server - "$nginx_bin" -p "$n/" -c conf/nginx.conf
+    pids+=("$PS_SERVER_PID")
+    wait_port "$nginx_port" "$PS_SERVER_PID" nginx
+    wait_port "$nginx_tls" "$PS_SERVER_PID" nginx
     nginx_provides=$provides
 }
 
 start_nghttpd() {
     local n=$prefix/nghttpd
     mkdir -p "$n" && cp -R "$here/www" "$n/www"
-    "$nghttpd_bin" --no-tls --echo-upload -d "$n/www" "$nghttpd_port" </dev/null >"$n/h2c.log" 2>&1 &
-    pids+=($!)
-    wait_port "$nghttpd_port" "$!" nghttpd
-    "$nghttpd_bin" --echo-upload -d "$n/www" "$nghttpd_tls" "$prefix/key.pem" "$prefix/cert.pem" </dev/null >"$n/tls.log" 2>&1 &
-    pids+=($!)
-    wait_port "$nghttpd_tls" "$!" nghttpd
+    ps_start_server "$n/h2c.log" "$nghttpd_bin" --no-tls --echo-upload -d "$n/www" "$nghttpd_port"
+    pids+=("$PS_SERVER_PID")
+    wait_port "$nghttpd_port" "$PS_SERVER_PID" nghttpd
+    ps_start_server "$n/tls.log" "$nghttpd_bin" --echo-upload -d "$n/www" "$nghttpd_tls" "$prefix/key.pem" "$prefix/cert.pem"
+    pids+=("$PS_SERVER_PID")
+    wait_port "$nghttpd_tls" "$PS_SERVER_PID" nghttpd
 }
 
 need_nginx=0 need_nghttpd=0
@@ -140,7 +134,7 @@ for p in "${peers[@]}"; do
     esac
     echo "$me: == $p ($url) =="
     started=$(date +%s%N)
-    timeout --kill-after=5 "$run_timeout" "$peerspec" run "$root/cases/h2" "$root/cases/seed/h2.yaml" "$here/cases" \
+    ps_run "$run_timeout" "$peerspec" run "$root/cases/h2" "$root/cases/seed/h2.yaml" "$here/cases" \
         --target "$url" --ca-file "$prefix/ca.pem" --timeout "$case_timeout" --provides "$provides" \
         --known-failures "$here/known-failures-$list.txt" --quiet \
         --junit "$root/reports/h2-$p-junit.xml" --json "$root/reports/h2-$p.json" || status=1

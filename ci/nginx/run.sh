@@ -51,59 +51,26 @@ start_timeout=${NGINX_START_TIMEOUT:-10}
 stop_timeout=${NGINX_STOP_TIMEOUT:-5}
 run_timeout=${NGINX_RUN_TIMEOUT:-900}
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+. "$here/../lib.sh"
+ps_me=$me
+port_open() { ps_port_open 127.0.0.1 "$port"; }
 
 prefix=""
 nginx_pid=""
-cmd_pid=""
-
-stop_command() {
-    [ -n "$cmd_pid" ] || return 0
-    local pid=$cmd_pid deadline
-    cmd_pid=""
-    kill -TERM "$pid" 2>/dev/null
-    deadline=$((SECONDS + stop_timeout))
-    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-
-stop_nginx() {
-    [ -n "$nginx_pid" ] || return 0
-    local pid=$nginx_pid children deadline
-    nginx_pid=""
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    children=$(ps -o pid= --ppid "$pid" 2>/dev/null | tr -d ' ' || true)
-    kill -TERM "$pid" 2>/dev/null
-    deadline=$((SECONDS + stop_timeout))
-    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "$me: nginx (pid $pid) did not stop within ${stop_timeout}s; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null
-    fi
-    # Workers whose master was killed would linger: end exactly the ones it had.
-    for c in $children; do kill -KILL "$c" 2>/dev/null; done
-    wait "$pid" 2>/dev/null
-    return 0
-}
+PS_CMD_PID=""
 
 cleanup() {
-    stop_command
-    stop_nginx
+    ps_stop "$PS_CMD_PID" "$stop_timeout"
+    PS_CMD_PID=""
+    # nginx runs in a process group of its own: stopping the group stops its workers too.
+    ps_stop "$nginx_pid" "$stop_timeout" nginx
+    nginx_pid=""
     if [ -n "$prefix" ] && [ -d "$prefix" ]; then
         if [ "${NGINX_KEEP_PREFIX:-0}" = 1 ]; then
             echo "$me: kept $prefix" >&2
         else
             rm -rf -- "$prefix"
         fi
-    fi
-}
-
-show_log() {
-    if [ -n "$prefix" ] && [ -s "$prefix/logs/error.log" ]; then
-        echo "$me: nginx error log:" >&2
-        tail -n 20 "$prefix/logs/error.log" >&2
     fi
 }
 
@@ -149,23 +116,9 @@ if ! "$nginx_bin" -t -q -p "$prefix/" -c conf/nginx.conf >"$prefix/logs/check.lo
     die "the nginx configuration does not load"
 fi
 
-"$nginx_bin" -p "$prefix/" -c conf/nginx.conf </dev/null &
-nginx_pid=$!
-
-deadline=$((SECONDS + start_timeout))
-until port_open; do
-    if ! kill -0 "$nginx_pid" 2>/dev/null; then
-        wait "$nginx_pid"; status=$?
-        nginx_pid=""
-        show_log
-        die "nginx exited with status $status before accepting connections"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-        show_log
-        die "nginx did not accept connections on 127.0.0.1:$port within ${start_timeout}s"
-    fi
-    sleep 0.05
-done
+ps_start_server - "$nginx_bin" -p "$prefix/" -c conf/nginx.conf
+nginx_pid=$PS_SERVER_PID
+ps_wait_port 127.0.0.1 "$port" "$start_timeout" "$nginx_pid" nginx "$prefix/logs/error.log" || exit 2
 "$nginx_bin" -v 2>&1 | sed "s/^/$me: /" >&2
 echo "$me: nginx (pid $nginx_pid) listening on 127.0.0.1:$port; provides $provides" >&2
 
@@ -173,16 +126,6 @@ export PEERSPEC_NGINX_URL="http://127.0.0.1:$port"
 export PEERSPEC_NGINX_PROVIDES="$provides"
 export PEERSPEC_NGINX_PREFIX="$prefix"
 
-# COMMAND runs as a background job so that a signal to this script interrupts `wait` at once and
-# the trap stops COMMAND and nginx (a foreground child would delay the trap until it ended).
-if [ "$run_timeout" != 0 ] && command -v timeout >/dev/null 2>&1; then
-    timeout --kill-after=10 "$run_timeout" "$@" <&0 &
-else
-    "$@" <&0 &
-fi
-cmd_pid=$!
-wait "$cmd_pid"
-status=$?
-cmd_pid=""
-[ "$status" = 124 ] && echo "$me: the command did not finish within ${run_timeout}s" >&2
-exit "$status"
+command -v timeout >/dev/null 2>&1 || run_timeout=0
+ps_run "$run_timeout" "$@"
+exit $?

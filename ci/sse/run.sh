@@ -66,41 +66,22 @@ export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in ci/sse
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/peerspec-sse.XXXXXX") || die "cannot create a temporary directory"
 server_pid=""
 server_name=""
-run_pid=""
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. "$here/../lib.sh"
+ps_me=$me
+PS_CMD_PID=""
+port_open() { ps_port_open 127.0.0.1 "$1"; }
 
 # Stops the running server: TERM to its process group (hypercorn has a worker process and a
 # resource tracker), then KILL to the group after the timeout. Only the group started here.
 stop_server() {
-    [ -n "$server_pid" ] || return 0
-    local pid=$server_pid deadline
+    ps_stop "$server_pid" "$stop_timeout" "$server_name"
     server_pid=""
-    kill -TERM -- "-$pid" 2>/dev/null
-    deadline=$((SECONDS + stop_timeout))
-    while kill -0 -- "-$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-    if kill -0 -- "-$pid" 2>/dev/null; then
-        echo "$me: $server_name (pid $pid) did not stop within ${stop_timeout}s; killing it" >&2
-        kill -KILL -- "-$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-    return 0
-}
-
-stop_run() {
-    [ -n "$run_pid" ] || return 0
-    local pid=$run_pid deadline
-    run_pid=""
-    kill -TERM "$pid" 2>/dev/null
-    deadline=$((SECONDS + stop_timeout))
-    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
 }
 
 cleanup() {
-    stop_run
+    ps_stop "$PS_CMD_PID" "$stop_timeout"
+    PS_CMD_PID=""
     stop_server
     if [ "${SSE_KEEP_LOGS:-0}" = 1 ]; then
         echo "$me: kept logs in $logdir" >&2
@@ -112,15 +93,7 @@ trap cleanup EXIT
 trap 'echo "$me: interrupted" >&2; exit 130' INT
 trap 'exit 143' TERM HUP
 
-show_log() {
-    if [ -s "$logdir/$1.log" ]; then
-        echo "$me: last lines of the $1 log:" >&2
-        tail -n 20 "$logdir/$1.log" >&2
-    fi
-}
-
-# Starts SERVER on PORT in its own process group (setsid: the subshell is not a group leader, so
-# setsid makes the new session in place and $! is the group's id), output to its log.
+# Starts SERVER on PORT in ci/sse, in its own process group, output to its log.
 start_server() {
     local name=$1 port=$2 cmd
     case $name in
@@ -128,28 +101,13 @@ start_server() {
         hypercorn) cmd=("$python" -m hypercorn --bind "127.0.0.1:$port" --graceful-timeout 1 app_asgi:app) ;;
         starlette) cmd=("$python" -m hypercorn --bind "127.0.0.1:$port" --graceful-timeout 1 app_starlette:app) ;;
     esac
-    (cd "$here" && exec setsid "${cmd[@]}") </dev/null >"$logdir/$name.log" 2>&1 &
-    server_pid=$!
+    ps_start_server "$logdir/$name.log" env -C "$here" "${cmd[@]}"
+    server_pid=$PS_SERVER_PID
     server_name=$name
 }
 
 wait_for_port() {
-    local name=$1 port=$2 deadline=$((SECONDS + start_timeout))
-    until port_open "$port"; do
-        if ! kill -0 "$server_pid" 2>/dev/null; then
-            wait "$server_pid"; local status=$?
-            server_pid=""
-            show_log "$name"
-            echo "$me: $name exited with status $status before accepting connections" >&2
-            return 1
-        fi
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            show_log "$name"
-            echo "$me: $name did not accept connections on 127.0.0.1:$port within ${start_timeout}s" >&2
-            return 1
-        fi
-        sleep 0.05
-    done
+    ps_wait_port 127.0.0.1 "$2" "$start_timeout" "$server_pid" "$1" "$logdir/$1.log"
 }
 
 cd "$root" || die "cannot enter $root"
@@ -186,13 +144,10 @@ for name in $all_servers; do
     # hypercorn speaks HTTP/2 with prior knowledge on the same port: the h2 cases apply there.
     provides=sse
     case $name in hypercorn | starlette) provides=sse,h2 ;; esac
-    timeout --kill-after=10 "$run_timeout" "$peerspec" run cases/sse \
+    ps_run "$run_timeout" "$peerspec" run cases/sse \
         --target "http://127.0.0.1:$port" --provides "$provides" \
-        --known-failures "$known" --quiet "${junit[@]}" </dev/null >"$out" 2>&1 &
-    run_pid=$!
-    wait "$run_pid"
+        --known-failures "$known" --quiet "${junit[@]}" </dev/null >"$out" 2>&1
     status=$?
-    run_pid=""
     wall=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
     stop_server
 
@@ -202,7 +157,7 @@ for name in $all_servers; do
     [ "$status" = 124 ] && line="timed out after ${run_timeout}s"
     summary="$summary$(printf '%-10s exit %s  %6ss  %s' "$name" "$status" "$wall" "${line:-no summary line}")"$'\n'
     if [ "$status" != 0 ]; then
-        show_log "$name"
+        ps_show_log "$logdir/$name.log" "$name"
         failed="$failed $name"
     fi
 done

@@ -12,37 +12,23 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 peerspec=${1:-./target/release/peerspec}
 here=ci/ws
+. ci/lib.sh
+ps_me=ws/run.sh
 pids=()
 
+# Each server runs in a process group of its own; TERM, then KILL after 2 s.
 cleanup() {
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    # Bounded wait for each server to exit; then force it.
-    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
+  for pid in "${pids[@]}"; do ps_stop "$pid" 2 server; done
 }
 trap cleanup EXIT
-
-# Waits (at most 10 s) until something accepts connections on 127.0.0.1:$1.
-wait_for_port() {
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "error: nothing listens on 127.0.0.1:$1 after 10s" >&2
-  return 1
-}
 
 status=0
 run_peer() {
   local name=$1 version=$2 port=$3
   shift 3
-  "$@" "$port" >"/tmp/peerspec-ws-$name.log" 2>&1 &
-  pids+=($!)
-  wait_for_port "$port"
+  ps_start_server "/tmp/peerspec-ws-$name.log" "$@" "$port"
+  pids+=("$PS_SERVER_PID")
+  ps_wait_port 127.0.0.1 "$port" 10 "$PS_SERVER_PID" "$name" "/tmp/peerspec-ws-$name.log"
   echo "== $name $version on ws://127.0.0.1:$port/"
   local started=$EPOCHREALTIME
   "$peerspec" run cases/ws cases/seed/websocket.yaml --target "ws://127.0.0.1:$port/" \

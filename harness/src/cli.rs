@@ -1,13 +1,17 @@
 //! The `peerspec` command line: `run`, `check`, `schema`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::case::load::{load_paths, LoadError, LoadedCase};
+use crate::case::load::{load_paths, LoadError};
+use crate::report::progress::Progress;
+use crate::report::terminal::Colours;
 use crate::report::{html, json, junit, terminal, write_atomically, RunReport, Summary};
+use crate::select::{Family, Selection, SpecQuery};
 use crate::target::{resolve, TargetOptions};
 use crate::transport::TlsOptions;
 
@@ -104,6 +108,15 @@ struct RunArgs {
     /// Leave out cases whose id contains this (repeatable).
     #[arg(long)]
     skip: Vec<String>,
+    /// Only cases of these protocols (comma-separated): http1 (= http/1.0 + http/1.1),
+    /// http/1.0, http/1.1, h2, ws (or websocket), sse. Server-Sent Events cases are `sse`
+    /// whatever HTTP version carries them.
+    #[arg(long, value_delimiter = ',', value_parser = parse_families, value_name = "PROTOCOLS")]
+    only: Vec<Families>,
+    /// Only cases whose `spec:` cites this rule or a subsection of it: 'RFC 9112 §7.1' takes
+    /// §7.1 and §7.1.2, not §7.10; 'RFC 9112' takes the whole document (repeatable: any of them).
+    #[arg(long, value_parser = SpecQuery::parse, value_name = "DOC §SECTION")]
+    spec: Vec<SpecQuery>,
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -114,8 +127,9 @@ struct RunArgs {
     #[arg(long)]
     html: Option<PathBuf>,
     /// The client under test for server-role cases, as a shell command template: `{url}`,
-    /// `{host}`, `{port}`, `{path}` are filled in. Without it (and without a command in the
-    /// case), peerspec prints the URL and waits for a client to connect.
+    /// `{host}`, `{port}`, `{path}`, `{ca_file}` and `{urls}` (every URL a case fetches; cases
+    /// about several requests are skipped without it) are filled in. Without it (and without a
+    /// command in the case), peerspec prints the URL and waits for a client to connect.
     #[arg(long)]
     client: Option<String>,
     /// Where server-role cases listen (port 0: a free port per case; a fixed port means one
@@ -128,6 +142,14 @@ struct RunArgs {
     /// Print only failures and the summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Colour the terminal output: auto (when stdout is a terminal and NO_COLOR is unset or
+    /// empty), always, never. Report files are never coloured.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+    /// No progress bar (it is drawn on stderr, only when stderr is a terminal, on runs longer
+    /// than a second).
+    #[arg(long)]
+    no_progress: bool,
     /// A file of case ids known to fail against this target (one per line, `#` comments). The
     /// exit status is then 0 only when exactly those cases fail: a new failure, or a listed case
     /// that now passes, exits 1. Failures are still reported in full.
@@ -184,6 +206,25 @@ fn parse_size(text: &str) -> Result<u64, String> {
     n.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is not set (or empty).
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The protocol families one `--only` word names.
+#[derive(Debug, Clone)]
+struct Families(Vec<Family>);
+
+fn parse_families(word: &str) -> Result<Families, String> {
+    Family::parse(word).map(Families)
+}
+
 /// Runs the command line; returns the exit status.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -233,18 +274,6 @@ fn split_args(args: &[String]) -> (Vec<PathBuf>, Vec<String>) {
     (paths, filters)
 }
 
-/// Applies id filters the way `cargo test` does.
-pub fn select(cases: Vec<LoadedCase>, filters: &[String], skip: &[String], exact: bool) -> Vec<LoadedCase> {
-    cases
-        .into_iter()
-        .filter(|c| {
-            let id = &c.case.id;
-            let wanted = filters.is_empty() || filters.iter().any(|f| if exact { id == f } else { id.contains(f.as_str()) });
-            wanted && !skip.iter().any(|s| id.contains(s.as_str()))
-        })
-        .collect()
-}
-
 /// Which command is running cases.
 #[derive(Debug, Clone, Copy)]
 enum Mode {
@@ -258,7 +287,17 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         Ok(c) => c,
         Err(errors) => return report_load_errors(&errors),
     };
-    let cases = select(cases, &filters, &args.skip, args.exact);
+    let selection = Selection {
+        filters,
+        skip: args.skip.clone(),
+        exact: args.exact,
+        only: args.only.iter().flat_map(|f| f.0.iter().copied()).collect(),
+        specs: args.spec.clone(),
+    };
+    for query in selection.unmatched_specs(&cases) {
+        eprintln!("warning: no case cites {query} (--spec)");
+    }
+    let cases = selection.apply(cases);
     // The built-in suites hold both roles. `run` takes the server suites, and the client suites
     // only when it has a client to test; `serve` takes the client suites.
     let cases = if paths.is_empty() {
@@ -330,15 +369,31 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         }
         let started = Instant::now();
         let quiet = args.quiet;
+        let colours = Colours::choose(
+            match args.color {
+                ColorChoice::Auto => None,
+                ColorChoice::Always => Some(true),
+                ColorChoice::Never => Some(false),
+            },
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        );
+        // A server-role case with no client to launch prints a URL on stderr and waits for a
+        // person to point a client at it: no bar over that line.
+        let waits_for_a_person = args.client.is_none()
+            && cases.iter().any(|c| c.case.role == crate::case::Role::Server && c.case.client.as_ref().is_none_or(|s| s.command.is_none()));
+        let mut progress = Progress::new(cases.len(), !args.no_progress && !waits_for_a_person && std::io::stderr().is_terminal());
         let show = |r: &crate::run::CaseResult| {
+            progress.record(r);
             if !quiet || matches!(r.status, crate::run::Status::Failed | crate::run::Status::Interrupted) {
-                println!("{}", terminal::case_line(r));
+                progress.println(&terminal::case_line(r, colours));
             }
         };
         let results = crate::run::run_cases_until(cases, target.config, show, interruption()).await;
         let elapsed = started.elapsed();
+        progress.finish();
         drop(target.builtin);
-        print!("{}", terminal::summary(&results, elapsed));
+        print!("{}", terminal::summary(&results, elapsed, colours));
         let report = RunReport { target: &target_name, insecure: args.insecure, duration: elapsed, summary: Summary::of(&results), cases: &results };
         type Render = fn(&RunReport<'_>) -> String;
         let writers: [(&Option<PathBuf>, Render); 3] =

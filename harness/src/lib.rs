@@ -10,6 +10,7 @@
 //! - [`wire`]: sans-I/O codecs, tested on bytes;
 //! - [`transport`]: TCP and TLS connections;
 //! - [`run`]: the step loop, checks and the concurrent suite runner;
+//! - [`select`]: which cases a run takes (id filters, `--only` protocols, `--spec` sections);
 //! - [`report`]: terminal, JUnit and JSON output;
 //! - [`target`]: the built-in reference server;
 //! - [`libtest`]: the suite as `cargo test` trials, for use from other crates' tests.
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod libtest;
 pub mod report;
 pub mod run;
+pub mod select;
 pub mod target;
 pub mod transcript;
 pub mod transport;

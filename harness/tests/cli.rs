@@ -185,6 +185,182 @@ fn sigint_marks_running_cases_interrupted_and_still_writes_the_reports() {
     assert_eq!(report["summary"]["interrupted"], 1);
 }
 
+/// The listed ids and their protocol, from `--list` output (`id: case  (protocol, spec)`).
+fn listed(o: &Output) -> Vec<(String, String)> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(": case  (").map(|(id, rest)| (id.to_string(), rest.split(',').next().unwrap_or("").to_string())))
+        .collect()
+}
+
+#[test]
+fn only_selects_protocol_families_and_rejects_unknown_names() {
+    let all = listed(&peerspec(&["run", "--list"]));
+    let http1 = listed(&peerspec(&["run", "--list", "--only", "http1"]));
+    let h2 = listed(&peerspec(&["run", "--list", "--only", "h2"]));
+    let ws = listed(&peerspec(&["run", "--list", "--only", "ws"]));
+    let sse = listed(&peerspec(&["run", "--list", "--only", "sse"]));
+    assert!(!http1.is_empty() && !h2.is_empty() && !ws.is_empty() && !sse.is_empty());
+    assert!(http1.iter().all(|(id, p)| (p == "http/1.0" || p == "http/1.1") && !id.starts_with("sse/") && !id.starts_with("seed/sse/")), "{http1:?}");
+    assert!(http1.iter().any(|(_, p)| p == "http/1.0") && http1.iter().any(|(_, p)| p == "http/1.1"));
+    assert!(h2.iter().all(|(id, p)| p == "h2" && !id.contains("sse/")), "{h2:?}");
+    assert!(ws.iter().all(|(_, p)| p == "websocket"), "{ws:?}");
+    // SSE cases go over HTTP/1.0, HTTP/1.1 and HTTP/2; `sse` takes them all, and only them.
+    assert!(sse.iter().all(|(id, _)| id.starts_with("sse/") || id.starts_with("seed/sse/")), "{sse:?}");
+    assert!(sse.iter().any(|(_, p)| p == "h2") && sse.iter().any(|(_, p)| p == "http/1.0"));
+    // The families split the suites: together they are every case, none twice.
+    assert_eq!(http1.len() + h2.len() + ws.len() + sse.len(), all.len());
+    assert_eq!(listed(&peerspec(&["run", "--list", "--only", "http1,h2"])).len(), http1.len() + h2.len());
+    assert_eq!(listed(&peerspec(&["run", "--list", "--only", "websocket"])), ws);
+    let only_10 = listed(&peerspec(&["run", "--list", "--only", "http/1.0"]));
+    assert!(!only_10.is_empty() && only_10.iter().all(|(_, p)| p == "http/1.0"));
+    // It combines with id filters, and works for `serve` (the client suites) too.
+    let seed_h2 = listed(&peerspec(&["run", "--list", "--only", "h2", "seed/"]));
+    assert!(!seed_h2.is_empty() && seed_h2.iter().all(|(id, _)| id.starts_with("seed/h2/")), "{seed_h2:?}");
+    let served = listed(&peerspec(&["serve", "--list", "--only", "http1"]));
+    assert!(!served.is_empty() && served.iter().all(|(id, _)| id.starts_with("client/")), "{served:?}");
+    assert!(listed(&peerspec(&["serve", "--list", "--only", "ws"])).iter().all(|(_, p)| p == "websocket"));
+
+    let o = peerspec(&["run", "--list", "--only", "http1,gopher"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("unknown protocol `gopher`") && text(&o).contains("sse"), "{}", text(&o));
+}
+
+#[test]
+fn spec_selects_a_section_and_its_subsections_and_runs_only_those() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = |id: &str, spec: &str| format!("id: {id}\nprotocol: http/1.1\nspec: {spec}\nsteps:\n  - send: {{ request: {{ target: / }} }}\n  - expect: {{ response: {{ status: 200 }} }}\n");
+    let file = write(
+        dir.path(),
+        "specs.yaml",
+        &[
+            case("s/section", "RFC 9112 §7.1"),
+            case("s/subsection", "RFC 9112 §7.1.2 (last chunk)"),
+            case("s/not-a-subsection", "RFC 9112 §7.10"),
+            case("s/second-citation", "RFC 9110 §8.6; RFC 9112 §6.3, §7.1.3"),
+            case("s/other-rfc", "RFC 9113 §7.1"),
+            case("s/websocket", "RFC 6455 §5.2"),
+        ]
+        .join("---\n"),
+    );
+    let ids = |o: &Output| listed(o).into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    let o = peerspec(&["run", "--list", &file, "--spec", "RFC 9112 §7.1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(ids(&o), ["s/section", "s/subsection", "s/second-citation"]);
+    // Several --spec: any of them. A whole document. Case and spaces do not matter.
+    let o = peerspec(&["run", "--list", &file, "--spec", "rfc9112 §7.10", "--spec", "RFC 6455"]);
+    assert_eq!(ids(&o), ["s/not-a-subsection", "s/websocket"]);
+    // Running, not only listing: the summary counts the selected cases only.
+    let o = peerspec(&["run", &file, "--spec", "RFC 9113 §7", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("case s/other-rfc ... ok") && text(&o).contains("1 passed; 0 failed"), "{}", text(&o));
+    // The built-in suites: every case taken cites RFC 9112 §7.1 or below it.
+    let o = peerspec(&["run", "--list", "--spec", "RFC 9112 §7.1"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("seed/http1.1/chunked-zero-chunk-ends-body"), "{out}");
+    assert!(out.lines().filter(|l| l.contains(": case")).all(|l| l.contains("§7.1")), "{out}");
+    // Mistakes are told, not silently empty.
+    let o = peerspec(&["run", "--list", "--spec", "RFC 9112 7.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("write the section with §"), "{}", text(&o));
+    let o = peerspec(&["run", "--list", &file, "--spec", "RFC 9999 §1"]);
+    assert!(text(&o).contains("warning: no case cites RFC 9999 §1"), "{}", text(&o));
+    assert!(text(&o).contains("\n0 cases"), "{}", text(&o));
+}
+
+/// Whether `text` holds an ANSI colour (SGR) sequence.
+fn has_colour(text: &str) -> bool {
+    regex::Regex::new("\x1b\\[[0-9;]*m").unwrap().is_match(text)
+}
+
+/// Runs peerspec under a pseudo-terminal (`script` from util-linux, as on every Debian), so
+/// that stdout and stderr are terminals; returns everything it wrote. `env` is added to a
+/// clean NO_COLOR-free environment.
+fn peerspec_in_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_peerspec")).chain(args.iter().copied()).map(|a| format!("'{}'", a.replace('\'', "'\\''"))).collect();
+    let o = Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs programs in a pseudo-terminal");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn colour_follows_the_color_flag_and_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "seed/http1.1/", "--junit", junit.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_peerspec")).args(&args).env_remove("NO_COLOR").output().unwrap()
+    };
+    let o = run(&["--color", "always"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("\x1b[32mok\x1b[0m"), "green ok: {out:?}");
+    assert!(!has_colour(&std::fs::read_to_string(&junit).unwrap()), "report files are never coloured");
+    let o = run(&["--color", "never"]);
+    assert!(!has_colour(&text(&o)) && text(&o).contains("... ok"), "{:?}", text(&o));
+    // auto: stdout is a pipe here, so no colour.
+    let o = run(&[]);
+    assert!(!has_colour(&text(&o)), "{:?}", text(&o));
+    // --color always even with NO_COLOR (the flag is the user's explicit choice).
+    let o = Command::new(env!("CARGO_BIN_EXE_peerspec")).args(["run", "seed/http1.1/", "--color", "always"]).env("NO_COLOR", "1").output().unwrap();
+    assert!(has_colour(&String::from_utf8_lossy(&o.stdout)));
+
+    // A failing case: FAILED in red; a SHOULD failure in yellow.
+    let case = write(
+        dir.path(),
+        "fails.yaml",
+        "id: must-fail\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 299 } }\n---\nid: should-fail\nprotocol: http/1.1\nlevel: should\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 299 } }\n",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_peerspec")).args(["run", &case, "--color", "always"]).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("case must-fail ... \x1b[1m\x1b[31mFAILED\x1b[0m"), "{out:?}");
+    assert!(out.contains("case should-fail ... \x1b[1m\x1b[33mFAILED (should, not required)\x1b[0m"), "{out:?}");
+
+    // auto on a terminal: colour, unless NO_COLOR is set to something non-empty.
+    assert!(has_colour(&peerspec_in_terminal(&["run", "seed/http1.1/"], &[])));
+    assert!(has_colour(&peerspec_in_terminal(&["run", "seed/http1.1/"], &[("NO_COLOR", "")])), "an empty NO_COLOR is unset");
+    let out = peerspec_in_terminal(&["run", "seed/http1.1/"], &[("NO_COLOR", "1")]);
+    assert!(out.contains("... ok") && !has_colour(&out), "{out:?}");
+    assert!(!has_colour(&peerspec_in_terminal(&["run", "seed/http1.1/", "--color", "never"], &[])));
+}
+
+#[test]
+fn the_progress_bar_shows_on_a_terminal_after_a_second_and_never_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two cases that take 2 s: long enough for the bar to appear (after 1 s), with a margin for
+    // a loaded machine.
+    let slow = "protocol: http/1.1\nsteps:\n  - pause: 2s\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
+    let case = write(dir.path(), "slow.yaml", &format!("id: slow-a\n{slow}---\nid: slow-b\n{slow}"));
+    let bar = regex::Regex::new(r"\d/2 cases  \d passed, \d failed  \[00:00:0[1-9]\]").unwrap();
+
+    let out = peerspec_in_terminal(&["run", &case], &[]);
+    assert!(bar.is_match(&out), "a bar on a terminal: {out:?}");
+    // Case lines are printed whole, on their own line, with the bar cleared first.
+    assert!(out.contains("\x1b[2Kcase slow-a ... ") || out.contains("\ncase slow-a ... "), "{out:?}");
+    assert!(out.contains("2 passed; 0 failed"), "{out:?}");
+
+    let out = peerspec_in_terminal(&["run", &case, "--no-progress"], &[]);
+    assert!(!bar.is_match(&out) && out.contains("2 passed; 0 failed"), "--no-progress: {out:?}");
+
+    // stderr not a terminal (a pipe here): no bar, on either stream.
+    let o = peerspec(&["run", &case]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!bar.is_match(&text(&o)) && !text(&o).contains('\r'), "{:?}", text(&o));
+
+    // A run shorter than a second draws nothing, even on a terminal.
+    let out = peerspec_in_terminal(&["run", "seed/http1.1/"], &[]);
+    assert!(!out.contains(" cases  0 passed") && !out.contains("/2 cases"), "{out:?}");
+    let quick = regex::Regex::new(r"\d+/\d+ cases  \d+ passed").unwrap();
+    assert!(!quick.is_match(&out), "{out:?}");
+}
+
 #[test]
 fn caps_take_sizes_with_units_and_reject_others() {
     let dir = tempfile::tempdir().unwrap();

@@ -26,6 +26,13 @@ pub enum BytesSpec {
         /// How many times.
         times: usize,
     },
+    /// One HTTP/1.1 chunk of chunked coding around these bytes, its size line counted for you:
+    /// `{ chunk: "data: a\r" }` is `"9\r\ndata: a\r\r\n"`. For raw sends that stream a body a
+    /// piece at a time; `"0\r\n\r\n"` is the last chunk.
+    Chunk {
+        /// The chunk's data.
+        chunk: Box<BytesSpec>,
+    },
 }
 
 /// Upper bound on the bytes one [`BytesSpec`] may expand to, so a case file cannot exhaust memory.
@@ -48,6 +55,7 @@ impl BytesSpec {
                 }
             }
             BytesSpec::Hex { hex } => out.extend(decode_hex(hex)?),
+            BytesSpec::Chunk { chunk } => crate::wire::http1::chunked::encode_chunk(&chunk.to_bytes()?, out),
             BytesSpec::Repeat { repeat, times } => {
                 let one = repeat.to_bytes()?;
                 let total = one.len().checked_mul(*times).filter(|n| out.len() + n <= MAX_BYTES);
@@ -97,6 +105,12 @@ mod tests {
             BytesSpec::Repeat { repeat: Box::new(BytesSpec::Text("xy".into())), times: 3 },
         ]);
         assert_eq!(spec.to_bytes().unwrap(), b"a\r\n\xff\x00xyxyxy");
+    }
+
+    #[test]
+    fn chunk_counts_its_size() {
+        let spec: BytesSpec = serde_norway::from_str("[{ chunk: \"data: a\\r\" }, { chunk: { hex: ff } }, \"0\\r\\n\\r\\n\"]").unwrap();
+        assert_eq!(spec.to_bytes().unwrap(), b"8\r\ndata: a\r\r\n1\r\n\xff\r\n0\r\n\r\n");
     }
 
     #[test]

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
-    /// Shell command that runs the client. `{url}`, `{host}`, `{port}`, `{path}` and `{ca_file}`
-    /// (the PEM file of the CA that signed the fake server's certificate) are replaced.
+    /// Shell command that runs the client. `{url}`, `{host}`, `{port}`, `{path}`, `{urls}` (the
+    /// URLs of `path` and `more_paths`, space-separated) and `{ca_file}` (the PEM file of the CA
+    /// that signed the fake server's certificate) are replaced.
     /// Left out: the run's `--client` template, or else peerspec prints the URL and waits for
     /// a client to connect.
     #[serde(default)]
@@ -18,6 +19,11 @@ pub struct ClientSpec {
     /// The path in `{url}` (default `/`).
     #[serde(default)]
     pub path: Option<String>,
+    /// More paths the client fetches after `path`, in order, listed with it in `{urls}`: for
+    /// cases about several requests (connection reuse, concurrent streams). Such a case is
+    /// skipped when the client command has no `{urls}`.
+    #[serde(default)]
+    pub more_paths: Vec<String>,
     /// Serve over TLS (`https://` in `{url}`) with a certificate made for the run; the client is
     /// given its CA as `{ca_file}`.
     #[serde(default)]
@@ -46,6 +52,14 @@ pub struct ClientExpect {
     /// Standard output must match this regular expression.
     #[serde(default)]
     pub stdout_match: Option<String>,
+    /// Standard output, parsed as one JSON document, must equal this value (key order and
+    /// whitespace do not matter; numbers compare by value).
+    #[serde(default)]
+    pub stdout_json: Option<serde_json::Value>,
+    /// Standard output, read as JSON lines (one document per non-empty line), must equal this
+    /// list: for clients that print what they receive as it arrives.
+    #[serde(default)]
+    pub stdout_json_lines: Option<Vec<serde_json::Value>>,
     /// Standard error must contain this.
     #[serde(default)]
     pub stderr_contains: Option<String>,

@@ -583,3 +583,99 @@ pub struct PingAckExpect {
     #[serde(default)]
     pub quiet_streams: Vec<u32>,
 }
+
+/// Role `server`: a request the client under test sends on one stream, and how the stream ended.
+/// Everything left out is not checked.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct H2RequestExpect {
+    /// Stream id (default: the next stream the client opens, one it has not used before).
+    #[serde(default)]
+    pub stream: Option<u32>,
+    /// `:method`, or the allowed methods.
+    #[serde(default)]
+    pub method: Option<OneOrMany<String>>,
+    /// `:path` (`{path}` is the path in the client's URL).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `:scheme` (`http` or `https`).
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// `:authority` (`{host}` is the fake server's `host:port`).
+    #[serde(default)]
+    pub authority: Option<String>,
+    /// Fields (not pseudo-header fields) that must be present with exactly this value.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Fields whose value must match a regular expression.
+    #[serde(default)]
+    pub headers_match: IndexMap<String, String>,
+    /// Fields that must be present.
+    #[serde(default)]
+    pub headers_present: Vec<String>,
+    /// Fields that must be absent.
+    #[serde(default)]
+    pub headers_absent: Vec<String>,
+    /// The exact request body.
+    #[serde(default)]
+    pub body: Option<BytesSpec>,
+    /// Trailer fields.
+    #[serde(default)]
+    pub trailers: IndexMap<String, String>,
+    /// How the request must end: `end-stream-on-headers` (a GET: END_STREAM on its HEADERS),
+    /// `end-stream-on-data` (END_STREAM on the last DATA), `end-stream-on-trailers`.
+    /// Default: any END_STREAM; a stream the client resets fails.
+    #[serde(default)]
+    pub ends_with: Option<OneOrMany<StreamEnd>>,
+    /// Check the request is well-formed (RFC 9113 §8.2, §8.3.1): field names in lower case,
+    /// pseudo-header fields first, exactly one each of `:method`, `:scheme`, `:path` (not empty),
+    /// no response or unknown pseudo-header fields, no connection-specific fields, `te` only
+    /// `trailers`, and a `host` field, if any, equal to `:authority`.
+    #[serde(default)]
+    pub well_formed: bool,
+}
+
+/// Role `server`: a response on one stream, framed as chosen. END_STREAM goes on the last frame
+/// sent (trailers, else the last DATA, else the HEADERS frame) unless `end_stream: false`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct H2Response {
+    /// Stream id (default: the stream of the last request an `h2_request` step read).
+    #[serde(default)]
+    pub stream: Option<u32>,
+    /// `:status` (default 200).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Fields after `:status`, in order (sent as written; nothing is added, not even
+    /// `content-length`).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// The body: in DATA frames of at most 16384 bytes, or of the sizes in `data_sizes`. An empty
+    /// body is one empty DATA frame (so END_STREAM comes on DATA, not on HEADERS). peerspec does
+    /// not wait for the client's flow-control window: more than it allows (65535 bytes unless
+    /// its SETTINGS say otherwise) breaks RFC 9113 §6.9 on purpose.
+    #[serde(default)]
+    pub body: Option<BytesSpec>,
+    /// Sizes of the DATA frames `body` is split into, the last size repeating: `[1]` sends a
+    /// byte per frame; `[2]` splits `あい` inside each character.
+    #[serde(default)]
+    pub data_sizes: Option<Vec<usize>>,
+    /// The body as given pieces, one DATA frame each (instead of `body`); `""` is an empty frame.
+    #[serde(default)]
+    pub data: Option<Vec<BytesSpec>>,
+    /// Trailer fields, in a HEADERS frame after the body.
+    #[serde(default)]
+    pub trailers: IndexMap<String, String>,
+    /// Whether the last frame carries END_STREAM (default true). `false` leaves the stream open:
+    /// the response is unfinished until a later step ends it (or breaks it).
+    #[serde(default = "yes")]
+    pub end_stream: bool,
+    /// Split the header block: the sizes of its pieces, the HEADERS frame carrying the first and
+    /// a CONTINUATION frame each of the rest, the last size repeating until the block is used
+    /// up (END_HEADERS on the last). `[1]`: a byte per frame.
+    #[serde(default)]
+    pub continuation: Vec<usize>,
+    /// Huffman-code the HPACK strings (default false).
+    #[serde(default)]
+    pub huffman: bool,
+}

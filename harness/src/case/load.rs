@@ -142,17 +142,17 @@ fn validate(case: &Case) -> Result<(), String> {
         return Err("steps must not be empty".into());
     }
     let server = case.role == super::Role::Server;
-    if server && !matches!(case.protocol, super::Protocol::Http10 | super::Protocol::Http11) {
-        return Err(format!("`role: server` is available for http/1.0 and http/1.1 cases, not {} yet", case.protocol.name()));
-    }
     if case.client.is_some() && !server {
         return Err("`client` belongs to cases with `role: server`".into());
     }
     for (i, step) in case.steps.iter().enumerate() {
         let wrong = match step {
-            Step::Send(Send::Request(_) | Send::Pipeline(_)) => server,
-            Step::Send(Send::Response(_)) => !server,
-            Step::Expect(e) => (e.request.is_some() && !server) || (e.response.is_some() && server),
+            Step::Send(Send::Request(_) | Send::Pipeline(_) | Send::H2Request(_) | Send::Handshake(_)) => server,
+            Step::Send(Send::Response(_) | Send::H2Response(_) | Send::WsHandshakeResponse(_)) => !server,
+            Step::Expect(e) => {
+                ((e.request.is_some() || e.h2_request.is_some() || e.ws_handshake_request.is_some()) && !server)
+                    || ((e.response.is_some() || e.h2_response.is_some() || e.handshake.is_some()) && server)
+            }
             _ => false,
         };
         if wrong {
@@ -176,7 +176,10 @@ fn fits_protocol(step: &Step, protocol: super::Protocol) -> Result<(), String> {
         Step::Send(Send::Pipeline(_)) if ws => wrong("pipeline"),
         Step::Send(Send::Handshake(_)) if !ws => wrong("handshake"),
         Step::Send(Send::Message(_)) if !ws => wrong("message"),
-        Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_)) if !ws => wrong("ws_*"),
+        Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_) | Send::WsHandshakeResponse(_)) if !ws => wrong("ws_*"),
+        Step::Send(Send::Response(_)) if ws => wrong("response (a WebSocket server answers with ws_handshake_response)"),
+        Step::Send(Send::H2Response(_)) if protocol != super::Protocol::H2 => wrong("h2_response"),
+        Step::Expect(e) if e.h2_request.is_some() && protocol != super::Protocol::H2 => wrong("h2_request"),
         Step::Expect(e) => expect_fits(e, ws).map_or(Ok(()), wrong),
         _ => Ok(()),
     }
@@ -186,6 +189,9 @@ fn expect_fits(e: &Expect, ws: bool) -> Option<&'static str> {
     if ws && e.response.is_some() {
         return Some("response");
     }
+    if ws && e.request.is_some() {
+        return Some("request (a WebSocket server expects ws_handshake_request)");
+    }
     if !ws {
         let named = [
             (e.handshake.is_some(), "handshake"),
@@ -194,6 +200,7 @@ fn expect_fits(e: &Expect, ws: bool) -> Option<&'static str> {
             (e.close.is_some(), "close"),
             (e.fail.is_some(), "fail"),
             (e.ws_frame.is_some(), "ws_frame"),
+            (e.ws_handshake_request.is_some(), "ws_handshake_request"),
         ];
         if let Some((_, what)) = named.iter().find(|(set, _)| *set) {
             return Some(what);
@@ -212,6 +219,7 @@ fn validate_step(step: &Step) -> Result<(), String> {
             frames.iter().try_for_each(crate::run::h2::validate_frame)
         }
         Step::Send(Send::H2Request(r)) => crate::run::h2::validate_request(r),
+        Step::Send(Send::H2Response(r)) => crate::run::h2_server::validate_response(r),
         Step::Send(Send::Request(r)) => validate_request(r),
         Step::Send(Send::Pipeline(rs)) => {
             if rs.is_empty() {
@@ -238,7 +246,7 @@ fn validate_step(step: &Step) -> Result<(), String> {
             }
             c.reason.iter().try_for_each(check_bytes)
         }
-        Step::Send(Send::Handshake(_)) => Ok(()),
+        Step::Send(Send::Handshake(_) | Send::WsHandshakeResponse(_)) => Ok(()),
         Step::Expect(e) => validate_expect(e),
         Step::Send(Send::Response(r)) => validate_response(r),
         Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Close | Step::Reconnect => Ok(()),
@@ -297,6 +305,7 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.any_of.is_some(),
         e.frame.is_some(),
         e.h2_response.is_some(),
+        e.h2_request.is_some(),
         e.connection_error.is_some(),
         e.stream_error.is_some(),
         e.ping_ack.is_some(),
@@ -306,9 +315,10 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.close.is_some(),
         e.fail.is_some(),
         e.ws_frame.is_some(),
+        e.ws_handshake_request.is_some(),
     ];
-    const KINDS: &str = "response, request, bytes, match, connection, any_of, frame, h2_response, connection_error, \
-                         stream_error, ping_ack, handshake, message, pong, close, fail, ws_frame";
+    const KINDS: &str = "response, request, bytes, match, connection, any_of, frame, h2_response, h2_request, connection_error, \
+                         stream_error, ping_ack, handshake, message, pong, close, fail, ws_frame, ws_handshake_request";
     match kinds.iter().filter(|k| **k).count() {
         1 => {}
         0 => return Err(format!("expect needs one of {KINDS}")),
@@ -323,13 +333,23 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
     if let Some(f) = &e.ws_frame {
         f.opcode.as_ref().map(crate::run::ws::opcode_of).transpose()?;
     }
+    if let Some(r) = &e.ws_handshake_request {
+        for (name, p) in &r.headers_match {
+            regex::Regex::new(p).map_err(|err| format!("invalid pattern for {name}: {err}"))?;
+        }
+    }
     if let Some(p) = &e.pattern {
         regex::bytes::Regex::new(p).map_err(|err| format!("invalid `match` pattern: {err}"))?;
     }
     if let Some(b) = &e.bytes {
         check_bytes(b)?;
     }
-    let patterns = [e.response.as_ref().map(|r| &r.headers_match), e.request.as_ref().map(|r| &r.headers_match), e.h2_response.as_ref().map(|r| &r.headers_match)];
+    let patterns = [
+        e.response.as_ref().map(|r| &r.headers_match),
+        e.request.as_ref().map(|r| &r.headers_match),
+        e.h2_response.as_ref().map(|r| &r.headers_match),
+        e.h2_request.as_ref().map(|r| &r.headers_match),
+    ];
     for (name, p) in patterns.into_iter().flatten().flatten() {
         regex::Regex::new(p).map_err(|err| format!("invalid pattern for header {name}: {err}"))?;
     }
@@ -339,6 +359,9 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         }
     }
     crate::run::h2::validate_expect(e)?;
+    if let Some(r) = &e.h2_request {
+        r.body.iter().try_for_each(check_bytes)?;
+    }
     if let Some(alts) = &e.any_of {
         if alts.is_empty() {
             return Err("any_of needs at least one alternative".into());
@@ -440,6 +463,43 @@ mod tests {
         let cases = parse_cases("x.yaml", &text).unwrap();
         assert_eq!(cases.len(), 2);
         assert_eq!((cases[0].line, cases[1].line), (1, 7));
+    }
+
+    #[test]
+    fn h2_server_steps_belong_to_h2_server_cases() {
+        let server = "id: s\nprotocol: h2\nrole: server\nsteps:\n  - expect: { h2_request: { method: GET } }\n  - send: { h2_response: { body: x, data_sizes: [1] } }\n";
+        assert!(parse_cases("s.yaml", server).is_ok());
+        let wrong = [
+            (server.replace("role: server\n", ""), "not a step for role `client`"),
+            (server.replace("protocol: h2", "protocol: http/1.1"), "`h2_request` does not belong"),
+            (server.replace("h2_request: { method: GET }", "h2_response: { status: 200 }"), "not a step for role `server`"),
+            (server.replace("data_sizes: [1]", "data: [y]"), "`body` or `data`, not both"),
+        ];
+        for (text, want) in wrong {
+            let err = parse_cases("s.yaml", &text).unwrap_err();
+            assert!(err[0].message.contains(want), "{want}: {}", err[0]);
+        }
+    }
+
+    #[test]
+    fn websocket_server_cases_take_server_steps_only() {
+        let head = "id: w\nprotocol: websocket\nrole: server\nsteps:\n";
+        let ok = format!("{head}  - expect: {{ ws_handshake_request: {{ target: / }} }}\n  - send: {{ ws_handshake_response: {{ accept: wrong }} }}\n  - send: {{ message: {{ text: a }} }}\n");
+        assert_eq!(parse_cases("w.yaml", &ok).unwrap()[0].case.steps.len(), 3);
+        for (step, why) in [
+            ("- send: { handshake: {} }", "role `server`"),
+            ("- expect: { handshake: {} }", "role `server`"),
+            ("- send: { response: { status: 101 } }", "ws_handshake_response"),
+            ("- expect: { request: { method: GET } }", "expects ws_handshake_request"),
+            ("- send: { ws_handshake_response: { accept: maybe } }", "unknown variant"),
+        ] {
+            let err = parse_cases("w.yaml", &format!("{head}  {step}\n")).unwrap_err();
+            assert!(err[0].message.contains(why), "{step}: {}", err[0]);
+        }
+        let client = "id: w\nprotocol: websocket\nsteps:\n  - send: { ws_handshake_response: {} }\n";
+        assert!(parse_cases("w.yaml", client).unwrap_err()[0].message.contains("role `client`"));
+        let http = "id: h\nprotocol: http/1.1\nrole: server\nsteps:\n  - expect: { ws_handshake_request: {} }\n";
+        assert!(parse_cases("h.yaml", http).unwrap_err()[0].message.contains("ws_handshake_request"));
     }
 
     /// Found by the `yaml_cases` fuzz target: an alias to an unknown anchor cuts the document

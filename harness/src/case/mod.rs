@@ -56,10 +56,16 @@ pub struct Case {
     #[serde(default)]
     pub timeout: Option<DurationSpec>,
     /// Whether peerspec greets the peer on connecting as its protocol does (HTTP/2: the
-    /// connection preface, SETTINGS and a connection WINDOW_UPDATE). Default true; `false` lets
-    /// the steps write the preface themselves (RFC 9113 §3.4 cases).
+    /// connection preface, SETTINGS and a connection WINDOW_UPDATE; as the server, its SETTINGS
+    /// and WINDOW_UPDATE and the check of the client's preface and SETTINGS). Default true;
+    /// `false` lets the steps do it themselves (RFC 9113 §3.4 cases).
     #[serde(default)]
     pub preface: Option<bool>,
+    /// Run this case alone: no other case of the run is in flight while it runs. For cases whose
+    /// verdict depends on timing or on the peer's connection limits (default false: cases run
+    /// concurrently, `--jobs` at a time).
+    #[serde(default)]
+    pub exclusive: bool,
     /// The steps, in order. The case passes when every step passes.
     pub steps: Vec<Step>,
 }
@@ -166,6 +172,8 @@ pub enum Send {
     Frames(Vec<h2::FrameSpec>),
     /// An HTTP/2 request on one stream (HEADERS, then DATA and trailers).
     H2Request(Box<h2::H2Request>),
+    /// An HTTP/2 response on one stream, framed as chosen (role `server`).
+    H2Response(Box<h2::H2Response>),
     /// WebSocket: the opening handshake request (the case then does its own handshake).
     Handshake(Box<ws::HandshakeSpec>),
     /// WebSocket: a text or binary message, in one frame or in fragments.
@@ -178,10 +186,12 @@ pub enum Send {
     WsPing(BytesSpec),
     /// WebSocket: a close frame.
     WsClose(ws::CloseSpec),
+    /// WebSocket, role `server`: the answer to the client's opening handshake (by default the
+    /// fake server sends a correct 101 by itself; this step replaces it).
+    WsHandshakeResponse(Box<ws::HandshakeResponseSpec>),
 }
 
-/// What to wait for and check. Exactly one of `response`, `request`, `bytes`, `match`,
-/// `connection`, `any_of`.
+/// What to wait for and check: exactly one of the fields below (but `within`).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
@@ -207,6 +217,9 @@ pub struct Expect {
     /// HTTP/2: a response on a stream, and how the stream ended.
     #[serde(default)]
     pub h2_response: Option<Box<h2::H2ResponseExpect>>,
+    /// HTTP/2: a request from the client under test on a stream, and how it ended (role `server`).
+    #[serde(default)]
+    pub h2_request: Option<Box<h2::H2RequestExpect>>,
     /// HTTP/2: a connection error with one of these codes: GOAWAY, then the peer closes.
     #[serde(default)]
     pub connection_error: Option<OneOrMany<h2::NameOrNumber>>,
@@ -229,16 +242,22 @@ pub struct Expect {
     #[serde(default)]
     pub pong: Option<BytesSpec>,
     /// WebSocket: a close frame (its reason must be valid UTF-8, its code valid on the wire).
-    /// peerspec answers it with a close frame unless it already sent one.
+    /// peerspec answers it with a close frame unless it already sent one. In role `server`, the
+    /// fake server then closes TCP only when a `close` step says so (RFC 6455 §7.1.1: the server
+    /// closes first).
     #[serde(default)]
     pub close: Option<Box<ws::CloseExpect>>,
-    /// WebSocket: the server fails the connection (RFC 6455 §7.1.7): a close frame with one of
+    /// WebSocket: the peer fails the connection (RFC 6455 §7.1.7): a close frame with one of
     /// these codes, or a TCP close without one.
     #[serde(default)]
     pub fail: Option<OneOrMany<u16>>,
     /// WebSocket: one frame, field by field.
     #[serde(default)]
     pub ws_frame: Option<Box<ws::FrameExpect>>,
+    /// WebSocket, role `server`: the client's opening handshake request (by default the fake
+    /// server reads and checks it by itself; this step checks more).
+    #[serde(default)]
+    pub ws_handshake_request: Option<Box<ws::HandshakeRequestExpect>>,
     /// How long to wait. For `connection: open`, how long the peer must stay quiet (default 100ms);
     /// otherwise the step's timeout (default: what is left of the case's).
     #[serde(default)]

@@ -204,3 +204,78 @@ pub struct FrameExpect {
     #[serde(default)]
     pub length: Option<u64>,
 }
+
+/// The client's opening handshake request, as the fake server (role `server`) must see it. It
+/// is always checked for what RFC 6455 §4.1 requires of every client (GET, HTTP/1.1 or later,
+/// `Host`, `Upgrade: websocket`, `Connection: Upgrade`, a `Sec-WebSocket-Key` of 16 bytes in
+/// base64, `Sec-WebSocket-Version: 13`); these fields check more.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakeRequestExpect {
+    /// The exact request target (`/chat?room=1`); `{path}` stands for the case's `client.path`.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The subprotocols the client must offer in `Sec-WebSocket-Protocol`, in order; `[]` means
+    /// it must offer none.
+    #[serde(default)]
+    pub protocols: Option<Vec<String>>,
+    /// Header fields that must be present with exactly this value (names case-insensitive).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Header fields whose value must match a regular expression.
+    #[serde(default)]
+    pub headers_match: IndexMap<String, String>,
+    /// Header fields that must be present, with any value.
+    #[serde(default)]
+    pub headers_present: Vec<String>,
+    /// Header fields that must be absent.
+    #[serde(default)]
+    pub headers_absent: Vec<String>,
+}
+
+/// The fake server's answer to the opening handshake (role `server`). By default a correct 101
+/// (RFC 6455 §4.2.2): `Upgrade: websocket`, `Connection: Upgrade` and the `Sec-WebSocket-Accept`
+/// computed from the client's key. Every part can be changed to check that the client then
+/// fails the connection (§4.1).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakeResponseSpec {
+    /// Status code (default 101). Any other status is sent with `Content-Length: 0` unless
+    /// `headers` give one.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Reason phrase (default: the usual one for the status).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// `Sec-WebSocket-Accept`: `correct` (default), `wrong` (a well-formed value for another key)
+    /// or `omit`. `headers` can set any other value.
+    #[serde(default)]
+    pub accept: AcceptSpec,
+    /// `Sec-WebSocket-Protocol`: the subprotocol the server selects (whether or not the client
+    /// offered it). Default: none.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// `Sec-WebSocket-Extensions`: the extensions the server selects (whether or not the client
+    /// offered them). Default: none.
+    #[serde(default)]
+    pub extensions: Option<String>,
+    /// Header fields to add, or to replace the default ones of the same name.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Default header fields to leave out (`Upgrade`, `Connection`, `Sec-WebSocket-Accept`).
+    #[serde(default)]
+    pub omit: Vec<String>,
+}
+
+/// The `Sec-WebSocket-Accept` value the fake server sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AcceptSpec {
+    /// base64(SHA-1(key + GUID)), as RFC 6455 §4.2.2 says.
+    #[default]
+    Correct,
+    /// A well-formed value that is not the one for the client's key.
+    Wrong,
+    /// No `Sec-WebSocket-Accept` field at all.
+    Omit,
+}

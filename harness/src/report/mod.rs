@@ -1,8 +1,10 @@
-//! Reporting results: to the terminal as cases finish, and to JUnit XML, JSON and HTML files.
+//! Reporting results: to the terminal as cases finish (with a progress bar on long runs), and to
+//! JUnit XML, JSON and HTML files.
 
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod progress;
 pub mod terminal;
 
 use std::path::Path;

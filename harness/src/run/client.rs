@@ -163,10 +163,78 @@ pub fn judge(expect: &ClientExpect, outcome: &ClientOutcome) -> Vec<String> {
             Err(e) => problems.push(format!("  client stdout: invalid pattern: {e}")),
         }
     }
+    if let Some(want) = &expect.stdout_json {
+        match serde_json::from_slice::<serde_json::Value>(stdout) {
+            Ok(saw) if json_equal(&saw, want) => {}
+            Ok(saw) => problems.push(format!("  client stdout (JSON): expected {want}, saw {saw}")),
+            Err(e) => problems.push(format!("  client stdout: expected the JSON {want}, but it is not JSON ({e}): {}", escape(stdout, 200))),
+        }
+    }
+    if let Some(want) = &expect.stdout_json_lines {
+        let lines = stdout.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace));
+        let saw: Result<Vec<serde_json::Value>, String> = lines
+            .enumerate()
+            .map(|(i, l)| serde_json::from_slice(l).map_err(|e| format!("line {} is not JSON ({e}): {}", i + 1, escape(l, 200))))
+            .collect();
+        match saw {
+            Ok(saw) if saw.len() == want.len() && saw.iter().zip(want).all(|(s, w)| json_equal(s, w)) => {}
+            Ok(saw) => problems.push(json_lines_difference(want, &saw)),
+            Err(e) => problems.push(format!("  client stdout (JSON lines): {e}")),
+        }
+    }
     if let Some(part) = &expect.stderr_contains {
         if !String::from_utf8_lossy(&outcome.stderr.0).contains(part.as_str()) {
             problems.push(format!("  client stderr: expected to contain {part:?}, saw {}", escape(&outcome.stderr.0, 200)));
         }
     }
     problems
+}
+
+/// JSON equality where numbers compare by value (`1` equals `1.0`), as a person reading the case
+/// expects; everything else is `serde_json`'s structural equality.
+fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64().is_some_and(|x| y.as_f64() == Some(x)),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w))),
+        _ => a == b,
+    }
+}
+
+/// Where the JSON lines a client printed first differ from the expected ones.
+fn json_lines_difference(want: &[serde_json::Value], saw: &[serde_json::Value]) -> String {
+    match want.iter().zip(saw).position(|(w, s)| !json_equal(s, w)) {
+        Some(i) => format!("  client stdout (JSON lines): line {} expected {}, saw {}", i + 1, want[i], saw[i]),
+        None => format!("  client stdout (JSON lines): expected {} lines, saw {}", want.len(), saw.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn outcome(stdout: &str) -> ClientOutcome {
+        ClientOutcome { code: Some(0), killed: false, stdout: (stdout.as_bytes().to_vec(), stdout.len()), stderr: (Vec::new(), 0) }
+    }
+
+    #[test]
+    fn stdout_json_ignores_layout_and_key_order() {
+        let expect = ClientExpect { stdout_json: Some(json!({"a": 1, "b": [true, "x"]})), ..Default::default() };
+        assert!(judge(&expect, &outcome("{ \"b\": [true, \"x\"],\n \"a\": 1.0 }\n")).is_empty());
+        let problems = judge(&expect, &outcome(r#"{"a": 2, "b": [true, "x"]}"#));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(judge(&expect, &outcome("not json"))[0].contains("not JSON"));
+    }
+
+    #[test]
+    fn stdout_json_lines_name_the_first_differing_line() {
+        let expect = ClientExpect { stdout_json_lines: Some(vec![json!({"data": "a"}), json!({"data": "b"})]), ..Default::default() };
+        assert!(judge(&expect, &outcome("{\"data\":\"a\"}\n\n{\"data\":\"b\"}\n")).is_empty());
+        let problems = judge(&expect, &outcome("{\"data\":\"a\"}\n{\"data\":\"c\"}\n"));
+        assert!(problems[0].contains("line 2"), "{problems:?}");
+        let problems = judge(&expect, &outcome("{\"data\":\"a\"}\n"));
+        assert!(problems[0].contains("expected 2 lines, saw 1"), "{problems:?}");
+    }
 }

@@ -6,9 +6,11 @@ use crate::case::{Case, Expect, Protocol, Role, Send, Step};
 
 use super::check::Check;
 use super::h2::H2Driver;
+use super::h2_server::H2Server;
 use super::http1::Http1State;
 use super::http1_server::Http1Server;
 use super::ws::WsDriver;
+use super::ws_server::WsServer;
 
 /// Units to write: a transcript label and the bytes, in order.
 pub type Units = Vec<(String, Vec<u8>)>;
@@ -93,9 +95,10 @@ pub fn for_protocol(protocol: Protocol, role: Role, subs: Substitutions, steps: 
     match (protocol, role) {
         (Protocol::Http10 | Protocol::Http11, Role::Client) => Box::new(Http1State::new(protocol, subs)),
         (Protocol::Http10 | Protocol::Http11, Role::Server) => Box::new(Http1Server::new(protocol, subs)),
-        // HTTP/2 cases play the client (the loader rejects `role: server` for them).
-        (Protocol::H2, _) => Box::new(H2Driver::new(subs)),
-        (Protocol::Ws, _) => Box::new(WsDriver::new(subs, steps)),
+        (Protocol::H2, Role::Client) => Box::new(H2Driver::new(subs)),
+        (Protocol::H2, Role::Server) => Box::new(H2Server::new(subs)),
+        (Protocol::Ws, Role::Client) => Box::new(WsDriver::new(subs, steps)),
+        (Protocol::Ws, Role::Server) => Box::new(WsServer::new(subs, steps)),
     }
 }
 

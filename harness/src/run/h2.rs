@@ -111,7 +111,7 @@ pub fn block_bytes(b: &BlockSpec, subs: &Substitutions) -> Result<Vec<u8>, Strin
 }
 
 /// A frame to send and its transcript label.
-fn labelled(f: Frame, note: Option<String>) -> (String, Vec<u8>) {
+pub(super) fn labelled(f: Frame, note: Option<String>) -> (String, Vec<u8>) {
     let mut label = wire::describe(&f);
     if let Some(n) = note {
         label.push(' ');
@@ -326,7 +326,7 @@ pub struct Event {
 }
 
 impl Event {
-    fn header(&self) -> &FrameHeader {
+    pub(super) fn header(&self) -> &FrameHeader {
         &self.frame.header
     }
     fn is_stream_frame(&self) -> bool {
@@ -415,7 +415,7 @@ impl Flow {
     }
 
     /// Accounts for a frame peerspec sends.
-    fn sent(&mut self, frame: &Frame) {
+    pub(super) fn sent(&mut self, frame: &Frame) {
         match &frame.payload {
             Payload::WindowUpdate(w) if frame.header.stream_id == 0 => self.connection_allowed += w.increment as u64,
             Payload::WindowUpdate(w) => *self.stream_increments.entry(frame.header.stream_id).or_default() += w.increment as u64,
@@ -440,8 +440,39 @@ fn fields_text(fields: &[(String, String)]) -> String {
 }
 
 impl Reader {
+    /// The frames an endpoint greets with after the preface: SETTINGS (INITIAL_WINDOW_SIZE
+    /// [`BIG_WINDOW`] and `params`) and a connection WINDOW_UPDATE to the same size, so flow
+    /// control never stalls the peer unless a case asks for it. Counted as sent.
+    pub fn greeting(&mut self, params: &[(u16, u32)]) -> Units {
+        let mut params = params.to_vec();
+        params.push((settings::INITIAL_WINDOW_SIZE, BIG_WINDOW));
+        let settings = Payload::Settings(wire::settings::Settings { params, trailing: vec![] });
+        let update = Payload::WindowUpdate(wire::window_update::WindowUpdate { increment: BIG_WINDOW - 65_535 });
+        let (settings, update) = (Frame::new(kind::SETTINGS, 0, 0, settings), Frame::new(kind::WINDOW_UPDATE, 0, 0, update));
+        self.flow.sent(&settings);
+        self.flow.sent(&update);
+        vec![labelled(settings, None), labelled(update, None)]
+    }
+
+    /// Whether `input` (received after the last step) is fine to leave unread: whole, valid
+    /// frames are (the connection's own traffic such as SETTINGS, WINDOW_UPDATE, PING, or the
+    /// rest of a stream no step asked about); a partial or invalid frame is not, nor a GOAWAY
+    /// with an error code (the peer did object).
+    pub fn only_whole_frames(&self, input: &[u8]) -> bool {
+        let mut reader = self.clone();
+        let (mut pos, mut units) = (0, vec![]);
+        loop {
+            match reader.next(input, &mut pos, &mut units) {
+                Ok(Some(ev)) if matches!(&ev.frame.payload, Payload::Goaway(g) if g.code != 0) => return false,
+                Ok(Some(_)) => continue,
+                Ok(None) => return pos == input.len() && reader.open_block.is_none(),
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Reads the next complete event from `input[*pos..]`, annotating each frame in `units`.
-    fn next(&mut self, input: &[u8], pos: &mut usize, units: &mut Vec<Annotated>) -> Result<Option<Event>, String> {
+    pub(super) fn next(&mut self, input: &[u8], pos: &mut usize, units: &mut Vec<Annotated>) -> Result<Option<Event>, String> {
         loop {
             let Some((frame, used)) = wire::decode_frame(&input[*pos..], self.max_frame_size, *pos).map_err(|e| e.to_string())? else {
                 return Ok(None);
@@ -531,7 +562,7 @@ impl Reader {
 }
 
 /// What a matcher makes of one event.
-enum Seen {
+pub(super) enum Seen {
     /// Used up: not about anyone (housekeeping) or part of what the matcher reads.
     Take,
     /// Not about this step: set aside for a later one.
@@ -543,7 +574,7 @@ enum Seen {
 }
 
 /// One HTTP/2 expectation, fed the peer's frames in order.
-trait Matcher: std::marker::Send {
+pub(super) trait Matcher: std::marker::Send {
     fn on_event(&mut self, ev: &Event) -> Seen;
     /// The peer closed with nothing more to read.
     fn on_close(&mut self) -> Result<(), String>;
@@ -554,10 +585,14 @@ trait Matcher: std::marker::Send {
     fn on_idle(&self) -> Option<String> {
         None
     }
+    /// The stream this matcher found on the wire rather than was told (a request's).
+    fn matched_stream(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// What a matcher does with a frame it is not about.
-fn default_seen(ev: &Event, waiting_for: &str) -> Seen {
+pub(super) fn default_seen(ev: &Event, waiting_for: &str) -> Seen {
     if ev.header().kind == kind::PUSH_PROMISE {
         return Seen::Fail(format!(
             "the peer sent {} although peerspec's SETTINGS_ENABLE_PUSH is 0 (RFC 9113 §6.5.2, §8.4)",
@@ -584,6 +619,9 @@ pub struct H2Check {
     resume: Option<Progress>,
     /// The reader after the check passed, for the driver to take.
     pub passed: Option<Reader>,
+    /// The stream the matcher that passed was about, when it found it on the wire (a request
+    /// the client opened).
+    pub matched_stream: Option<u32>,
 }
 
 struct Progress {
@@ -596,8 +634,8 @@ struct Progress {
 }
 
 impl H2Check {
-    fn new(start: Reader, matcher: Box<dyn Matcher>) -> H2Check {
-        H2Check { start, matcher, units: vec![], resume: None, passed: None }
+    pub(super) fn new(start: Reader, matcher: Box<dyn Matcher>) -> H2Check {
+        H2Check { start, matcher, units: vec![], resume: None, passed: None, matched_stream: None }
     }
 }
 
@@ -642,6 +680,7 @@ impl Check for H2Check {
                 kept.extend(reader.backlog.drain(..));
                 reader.backlog = kept;
                 self.passed = Some(reader);
+                self.matched_stream = matcher.matched_stream();
             }
             Verdict::Pending => self.resume = Some(Progress { reader, matcher, kept, units, pos, seen: input.len() }),
             Verdict::Fail(_) => {}
@@ -695,11 +734,11 @@ fn partial_frame(rest: usize) -> String {
     }
 }
 
-fn codes(c: &OneOrMany<NameOrNumber>) -> Result<Vec<u32>, String> {
+pub(super) fn codes(c: &OneOrMany<NameOrNumber>) -> Result<Vec<u32>, String> {
     c.as_slice().iter().map(|e| error_code(&Some(e.clone()), 0)).collect()
 }
 
-fn code_list(c: &[u32]) -> String {
+pub(super) fn code_list(c: &[u32]) -> String {
     c.iter().map(|c| wire::error_name(*c)).collect::<Vec<_>>().join(" or ")
 }
 
@@ -1186,18 +1225,22 @@ impl Matcher for PingAckMatcher {
 // The driver
 
 /// HTTP/2 state a case carries between steps.
+/// The server role ([`super::h2_server::H2Server`]) wraps this driver for everything that does not
+/// depend on the role: reading frames, raw `frames`, PING barriers, connection and stream errors.
 pub struct H2Driver {
     subs: Substitutions,
-    reader: Reader,
-    greet: bool,
+    pub(super) reader: Reader,
+    pub(super) greet: bool,
     tls: bool,
     next_stream: u32,
-    last_stream: Option<u32>,
+    /// The stream expectations default to.
+    pub(super) last_stream: Option<u32>,
     last_ping: Vec<u8>,
     /// Data of a PING sent and not yet seen acknowledged by a passing check: the barrier error
     /// expectations use to fail fast.
-    barrier: Option<Vec<u8>>,
-    caps: super::Caps,
+    pub(super) barrier: Option<Vec<u8>>,
+    /// The run's caps (field block size, body kept).
+    pub(super) caps: super::Caps,
 }
 
 impl H2Driver {
@@ -1287,15 +1330,9 @@ impl Driver for H2Driver {
         if !self.greet {
             return Ok(vec![]);
         }
-        let settings = Payload::Settings(wire::settings::Settings {
-            params: vec![(settings::ENABLE_PUSH, 0), (settings::INITIAL_WINDOW_SIZE, BIG_WINDOW)],
-            trailing: vec![],
-        });
-        let update = Payload::WindowUpdate(wire::window_update::WindowUpdate { increment: BIG_WINDOW - 65_535 });
-        let (settings, update) = (Frame::new(kind::SETTINGS, 0, 0, settings), Frame::new(kind::WINDOW_UPDATE, 0, 0, update));
-        self.reader.flow.sent(&settings);
-        self.reader.flow.sent(&update);
-        Ok(vec![("connection preface".into(), wire::PREFACE.to_vec()), labelled(settings, None), labelled(update, None)])
+        let mut out = vec![("connection preface".into(), wire::PREFACE.to_vec())];
+        out.extend(self.reader.greeting(&[(settings::ENABLE_PUSH, 0)]));
+        Ok(out)
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -1357,20 +1394,7 @@ impl Driver for H2Driver {
     }
 
     fn unread_is_fine(&mut self, input: &[u8]) -> bool {
-        // Whole, valid frames are fine: the connection's own traffic (SETTINGS, WINDOW_UPDATE,
-        // PING) or the rest of a stream no step asked about. A partial or invalid frame is not,
-        // nor a GOAWAY with an error code.
-        let mut reader = self.reader.clone();
-        let (mut pos, mut units) = (0, vec![]);
-        loop {
-            match reader.next(input, &mut pos, &mut units) {
-                // A connection error after the last step is not fine: the peer did object.
-                Ok(Some(ev)) if matches!(&ev.frame.payload, Payload::Goaway(g) if g.code != 0) => return false,
-                Ok(Some(_)) => continue,
-                Ok(None) => return pos == input.len() && reader.open_block.is_none(),
-                Err(_) => return false,
-            }
-        }
+        self.reader.only_whole_frames(input)
     }
 
     fn passed(&mut self, check: &mut dyn Check) -> Units {

@@ -63,8 +63,9 @@ impl Http1Server {
     }
 }
 
-/// Splits `body` into chunks of `sizes`, the last size repeating.
-fn split(body: &[u8], sizes: &[usize]) -> Vec<Vec<u8>> {
+/// Splits `body` into chunks of `sizes`, the last size repeating (HTTP/2 DATA frames and header
+/// block pieces are split the same way).
+pub(super) fn split(body: &[u8], sizes: &[usize]) -> Vec<Vec<u8>> {
     let mut chunks = Vec::new();
     let mut rest = body;
     let mut i = 0;

@@ -5,12 +5,14 @@ pub mod check;
 pub mod client;
 pub mod driver;
 pub mod h2;
+pub mod h2_server;
 pub mod fields;
 pub mod http1;
 pub mod http1_server;
 pub mod session;
 pub mod sse;
 pub mod ws;
+pub mod ws_server;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -44,6 +46,9 @@ pub struct RunConfig {
     pub ws_path: String,
     /// Capabilities the target declares; `None` means all (the built-in target).
     pub provides: Option<BTreeSet<String>>,
+    /// Capabilities declared for the client under test of server-role cases (`--provides`, as
+    /// given: the built-in target's "all" is about a server, not the client).
+    pub client_provides: BTreeSet<String>,
     /// Timeout of a case that does not set its own.
     pub default_timeout: Duration,
     /// Cases run at once.
@@ -158,8 +163,11 @@ pub async fn run_cases_until(
         let case = Arc::new(case);
         meta.push(case.clone());
         let (config, permits) = (config.clone(), permits.clone());
+        // An exclusive case takes every permit, so it waits for the cases in flight and holds
+        // the others back until it ends.
+        let needed = if case.case.exclusive { config.jobs.max(1) as u32 } else { 1 };
         let handle = tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+            let _permit = permits.acquire_many_owned(needed).await.expect("the semaphore is never closed");
             (index, run_case(&case, &config).await)
         });
         task_index.insert(handle.id(), index);
@@ -212,6 +220,9 @@ impl RunConfig {
     /// The capabilities `case` requires that the target does not declare (none for the built-in
     /// target, which has them all).
     pub fn missing_capabilities<'a>(&self, case: &'a crate::case::Case) -> Vec<&'a str> {
+        if case.role == Role::Server {
+            return case.requires.iter().filter(|r| !self.client_provides.contains(*r)).map(String::as_str).collect();
+        }
         match &self.provides {
             None => Vec::new(),
             Some(provides) => case.requires.iter().filter(|r| !provides.contains(*r)).map(String::as_str).collect(),
@@ -247,7 +258,13 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     if !missing.is_empty() {
         let list = missing.join(", ");
         result.status = Status::Skipped;
-        result.message = Some(format!("the target does not declare {list} (--provides {list})"));
+        let who = if case.role == Role::Server { "the client under test" } else { "the target" };
+        result.message = Some(format!("{who} does not declare {list} (--provides {list})"));
+        return result;
+    }
+    if let Some(why) = cannot_fetch_all(case, config) {
+        result.status = Status::Skipped;
+        result.message = Some(why);
         return result;
     }
     let started = Instant::now();
@@ -264,7 +281,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
                 let path = case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into());
                 let tls = match case.client.as_ref().is_some_and(|c| c.tls) {
                     false => None,
-                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(&["http/1.1"])) {
+                    // HTTP/2 over TLS is negotiated through ALPN (RFC 9113 §3.2): offer h2 only.
+                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(alpn_offered(case.protocol))) {
                         Ok(acceptor) => Some(acceptor),
                         Err(e) => {
                             result.message = Some(e);
@@ -293,15 +311,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         outcome = start_client(loaded, config, &mut session, &subs).map(|c| client = c).map_err(|e| (0, e));
     }
     if outcome.is_ok() {
-        outcome = match client.as_mut() {
-            // A client that exits before it connects would leave the accept waiting in vain.
-            Some(running) => tokio::select! {
-                connected = connect(&mut session, driver.as_mut()) => connected,
-                code = running.exited() => Err(format!("the client exited (status {code:?}) before it connected")),
-            },
-            None => connect(&mut session, driver.as_mut()).await,
-        }
-        .map_err(|e| (0, e));
+        outcome = connect_watching(&mut session, driver.as_mut(), client.as_mut()).await.map_err(|e| (0, e));
         // One connection per case unless it reconnects: the listener's socket is not held for
         // the whole case (ten thousand cases at once would hold twice the sockets).
         if case.role == Role::Server && !case.steps.iter().any(|s| matches!(s, Step::Reconnect)) {
@@ -310,7 +320,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     }
     if outcome.is_ok() {
         for (i, step) in case.steps.iter().enumerate() {
-            if let Err(e) = run_step(step, &mut session, driver.as_mut(), &subs).await {
+            let stepped = match step {
+                Step::Reconnect => connect_watching(&mut session, driver.as_mut(), client.as_mut()).await,
+                _ => run_step(step, &mut session, driver.as_mut(), &subs).await,
+            };
+            if let Err(e) = stepped {
                 outcome = Err((i + 1, e));
                 break;
             }
@@ -331,6 +345,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         // After the script, the client gets until the deadline to finish; after a failure, a
         // moment to notice it, so its output is in the transcript.
         let wait_until = if outcome.is_ok() { deadline } else { deadline.min(Instant::now() + Duration::from_millis(500)) };
+        // After a failure the script is over: hang up, so a client waiting for the server to
+        // close (as a WebSocket client should, RFC 6455 §7.1.1) can finish and say what it saw.
+        if outcome.is_err() && session.is_open() {
+            let _ = session.close().await;
+        }
         let ended = running.finish(wait_until).await;
         let at = session.elapsed();
         session.transcript.note(at, ended.describe());
@@ -363,13 +382,34 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     result
 }
 
+/// Why a server-role case about several URLs cannot run: its client command takes one URL.
+fn cannot_fetch_all(case: &crate::case::Case, config: &RunConfig) -> Option<String> {
+    let spec = case.client.as_ref()?;
+    let template = spec.command.as_deref().or(config.client_command.as_deref())?;
+    (!spec.more_paths.is_empty() && !template.contains("{urls}"))
+        .then(|| "the case needs a client that fetches several URLs, and the client command has no {urls}".to_string())
+}
+
+/// The ALPN protocols the fake server offers for a protocol.
+fn alpn_offered(protocol: crate::case::Protocol) -> &'static [&'static str] {
+    match protocol {
+        crate::case::Protocol::H2 => &["h2"],
+        _ => &["http/1.1"],
+    }
+}
+
 /// Launches the client under test for a server-role case: the case's command, or the run's
 /// `--client` template; without either, announces the URL for an external client.
 fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, subs: &Substitutions) -> Result<Option<client::RunningClient>, String> {
     let spec = loaded.case.client.clone().unwrap_or_default();
     let authority = session.authority();
     let (host, port) = authority.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0))).unwrap_or_default();
-    let scheme = if spec.tls { "https" } else { "http" };
+    let scheme = match (loaded.case.protocol, spec.tls) {
+        (crate::case::Protocol::Ws, false) => "ws",
+        (crate::case::Protocol::Ws, true) => "wss",
+        (_, false) => "http",
+        (_, true) => "https",
+    };
     let url = format!("{scheme}://{authority}{}", subs.path);
     let Some(template) = spec.command.as_deref().or(config.client_command.as_deref()) else {
         eprintln!("case {}: waiting for a client at {url}", loaded.case.id);
@@ -383,7 +423,9 @@ fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, 
     } else {
         String::new()
     };
-    let command = client::fill(template, &url, &host, port, &subs.path).replace("{ca_file}", &ca_file);
+    let urls: Vec<String> =
+        std::iter::once(url.clone()).chain(spec.more_paths.iter().map(|p| format!("{scheme}://{authority}{p}"))).collect();
+    let command = client::fill(template, &url, &host, port, &subs.path).replace("{ca_file}", &ca_file).replace("{urls}", &urls.join(" "));
     let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let running = client::launch(&command, &env)?;
     let at = session.elapsed();
@@ -399,8 +441,10 @@ fn step_name(step: &Step) -> &'static str {
         Step::Send(Send::Response(_)) => "send response",
         Step::Send(Send::Frames(_)) => "send frames",
         Step::Send(Send::H2Request(_)) => "send h2_request",
+        Step::Send(Send::H2Response(_)) => "send h2_response",
         Step::Expect(e) if e.frame.is_some() => "expect frame",
         Step::Expect(e) if e.h2_response.is_some() => "expect h2_response",
+        Step::Expect(e) if e.h2_request.is_some() => "expect h2_request",
         Step::Expect(e) if e.connection_error.is_some() => "expect connection_error",
         Step::Expect(e) if e.stream_error.is_some() => "expect stream_error",
         Step::Expect(e) if e.ping_ack.is_some() => "expect ping_ack",
@@ -410,6 +454,8 @@ fn step_name(step: &Step) -> &'static str {
         Step::Send(Send::WsFrames(_)) => "send ws_frames",
         Step::Send(Send::WsPing(_)) => "send ws_ping",
         Step::Send(Send::WsClose(_)) => "send ws_close",
+        Step::Send(Send::WsHandshakeResponse(_)) => "send ws_handshake_response",
+        Step::Expect(e) if e.ws_handshake_request.is_some() => "expect ws_handshake_request",
         Step::Expect(e) if e.handshake.is_some() => "expect handshake",
         Step::Expect(e) if e.message.is_some() => "expect message",
         Step::Expect(e) if e.pong.is_some() => "expect pong",
@@ -426,6 +472,20 @@ fn step_name(step: &Step) -> &'static str {
         Step::Reset => "reset",
         Step::Close => "close",
         Step::Reconnect => "reconnect",
+    }
+}
+
+/// [`connect`], but when a launched client exits while peerspec waits for it to connect, the wait
+/// ends there and then instead of at the case's deadline.
+async fn connect_watching(session: &mut Session, driver: &mut dyn Driver, client: Option<&mut client::RunningClient>) -> Result<(), String> {
+    match client {
+        // Biased: a client that connected and then exited still gets its connection served.
+        Some(running) => tokio::select! {
+            biased;
+            connected = connect(session, driver) => connected,
+            code = running.exited() => Err(format!("the client exited (status {}) instead of connecting", code.map_or("a signal".into(), |c| c.to_string()))),
+        },
+        None => connect(session, driver).await,
     }
 }
 

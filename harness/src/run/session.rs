@@ -120,7 +120,11 @@ impl Session {
                         None => (Stream::Tcp(tcp), what),
                         Some(acceptor) => match tokio::time::timeout_at(self.deadline, acceptor.accept(tcp)).await {
                             Ok(Ok(tls)) => (Stream::TlsServer(Box::new(tls)), what),
-                            Ok(Err(e)) => return Err(format!("{what}, but the TLS handshake failed: {e}")),
+                            Ok(Err(e)) => {
+                                let no_alpn = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) == Some(&rustls::Error::NoApplicationProtocol);
+                                let hint = if no_alpn { " (the client offered no ALPN protocol the fake server serves, e.g. not h2 for an HTTP/2 case: RFC 9113 §3.2)" } else { "" };
+                                return Err(format!("{what}, but the TLS handshake failed: {e}{hint}"));
+                            }
                             Err(_) => return Err(format!("{what}, but the client did not complete the TLS handshake")),
                         },
                     }
@@ -149,9 +153,14 @@ impl Session {
     /// peer selected (`Some(None)`: TLS without ALPN).
     pub fn tls_alpn(&self) -> Option<Option<Vec<u8>>> {
         match self.stream.as_ref()? {
-            Stream::Tls(_) => Some(self.stream.as_ref().and_then(Stream::alpn)),
+            Stream::Tls(_) | Stream::TlsServer(_) => Some(self.stream.as_ref().and_then(Stream::alpn)),
             _ => None,
         }
+    }
+
+    /// Whether a connection is open (not closed or reset by a step).
+    pub fn is_open(&self) -> bool {
+        self.stream.is_some()
     }
 
     /// Closes the connection (FIN after what was written) and drops it.

@@ -1,6 +1,9 @@
-//! WebSocket in the runner: the opening handshake (automatic or scripted), frames and messages
-//! encoded with the sans-I/O codec in [`crate::wire::ws`], and checks that read the server's
-//! frames one by one, recording each frame's FIN bit, opcode and length for the transcript.
+//! WebSocket in the runner, whichever side peerspec plays. [`WsFrames`] is the frame-level half
+//! both roles share: messages, frames, pings and close frames encoded with the sans-I/O codec in
+//! [`crate::wire::ws`] (masked when peerspec is the client, unmasked when it is the server), and
+//! [`FrameCheck`]s that read the peer's frames one by one, hold them to the rules of their sender
+//! (RFC 6455 §5.1–§5.6) and record each frame's FIN bit, opcode and length for the transcript.
+//! [`WsDriver`] adds the client's opening handshake; the server's is in [`super::ws_server`].
 
 use std::hash::{BuildHasher, Hasher};
 
@@ -11,7 +14,7 @@ use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRec
 use crate::wire::ws::close::{code_is_valid_on_wire, encode_close, parse_close};
 use crate::wire::ws::frame::{FrameOut, LengthForm};
 use crate::wire::ws::handshake::{accept_for, encode_request, generate_key, has_token};
-use crate::wire::ws::message::{Assembled, Assembler, FrameReader, FrameRecord, Message};
+use crate::wire::ws::message::{Assembled, Assembler, FrameReader, FrameRecord, Message, Sender};
 use crate::wire::ws::opcode;
 
 use indexmap::IndexMap;
@@ -21,74 +24,71 @@ use super::check::{annotated, Annotated, Check, Released, Verdict};
 use super::driver::{Driver, Substitutions, Units};
 
 
-/// WebSocket state a case carries between steps.
-pub struct WsDriver {
-    subs: Substitutions,
-    /// The case sends its own handshake (no automatic one on connect).
-    manual: bool,
-    /// The key of the last handshake sent, for checking the accept value.
-    key: Option<String>,
+/// Most pongs owed to a client during one step: past that, a client is flooding pings and the
+/// step fails instead of queueing answers without end.
+pub const MAX_OWED_PONGS: usize = 1000;
+
+/// The frame-level state of one WebSocket case, the same in both roles: what was sent (for
+/// `echo` and for answering a close), and how far into the connection the checks have read (so a
+/// rule break names the frame and its byte offset).
+pub struct WsFrames {
+    /// Whose frames the checks read: the server's (peerspec is the client) or the client's.
+    peer: Sender,
     /// The last data message sent (opcode, payload), for `echo`.
     last_message: Option<(u8, Vec<u8>)>,
     /// peerspec has sent a close frame on this connection.
     close_sent: bool,
     /// A data message being sent frame by frame through `ws_frame(s)` (opcode, payload so far).
     sending: Option<(u8, Vec<u8>)>,
+    /// Bytes of this connection that passing checks have read (the handshake included).
+    read_offset: usize,
+    /// Frames of this connection that passing checks have read.
+    frames_read: usize,
     rng: u64,
     caps: super::Caps,
 }
 
-impl WsDriver {
-    /// A driver for a case with these steps; handshakes go to `subs.ws_path` by default.
-    pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
-        let manual = steps.iter().any(|s| matches!(s, Step::Send(Send::Handshake(_))));
+impl WsFrames {
+    /// Frame state for a case whose peer is `peer`.
+    pub fn new(peer: Sender) -> Self {
         let seed = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
-        WsDriver { subs, manual, key: None, last_message: None, close_sent: false, sending: None, rng: seed, caps: Default::default() }
+        WsFrames { peer, last_message: None, close_sent: false, sending: None, read_offset: 0, frames_read: 0, rng: seed, caps: Default::default() }
+    }
+
+    /// Takes the run's caps on frame and message sizes.
+    pub fn set_caps(&mut self, caps: &super::Caps) {
+        self.caps = *caps;
+    }
+
+    /// A new connection: nothing read on it, no close sent yet.
+    pub fn on_connect(&mut self) {
+        self.close_sent = false;
+        self.read_offset = 0;
+        self.frames_read = 0;
+    }
+
+    /// A check outside this module (an opening handshake) read `n` bytes of the connection.
+    pub fn advance(&mut self, n: usize) {
+        self.read_offset += n;
     }
 
     fn random_key(&mut self) -> [u8; 4] {
-        // xorshift64*: masking keys need not be cryptographic in a test client.
+        // xorshift64*: masking keys need not be cryptographic in a test peer.
         self.rng ^= self.rng >> 12;
         self.rng ^= self.rng << 25;
         self.rng ^= self.rng >> 27;
         (self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32).to_be_bytes()[4..].try_into().expect("4 bytes")
     }
 
+    /// The key for a frame: by default a client masks (a random key) and a server does not
+    /// (RFC 6455 §5.1); a case may choose otherwise to test the peer.
     fn mask(&mut self, spec: &Option<MaskSpec>) -> Result<Option<[u8; 4]>, String> {
         match spec {
+            None if self.peer == Sender::Client => Ok(None),
             None | Some(MaskSpec::On(true)) => Ok(Some(self.random_key())),
             Some(MaskSpec::On(false)) => Ok(None),
             Some(MaskSpec::Key(hex)) => parse_mask_key(hex).map(Some),
         }
-    }
-
-    fn handshake(&mut self, spec: &HandshakeSpec) -> (String, Vec<u8>) {
-        let key = spec.key.clone().unwrap_or_else(generate_key);
-        let target = self.subs.apply(spec.target.as_deref().unwrap_or(&self.subs.ws_path));
-        let mut headers: Vec<(String, String)> = vec![
-            ("Host".into(), self.subs.host.clone()),
-            ("Upgrade".into(), "websocket".into()),
-            ("Connection".into(), "Upgrade".into()),
-            ("Sec-WebSocket-Key".into(), key.clone()),
-            ("Sec-WebSocket-Version".into(), spec.version.clone().unwrap_or_else(|| "13".into())),
-        ];
-        if !spec.protocols.is_empty() {
-            headers.push(("Sec-WebSocket-Protocol".into(), spec.protocols.join(", ")));
-        }
-        headers.retain(|(n, _)| !spec.omit.iter().any(|o| o.eq_ignore_ascii_case(n)));
-        for (name, value) in &spec.headers {
-            let value = self.subs.apply(value);
-            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                Some(slot) => slot.1 = value,
-                None => headers.push((name.clone(), value)),
-            }
-        }
-        let sent_key = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-key")).map(|(_, v)| v.clone());
-        self.key = sent_key;
-        self.close_sent = false;
-        let method = spec.method.clone().unwrap_or_else(|| "GET".into());
-        let version = spec.http_version.clone().unwrap_or_else(|| "HTTP/1.1".into());
-        (format!("opening handshake {method} {target} {version}"), encode_request(&method, &target, &version, &headers))
     }
 
     fn frame_unit(&mut self, frame: &FrameOut) -> Result<(String, Vec<u8>), String> {
@@ -170,13 +170,138 @@ impl WsDriver {
         Ok(units)
     }
 
-    fn close_frame(&mut self, code: Option<u16>, reason: &[u8]) -> Result<(String, Vec<u8>), String> {
-        let mask = Some(self.random_key());
-        self.frame_unit(&FrameOut::new(opcode::CLOSE, encode_close(code, reason), mask))
+    fn control(&mut self, op: u8, payload: Vec<u8>) -> Result<(String, Vec<u8>), String> {
+        let mask = self.mask(&None)?;
+        self.frame_unit(&FrameOut::new(op, payload, mask))
+    }
+
+    /// Encodes the WebSocket frame sends (`message`, `ws_frame(s)`, `ws_ping`, `ws_close`);
+    /// `None` for any other send.
+    pub fn encode(&mut self, send: &Send) -> Option<Result<Units, String>> {
+        Some(match send {
+            Send::Message(spec) => self.message(spec),
+            Send::WsFrame(spec) => self.frame_from_spec(spec).and_then(|f| Ok(vec![self.frame_unit(&f)?])),
+            Send::WsFrames(specs) => specs
+                .iter()
+                .map(|s| {
+                    let f = self.frame_from_spec(s)?;
+                    self.frame_unit(&f)
+                })
+                .collect(),
+            Send::WsPing(payload) => payload.to_bytes().and_then(|p| Ok(vec![self.control(opcode::PING, p)?])),
+            Send::WsClose(spec) => spec
+                .reason
+                .as_ref()
+                .map(BytesSpec::to_bytes)
+                .transpose()
+                .and_then(|reason| Ok(vec![self.control(opcode::CLOSE, encode_close(spec.code, &reason.unwrap_or_default()))?])),
+            _ => return None,
+        })
+    }
+
+    /// The check for a frame-level expectation (`message`, `pong`, `close`, `fail`, `ws_frame`);
+    /// `None` for any other.
+    pub fn check(&mut self, expect: &Expect) -> Option<Result<Box<dyn Check>, String>> {
+        let want = if let Some(m) = &expect.message {
+            message_want(m, self.last_message.as_ref()).map(Want::Message)
+        } else if let Some(p) = &expect.pong {
+            p.to_bytes().map(Want::Pong)
+        } else if let Some(c) = &expect.close {
+            Ok(Want::Close((**c).clone()))
+        } else if let Some(codes) = &expect.fail {
+            Ok(Want::Fail(codes.as_slice().to_vec()))
+        } else if let Some(f) = &expect.ws_frame {
+            frame_want(f).map(Want::Frame)
+        } else {
+            return None;
+        };
+        Some(want.map(|want| {
+            Box::new(FrameCheck {
+                reader: FrameReader::new(self.caps.max_frame_size),
+                asm: Assembler::from(self.peer).with_limit(self.caps.max_message_size),
+                peer: self.peer,
+                want,
+                units: vec![],
+                seen_close: None,
+                pings: vec![],
+                read_offset: self.read_offset,
+                frames_read: self.frames_read,
+            }) as Box<dyn Check>
+        }))
+    }
+
+    /// A frame check passed: count what it read, and answer what the protocol owes: the peer's
+    /// close (RFC 6455 §5.5.1, echoing its code) and, as the server, the client's pings (§5.5.2).
+    pub fn passed(&mut self, fc: &mut FrameCheck) -> Units {
+        // The check's base moved on past what it released while pending.
+        self.read_offset = fc.read_offset + fc.reader.position();
+        self.frames_read = fc.frames_read;
+        let mut replies = vec![];
+        for payload in std::mem::take(&mut fc.pings) {
+            if !self.close_sent {
+                replies.extend(self.control(opcode::PONG, payload));
+            }
+        }
+        // The peer closed first: answer its close frame, echoing the code.
+        if let Some(code) = fc.seen_close.take() {
+            if !self.close_sent {
+                let code = code.filter(|c| code_is_valid_on_wire(*c)).or(code.map(|_| 1000));
+                replies.extend(self.control(opcode::CLOSE, encode_close(code, b"")));
+            }
+        }
+        replies
+    }
+}
+
+/// WebSocket as the client (role `client`): the opening handshake, automatic or scripted, then
+/// the frames.
+pub struct WsDriver {
+    subs: Substitutions,
+    /// The case sends its own handshake (no automatic one on connect).
+    manual: bool,
+    /// The key of the last handshake sent, for checking the accept value.
+    key: Option<String>,
+    frames: WsFrames,
+}
+
+impl WsDriver {
+    /// A driver for a case with these steps; handshakes go to `subs.ws_path` by default.
+    pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
+        let manual = steps.iter().any(|s| matches!(s, Step::Send(Send::Handshake(_))));
+        WsDriver { subs, manual, key: None, frames: WsFrames::new(Sender::Server) }
+    }
+
+    fn handshake(&mut self, spec: &HandshakeSpec) -> (String, Vec<u8>) {
+        let key = spec.key.clone().unwrap_or_else(generate_key);
+        let target = self.subs.apply(spec.target.as_deref().unwrap_or(&self.subs.ws_path));
+        let mut headers: Vec<(String, String)> = vec![
+            ("Host".into(), self.subs.host.clone()),
+            ("Upgrade".into(), "websocket".into()),
+            ("Connection".into(), "Upgrade".into()),
+            ("Sec-WebSocket-Key".into(), key.clone()),
+            ("Sec-WebSocket-Version".into(), spec.version.clone().unwrap_or_else(|| "13".into())),
+        ];
+        if !spec.protocols.is_empty() {
+            headers.push(("Sec-WebSocket-Protocol".into(), spec.protocols.join(", ")));
+        }
+        headers.retain(|(n, _)| !spec.omit.iter().any(|o| o.eq_ignore_ascii_case(n)));
+        for (name, value) in &spec.headers {
+            let value = self.subs.apply(value);
+            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                Some(slot) => slot.1 = value,
+                None => headers.push((name.clone(), value)),
+            }
+        }
+        let sent_key = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-key")).map(|(_, v)| v.clone());
+        self.key = sent_key;
+        self.frames.on_connect();
+        let method = spec.method.clone().unwrap_or_else(|| "GET".into());
+        let version = spec.http_version.clone().unwrap_or_else(|| "HTTP/1.1".into());
+        (format!("opening handshake {method} {target} {version}"), encode_request(&method, &target, &version, &headers))
     }
 
     fn handshake_check(&self, expect: &HandshakeExpect) -> HandshakeCheck {
-        HandshakeCheck { reader: ResponseReader::new("GET", Limits::default()), expect: expect.clone(), key: self.key.clone() }
+        HandshakeCheck { reader: ResponseReader::new("GET", Limits::default()), expect: expect.clone(), key: self.key.clone(), consumed: 0 }
     }
 }
 
@@ -197,7 +322,7 @@ pub fn opcode_of(spec: &OpcodeSpec) -> Result<u8, String> {
 
 impl Driver for WsDriver {
     fn on_connect(&mut self) -> Result<Units, String> {
-        self.close_sent = false;
+        self.frames.on_connect();
         if self.manual {
             return Ok(vec![]);
         }
@@ -211,70 +336,33 @@ impl Driver for WsDriver {
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
         match send {
             Send::Handshake(spec) => Ok(vec![self.handshake(spec)]),
-            Send::Message(spec) => self.message(spec),
-            Send::WsFrame(spec) => {
-                let f = self.frame_from_spec(spec)?;
-                Ok(vec![self.frame_unit(&f)?])
-            }
-            Send::WsFrames(specs) => specs
-                .iter()
-                .map(|s| {
-                    let f = self.frame_from_spec(s)?;
-                    self.frame_unit(&f)
-                })
-                .collect(),
-            Send::WsPing(payload) => {
-                let mask = Some(self.random_key());
-                let f = FrameOut::new(opcode::PING, payload.to_bytes()?, mask);
-                Ok(vec![self.frame_unit(&f)?])
-            }
-            Send::WsClose(spec) => {
-                let reason = spec.reason.as_ref().map(BytesSpec::to_bytes).transpose()?.unwrap_or_default();
-                Ok(vec![self.close_frame(spec.code, &reason)?])
-            }
-            _ => Err("this send step is not one WebSocket knows (use handshake, message, ws_frame(s), ws_ping, ws_close or raw)".into()),
+            other => self.frames.encode(other).unwrap_or_else(|| {
+                Err("this send step is not one a WebSocket client knows (use handshake, message, ws_frame(s), ws_ping, ws_close or raw)".into())
+            }),
         }
     }
 
     fn set_caps(&mut self, caps: &super::Caps) {
-        self.caps = *caps;
+        self.frames.set_caps(caps);
     }
 
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
         if let Some(h) = &expect.handshake {
             return Ok(Box::new(self.handshake_check(h)));
         }
-        let want = if let Some(m) = &expect.message {
-            Want::Message(message_want(m, self.last_message.as_ref())?)
-        } else if let Some(p) = &expect.pong {
-            Want::Pong(p.to_bytes()?)
-        } else if let Some(c) = &expect.close {
-            Want::Close((**c).clone())
-        } else if let Some(codes) = &expect.fail {
-            Want::Fail(codes.as_slice().to_vec())
-        } else if let Some(f) = &expect.ws_frame {
-            Want::Frame(frame_want(f)?)
-        } else {
-            return Err("this expectation is not one WebSocket knows".into());
-        };
-        let (reader, asm) = (FrameReader::new(self.caps.max_frame_size), Assembler::with_limit(self.caps.max_message_size));
-        Ok(Box::new(FrameCheck { reader, asm, want, units: vec![], seen_close: None }))
+        self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket client knows".into()))
     }
 
     fn passed(&mut self, check: &mut dyn Check) -> Units {
         let Some(any) = check.as_any_mut() else { return vec![] };
-        if let Some(fc) = any.downcast_mut::<FrameCheck>() {
-            // The server closed first: answer its close frame (RFC 6455 §5.5.1), echoing the code.
-            if let Some(code) = fc.seen_close.take() {
-                if !self.close_sent {
-                    let code = code.filter(|c| code_is_valid_on_wire(*c)).or(code.map(|_| 1000));
-                    if let Ok(unit) = self.close_frame(code, b"") {
-                        return vec![unit];
-                    }
-                }
-            }
+        if let Some(hc) = any.downcast_mut::<HandshakeCheck>() {
+            self.frames.advance(hc.consumed);
+            return vec![];
         }
-        vec![]
+        match any.downcast_mut::<FrameCheck>() {
+            Some(fc) => self.frames.passed(fc),
+            None => vec![],
+        }
     }
 }
 
@@ -321,19 +409,27 @@ enum Want {
     Message(MessageWant),
     Pong(Vec<u8>),
     Close(CloseExpect),
-    /// The server fails the connection: a close frame with one of these codes, or TCP close.
+    /// The peer fails the connection: a close frame with one of these codes, or TCP close.
     Fail(Vec<u16>),
     Frame(FrameWant),
 }
 
-/// Reads the server's frames until the wanted one (or a rule break, or something else).
+/// Reads the peer's frames until the wanted one (or a rule break, or something else).
 pub struct FrameCheck {
     reader: FrameReader,
     asm: Assembler,
+    /// Whose frames these are.
+    peer: Sender,
     want: Want,
     units: Vec<Annotated>,
-    /// Set when the check passed on a close frame from the server: its code (None: empty).
+    /// Set when the check passed on a close frame from the peer: its code (None: empty).
     seen_close: Option<Option<u16>>,
+    /// Payloads of the client's pings read on the way, for the fake server to answer.
+    pings: Vec<Vec<u8>>,
+    /// Connection offset of the first byte this check reads.
+    read_offset: usize,
+    /// Frames of the connection read so far, this check's included.
+    frames_read: usize,
 }
 
 impl FrameCheck {
@@ -342,11 +438,24 @@ impl FrameCheck {
         self.units.push(annotated(f.offset, f.wire_len(), label));
     }
 
+    /// A frame broke a rule: record it and name it by its number and byte offset in the
+    /// connection, so it can be found in a capture.
+    fn rule_break(&mut self, f: &FrameRecord, rule: String) -> Verdict {
+        self.unit_for(f, String::new());
+        Verdict::Fail(format!(
+            "frame {} of the connection, at byte offset {} ({}): {rule}",
+            self.frames_read,
+            self.read_offset + f.offset,
+            f.header.describe()
+        ))
+    }
+
     fn pass(&mut self) -> Verdict {
         Verdict::Pass { consumed: self.reader.position(), units: self.units.clone() }
     }
 
     fn judge_frame(&mut self, f: FrameRecord) -> Option<Verdict> {
+        self.frames_read += 1;
         if let Want::Frame(w) = &self.want {
             // Raw frame expectations see the frame before reassembly rules (but after the
             // per-frame rules: unmasked, RSV 0, defined opcode).
@@ -372,19 +481,15 @@ impl FrameCheck {
                     problems.push(format!("length: expected {n}, saw {}", h.len));
                 }
             }
-            let rule = self.asm.push(f.clone()).err();
-            self.unit_for(&f, String::new());
-            if let Some(r) = rule {
-                return Some(Verdict::Fail(r));
+            if let Err(rule) = self.asm.push(f.clone()) {
+                return Some(self.rule_break(&f, rule));
             }
+            self.unit_for(&f, String::new());
             return Some(if problems.is_empty() { self.pass() } else { Verdict::Fail(format!("frame differs:\n  {}", problems.join("\n  "))) });
         }
         let assembled = match self.asm.push(f.clone()) {
             Ok(a) => a,
-            Err(e) => {
-                self.unit_for(&f, String::new());
-                return Some(Verdict::Fail(e));
-            }
+            Err(e) => return Some(self.rule_break(&f, e)),
         };
         match assembled {
             Assembled::Fragment => {
@@ -394,6 +499,19 @@ impl FrameCheck {
             Assembled::Message(m) => {
                 self.unit_for(&f, format!("→ {}", m.describe()));
                 Some(self.judge_message(m))
+            }
+            // The fake server answers the client's pings wherever they come (RFC 6455 §5.5.2)
+            // unless the case waits for exactly that frame.
+            Assembled::Control(c) if self.peer == Sender::Client && c.header.opcode == opcode::PING => {
+                self.unit_for(&c, format!("payload {} (peerspec answers with a pong)", escape(&c.payload, 60)));
+                if self.pings.len() >= MAX_OWED_PONGS {
+                    return Some(Verdict::Fail(format!(
+                        "the client sent over {MAX_OWED_PONGS} pings while peerspec waited for {}; peerspec stops reading (a flood)",
+                        self.describe()
+                    )));
+                }
+                self.pings.push(c.payload);
+                None
             }
             Assembled::Control(c) => Some(self.judge_control(c)),
         }
@@ -439,7 +557,7 @@ impl FrameCheck {
                     Verdict::Fail(format!("message differs:\n  {}", problems.join("\n  ")))
                 }
             }
-            _ => Verdict::Fail(format!("expected {}, but the server sent a {what}", self.describe())),
+            _ => Verdict::Fail(format!("expected {}, but the {} sent a {what}", self.describe(), self.peer.name())),
         }
     }
 
@@ -450,13 +568,13 @@ impl FrameCheck {
                 Ok(c) => c,
                 Err(e) => {
                     self.unit_for(&f, String::new());
-                    return Verdict::Fail(format!("the server's close frame is invalid: {e}"));
+                    return Verdict::Fail(format!("the {}'s close frame is invalid: {e}", self.peer.name()));
                 }
             };
             let code = close.effective_code();
             self.unit_for(&f, format!("close code {code} reason {}", escape(&close.reason, 60)));
             if close.code.is_some() && !code_is_valid_on_wire(code) {
-                return Verdict::Fail(format!("the server sent close code {code}, which must not appear on the wire (RFC 6455 §7.4)"));
+                return Verdict::Fail(format!("the {} sent close code {code}, which must not appear on the wire (RFC 6455 §7.4)", self.peer.name()));
             }
             let verdict = match &self.want {
                 Want::Close(c) => {
@@ -479,10 +597,11 @@ impl FrameCheck {
                 }
                 Want::Fail(codes) if codes.contains(&code) => self.pass(),
                 Want::Fail(codes) => Verdict::Fail(format!(
-                    "the server closed with code {code}; failing the connection here calls for {} (RFC 6455 §7.1.7, §7.4.1)",
+                    "the {} closed with code {code}; failing the connection here calls for {} (RFC 6455 §7.1.7, §7.4.1)",
+                    self.peer.name(),
                     codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
                 )),
-                _ => Verdict::Fail(format!("expected {}, but the server sent a close frame with code {code}", self.describe())),
+                _ => Verdict::Fail(format!("expected {}, but the {} sent a close frame with code {code}", self.describe(), self.peer.name())),
             };
             if matches!(verdict, Verdict::Pass { .. }) {
                 self.seen_close = Some(close.code);
@@ -502,7 +621,7 @@ impl FrameCheck {
                     ))
                 }
             }
-            _ => Verdict::Fail(format!("expected {}, but the server sent a {} frame {}", self.describe(), opcode::name(op), escape(&f.payload, 60))),
+            _ => Verdict::Fail(format!("expected {}, but the {} sent a {} frame {}", self.describe(), self.peer.name(), opcode::name(op), escape(&f.payload, 60))),
         }
     }
 }
@@ -521,7 +640,14 @@ impl Check for FrameCheck {
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return Verdict::Fail(format!("unreadable frame from the server: {e}")),
+                Err(e) => {
+                    return Verdict::Fail(format!(
+                        "unreadable frame {} from the {} at byte offset {}: {e}",
+                        self.frames_read + 1,
+                        self.peer.name(),
+                        self.read_offset + self.reader.position()
+                    ))
+                }
             }
         }
         if eof {
@@ -533,7 +659,12 @@ impl Check for FrameCheck {
                 }
             }
             let partial = if rest > 0 { format!(" in the middle of a frame ({rest} bytes of it received)") } else { String::new() };
-            return Verdict::Fail(format!("the server closed the connection{partial} while peerspec waited for {}", self.describe()));
+            let message = if self.asm.in_message() { " in the middle of a fragmented message" } else { "" };
+            return Verdict::Fail(format!(
+                "the {} closed the connection{partial}{message} while peerspec waited for {}",
+                self.peer.name(),
+                self.describe()
+            ));
         }
         Verdict::Pending
     }
@@ -543,7 +674,8 @@ impl Check for FrameCheck {
         let partial = if rest > 0 { format!("; {rest} bytes of an incomplete frame received") } else { String::new() };
         let open = match self.asm.current() {
             Some(m) => format!(
-                "; the server's fragmented {} message still open after {} fragments and {} B (FIN=0 on each){}",
+                "; the {}'s fragmented {} message still open after {} fragments and {} B (FIN=0 on each){}",
+                self.peer.name(),
                 opcode::name(m.opcode),
                 m.fragments.len() as u64 + m.fragments_not_kept,
                 m.len(),
@@ -560,6 +692,8 @@ impl Check for FrameCheck {
             return None;
         }
         self.reader.rebase();
+        // Offsets in messages stay offsets in the connection.
+        self.read_offset += len;
         Some(Released { len, units: std::mem::take(&mut self.units) })
     }
 
@@ -575,7 +709,8 @@ impl Check for FrameCheck {
                 None => "a close frame".into(),
             },
             Want::Fail(codes) => format!(
-                "the server to fail the connection (close {} or TCP close)",
+                "the {} to fail the connection (close {} or TCP close)",
+                self.peer.name(),
                 codes.iter().map(u16::to_string).collect::<Vec<_>>().join("/")
             ),
             Want::Frame(_) => "a frame".into(),
@@ -596,6 +731,8 @@ pub struct HandshakeCheck {
     reader: ResponseReader,
     expect: HandshakeExpect,
     key: Option<String>,
+    /// Bytes of the response, once it passed.
+    consumed: usize,
 }
 
 impl HandshakeCheck {
@@ -652,6 +789,7 @@ impl Check for HandshakeCheck {
                 let problems = self.judge(r);
                 let unit = format!("handshake response {} {} {}", r.version, r.status, r.reason);
                 if problems.is_empty() {
+                    self.consumed = consumed;
                     Verdict::Pass { consumed, units: vec![annotated(0, consumed, unit)] }
                 } else {
                     Verdict::Fail(format!("handshake response differs:\n  {}", problems.join("\n  ")))
@@ -665,6 +803,9 @@ impl Check for HandshakeCheck {
     }
     fn describe(&self) -> String {
         "the handshake response".into()
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
     fn units_so_far(&self) -> Vec<Annotated> {
         let r = self.reader.record();
@@ -777,7 +918,7 @@ mod tests {
         let mut d = driver(&s);
         let Step::Send(send) = &s[0] else { panic!() };
         d.encode(send).unwrap();
-        assert_eq!(d.last_message, Some((opcode::BINARY, b"abcd".to_vec())));
+        assert_eq!(d.frames.last_message, Some((opcode::BINARY, b"abcd".to_vec())));
     }
 
     #[test]

@@ -117,6 +117,7 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         base_path: options.path.clone().unwrap_or(url_path),
         ws_path: ws_url_path.or_else(|| options.ws_path.clone()).unwrap_or_else(|| "/ws".into()),
         provides,
+        client_provides: options.provides.iter().cloned().collect(),
         default_timeout: options.timeout,
         jobs: options.jobs,
         strict: options.strict,

@@ -72,6 +72,7 @@ pub fn config_for(addr: SocketAddr, timeout: Duration) -> RunConfig {
         base_path: "/".into(),
         ws_path: "/ws".into(),
         provides: None,
+        client_provides: Default::default(),
         default_timeout: timeout,
         jobs: 1,
         strict: false,

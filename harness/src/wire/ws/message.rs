@@ -133,13 +133,36 @@ pub enum Assembled {
     Message(Message),
 }
 
-/// Reassembles messages from the frames a server sends, enforcing the framing rules a client
-/// holds a server to (RFC 6455 §5.1–§5.5): frames unmasked, RSV bits 0 (no extension is ever
-/// negotiated by peerspec), defined opcodes, control frames final with at most 125 bytes,
-/// continuation only inside a fragmented message and only there.
+/// Which endpoint sent the frames an [`Assembler`] reads: the rules differ only in masking
+/// (RFC 6455 §5.1: a client masks every frame, a server none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sender {
+    /// Frames from a server (peerspec is the client): none may be masked.
+    #[default]
+    Server,
+    /// Frames from a client (peerspec is the fake server): every one must be masked.
+    Client,
+}
+
+impl Sender {
+    /// `server` or `client`, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sender::Server => "server",
+            Sender::Client => "client",
+        }
+    }
+}
+
+/// Reassembles messages from the frames one endpoint sends, enforcing the framing rules the
+/// other holds it to (RFC 6455 §5.1–§5.5): masking (none from a server, every frame from a
+/// client), RSV bits 0 (no extension is ever negotiated by peerspec), defined opcodes, control
+/// frames final with at most 125 bytes, continuation only inside a fragmented message and only
+/// there.
 #[derive(Debug, Clone)]
 pub struct Assembler {
     current: Option<Message>,
+    sender: Sender,
     /// Payload bytes kept per message; the rest are counted ([`Message::dropped`]).
     max_message: usize,
     /// Fragments recorded one by one per message; later ones are only counted.
@@ -151,19 +174,25 @@ pub const MAX_FRAGMENT_RECORDS: usize = 10_000;
 
 impl Default for Assembler {
     fn default() -> Self {
-        Assembler { current: None, max_message: 16 << 20, max_fragments: MAX_FRAGMENT_RECORDS }
+        Assembler { current: None, sender: Sender::default(), max_message: 16 << 20, max_fragments: MAX_FRAGMENT_RECORDS }
     }
 }
 
 impl Assembler {
-    /// A fresh assembler (no message in progress) keeping up to 16 MiB of each message.
+    /// A fresh assembler for a server's frames (no message in progress), keeping up to 16 MiB of
+    /// each message.
     pub fn new() -> Self {
         Assembler::default()
     }
 
-    /// A fresh assembler keeping up to `max_message` bytes of each message.
-    pub fn with_limit(max_message: usize) -> Self {
-        Assembler { max_message, ..Assembler::default() }
+    /// A fresh assembler for frames from `sender`.
+    pub fn from(sender: Sender) -> Self {
+        Assembler { sender, ..Assembler::default() }
+    }
+
+    /// The same assembler keeping up to `max_message` bytes of each message.
+    pub fn with_limit(self, max_message: usize) -> Self {
+        Assembler { max_message, ..self }
     }
 
     /// Whether a fragmented message is in progress.
@@ -176,36 +205,39 @@ impl Assembler {
         self.current.as_ref()
     }
 
-    /// Takes one frame; errors name the rule the server broke.
+    /// Takes one frame; errors name the rule the sender broke.
     pub fn push(&mut self, frame: FrameRecord) -> Result<Assembled, String> {
         let h = frame.header;
-        if h.mask.is_some() {
-            return Err("the server sent a masked frame; a server MUST NOT mask frames (RFC 6455 §5.1)".into());
+        let who = self.sender.name();
+        match (self.sender, h.mask.is_some()) {
+            (Sender::Server, true) => return Err("the server sent a masked frame; a server MUST NOT mask frames (RFC 6455 §5.1)".into()),
+            (Sender::Client, false) => return Err("the client sent an unmasked frame; a client MUST mask every frame it sends (RFC 6455 §5.1)".into()),
+            _ => {}
         }
         if h.rsv != 0 {
-            return Err(format!("the server set RSV bits {:03b} with no extension negotiated (RFC 6455 §5.2)", h.rsv));
+            return Err(format!("the {who} set RSV bits {:03b} with no extension negotiated (RFC 6455 §5.2)", h.rsv));
         }
         if !opcode::is_defined(h.opcode) {
-            return Err(format!("the server used the reserved opcode 0x{:X} (RFC 6455 §5.2)", h.opcode));
+            return Err(format!("the {who} used the reserved opcode 0x{:X} (RFC 6455 §5.2)", h.opcode));
         }
         if opcode::is_control(h.opcode) {
             if !h.fin {
-                return Err(format!("the server fragmented a {} control frame (FIN=0; RFC 6455 §5.5)", opcode::name(h.opcode)));
+                return Err(format!("the {who} fragmented a {} control frame (FIN=0; RFC 6455 §5.5)", opcode::name(h.opcode)));
             }
             if h.len > 125 {
-                return Err(format!("the server sent a {} control frame of {} bytes, over 125 (RFC 6455 §5.5)", opcode::name(h.opcode), h.len));
+                return Err(format!("the {who} sent a {} control frame of {} bytes, over 125 (RFC 6455 §5.5)", opcode::name(h.opcode), h.len));
             }
             return Ok(Assembled::Control(frame));
         }
         let fragment = Fragment { opcode: h.opcode, fin: h.fin, len: frame.payload.len() };
         let mut message = match (h.opcode, self.current.take()) {
             (opcode::CONTINUATION, None) => {
-                return Err("the server sent a continuation frame with no message in progress (RFC 6455 §5.4)".into())
+                return Err(format!("the {who} sent a continuation frame with no message in progress (RFC 6455 §5.4)"))
             }
             (opcode::CONTINUATION, Some(m)) => m,
             (op, Some(m)) => {
                 return Err(format!(
-                    "the server started a {} message while its {} message was still unfinished (RFC 6455 §5.4)",
+                    "the {who} started a {} message while its {} message was still unfinished (RFC 6455 §5.4)",
                     opcode::name(op),
                     opcode::name(m.opcode)
                 ))
@@ -232,7 +264,7 @@ impl Assembler {
                 _ => Err(e),
             });
             if let Err(e) = checked {
-                return Err(format!("the server sent a text message that is not valid UTF-8 (at byte {}; RFC 6455 §5.6)", e.valid_up_to()));
+                return Err(format!("the {who} sent a text message that is not valid UTF-8 (at byte {}; RFC 6455 §5.6, §8.1)", e.valid_up_to()));
             }
         }
         Ok(Assembled::Message(message))
@@ -264,13 +296,13 @@ mod tests {
         let mut bytes = frame(opcode::TEXT, false, "あ".as_bytes());
         bytes.extend(frame(opcode::CONTINUATION, true, "あい".as_bytes()));
         let mut reader = FrameReader::new(1 << 20);
-        let mut asm = Assembler::with_limit(4);
+        let mut asm = Assembler::new().with_limit(4);
         asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap();
         let Assembled::Message(m) = asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap() else { panic!("a message") };
         assert_eq!((m.data.len(), m.dropped, m.len()), (4, 5, 9));
         assert!(m.describe().contains("9 B (4 kept, 5 counted and dropped, --max-message-size)"), "{}", m.describe());
         // Invalid UTF-8 inside the kept part is still an error.
-        let mut asm = Assembler::with_limit(4);
+        let mut asm = Assembler::new().with_limit(4);
         let bad = frame(opcode::TEXT, true, b"\xff\xfeabcdef");
         let mut reader = FrameReader::new(1 << 20);
         assert!(asm.push(reader.next(&bad).unwrap().unwrap()).unwrap_err().contains("not valid UTF-8"));
@@ -364,6 +396,12 @@ mod tests {
         bytes.extend(frame(opcode::TEXT, true, b"b"));
         asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap();
         assert!(asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap_err().contains("unfinished"));
+        // From a client the mask rule is the other way round (RFC 6455 §5.1).
+        let masked = FrameOut::new(opcode::TEXT, b"x".to_vec(), Some([1, 2, 3, 4])).encode().unwrap();
+        let mut client = Assembler::from(Sender::Client);
+        assert!(matches!(client.push(FrameReader::new(100).next(&masked).unwrap().unwrap()), Ok(Assembled::Message(_))));
+        let e = client.push(FrameReader::new(100).next(&frame(opcode::TEXT, true, b"x")).unwrap().unwrap()).unwrap_err();
+        assert!(e.contains("client sent an unmasked frame"), "{e}");
         let big = frame(opcode::BINARY, true, &[0; 101]);
         assert_eq!(FrameReader::new(100).next(&big).unwrap_err().offset, 1);
     }

@@ -1,0 +1,381 @@
+//! WebSocket as the fake server (role `server`): the client's opening handshake read as an
+//! HTTP/1.1 request (through the sans-I/O [`RequestReader`]) and held to RFC 6455 §4.1, the
+//! answer (a correct 101 by default, or whatever the case scripts to see the client fail), then
+//! frames through the same [`WsFrames`] the client role uses: sent unmasked, and every frame
+//! from the client checked for its mask (§5.1).
+//!
+//! Unless the case says otherwise, each connection starts with the handshake done for it: the
+//! request is read and checked (a case replaces that with `expect: ws_handshake_request`), and
+//! answered with a correct 101 (a case replaces that with `send: ws_handshake_response`).
+
+use crate::case::ws::{AcceptSpec, HandshakeRequestExpect, HandshakeResponseSpec};
+use crate::case::{Expect, Send, Step};
+use crate::wire::http1::body::OutgoingBody;
+use crate::wire::http1::response::Progress;
+use crate::wire::http1::server::{reason_phrase, Limits, RequestReader, RequestRecord, Response};
+use crate::wire::ws::handshake::{accept_for, has_token};
+use crate::wire::ws::message::Sender;
+
+use super::check::{annotated, Annotated, Check, Verdict};
+use super::driver::{Driver, Substitutions, Units};
+use super::fields::{differ, FieldExpect};
+use super::ws::{FrameCheck, WsFrames};
+
+/// The fake WebSocket server's state in a case.
+pub struct WsServer {
+    subs: Substitutions,
+    /// The case checks the handshake request itself (`expect: ws_handshake_request`).
+    scripted_request: bool,
+    /// The case answers the handshake itself (`send: ws_handshake_response`).
+    scripted_response: bool,
+    /// The `Sec-WebSocket-Key` of the client's last handshake request.
+    key: Option<String>,
+    frames: WsFrames,
+}
+
+impl WsServer {
+    /// The driver for a server-role case with these steps.
+    pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
+        let scripted_request = steps.iter().any(|s| matches!(s, Step::Expect(e) if e.ws_handshake_request.is_some()));
+        let scripted_response = steps.iter().any(|s| matches!(s, Step::Send(Send::WsHandshakeResponse(_))));
+        WsServer { subs, scripted_request, scripted_response, key: None, frames: WsFrames::new(Sender::Client) }
+    }
+
+    fn request_check(&self, expect: &HandshakeRequestExpect) -> HandshakeRequestCheck {
+        HandshakeRequestCheck {
+            reader: RequestReader::new(Limits::default()),
+            target: expect.target.as_deref().map(|t| self.subs.apply(t)),
+            expect: expect.clone(),
+            key: None,
+            consumed: 0,
+        }
+    }
+
+    /// The wire bytes of the answer to the client's handshake.
+    pub fn response(&self, spec: &HandshakeResponseSpec) -> (String, Vec<u8>) {
+        let status = spec.status.unwrap_or(101);
+        let reason = spec.reason.clone().unwrap_or_else(|| reason_phrase(status).to_string());
+        let accept = accept_for(self.key.as_deref().unwrap_or(""));
+        let mut headers: Vec<(String, String)> = vec![("Upgrade".into(), "websocket".into()), ("Connection".into(), "Upgrade".into())];
+        match spec.accept {
+            AcceptSpec::Correct => headers.push(("Sec-WebSocket-Accept".into(), accept)),
+            // Still 28 characters of base64 for 20 bytes: only the value is wrong.
+            AcceptSpec::Wrong => {
+                let first = if accept.starts_with('A') { "B" } else { "A" };
+                headers.push(("Sec-WebSocket-Accept".into(), format!("{first}{}", &accept[1..])));
+            }
+            AcceptSpec::Omit => {}
+        }
+        if let Some(p) = &spec.protocol {
+            headers.push(("Sec-WebSocket-Protocol".into(), p.clone()));
+        }
+        if let Some(e) = &spec.extensions {
+            headers.push(("Sec-WebSocket-Extensions".into(), e.clone()));
+        }
+        headers.retain(|(n, _)| !spec.omit.iter().any(|o| o.eq_ignore_ascii_case(n)));
+        for (name, value) in &spec.headers {
+            let value = self.subs.apply(value);
+            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                Some(slot) => slot.1 = value,
+                None => headers.push((name.clone(), value)),
+            }
+        }
+        // A refusal has an empty body, framed, so the client need not wait for the close.
+        if status != 101 && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")) {
+            headers.push(("Content-Length".into(), "0".into()));
+        }
+        let response = Response { version: "HTTP/1.1".into(), status, reason, headers, body: OutgoingBody::None };
+        (format!("handshake response {} {} {}", response.version, response.status, response.reason), response.encode())
+    }
+}
+
+impl Driver for WsServer {
+    fn set_caps(&mut self, caps: &super::Caps) {
+        self.frames.set_caps(caps);
+    }
+
+    fn on_connect(&mut self) -> Result<Units, String> {
+        self.frames.on_connect();
+        self.key = None;
+        Ok(vec![])
+    }
+
+    fn on_connect_check(&mut self) -> Option<Box<dyn Check>> {
+        (!self.scripted_request).then(|| Box::new(self.request_check(&HandshakeRequestExpect::default())) as Box<dyn Check>)
+    }
+
+    fn encode(&mut self, send: &Send) -> Result<Units, String> {
+        match send {
+            Send::WsHandshakeResponse(spec) => Ok(vec![self.response(spec)]),
+            other => self.frames.encode(other).unwrap_or_else(|| {
+                Err("this send step is not one a WebSocket server knows (use ws_handshake_response, message, ws_frame(s), ws_ping, ws_close or raw)".into())
+            }),
+        }
+    }
+
+    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
+        if let Some(r) = &expect.ws_handshake_request {
+            return Ok(Box::new(self.request_check(r)));
+        }
+        self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket server knows".into()))
+    }
+
+    fn passed(&mut self, check: &mut dyn Check) -> Units {
+        let Some(any) = check.as_any_mut() else { return vec![] };
+        if let Some(request) = any.downcast_mut::<HandshakeRequestCheck>() {
+            self.frames.advance(request.consumed);
+            self.key = request.key.take();
+            return if self.scripted_response { vec![] } else { vec![self.response(&HandshakeResponseSpec::default())] };
+        }
+        match any.downcast_mut::<FrameCheck>() {
+            Some(fc) => self.frames.passed(fc),
+            None => vec![],
+        }
+    }
+}
+
+/// Whether `key` is 16 bytes in base64 (RFC 6455 §4.1 item 7): 22 characters of the base64
+/// alphabet and `==`.
+fn is_valid_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    b.len() == 24 && b.ends_with(b"==") && b[..22].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+}
+
+/// Reads the client's opening handshake request and checks it (RFC 6455 §4.1).
+pub struct HandshakeRequestCheck {
+    reader: RequestReader,
+    expect: HandshakeRequestExpect,
+    target: Option<String>,
+    /// The client's key, once the request passed.
+    key: Option<String>,
+    /// Bytes of the request, once it passed.
+    consumed: usize,
+}
+
+impl HandshakeRequestCheck {
+    fn judge(&self, r: &RequestRecord) -> Vec<String> {
+        let mut problems = vec![];
+        if r.method != "GET" {
+            differ(&mut problems, "method", "GET (RFC 6455 §4.1 item 2)".into(), r.method.clone());
+        }
+        if r.version != "HTTP/1.1" {
+            differ(&mut problems, "version", "HTTP/1.1 (RFC 6455 §4.1 item 2)".into(), r.version.clone());
+        }
+        if r.header("host").is_none() {
+            differ(&mut problems, "header Host", "present (RFC 6455 §4.1 item 4)".into(), "absent".into());
+        }
+        let token = |name: &str, token: &str, item: u8, problems: &mut Vec<String>| match r.header(name) {
+            Some(v) if has_token(&v, token) => {}
+            other => differ(problems, &format!("header {name}"), format!("the token {token:?} (RFC 6455 §4.1 item {item})"), format!("{other:?}")),
+        };
+        token("Upgrade", "websocket", 5, &mut problems);
+        token("Connection", "Upgrade", 6, &mut problems);
+        match r.header("sec-websocket-key") {
+            Some(k) if is_valid_key(k.trim()) => {}
+            other => differ(&mut problems, "header Sec-WebSocket-Key", "16 bytes in base64 (RFC 6455 §4.1 item 7)".into(), format!("{other:?}")),
+        }
+        match r.header("sec-websocket-version") {
+            Some(v) if v.trim() == "13" => {}
+            other => differ(&mut problems, "header Sec-WebSocket-Version", "\"13\" (RFC 6455 §4.1 item 9)".into(), format!("{other:?}")),
+        }
+        if let Some(t) = &self.target {
+            if t != &r.target {
+                differ(&mut problems, "target", t.clone(), r.target.clone());
+            }
+        }
+        if let Some(want) = &self.expect.protocols {
+            let offered: Vec<String> = r
+                .header("sec-websocket-protocol")
+                .map(|v| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                .unwrap_or_default();
+            if &offered != want {
+                differ(&mut problems, "subprotocols offered", format!("{want:?}"), format!("{offered:?}"));
+            }
+        }
+        let e = &self.expect;
+        let fields = FieldExpect { equal: &e.headers, matching: &e.headers_match, present: &e.headers_present, absent: &e.headers_absent };
+        fields.compare(|name| r.header(name), &mut problems);
+        problems
+    }
+}
+
+impl Check for HandshakeRequestCheck {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        match self.reader.advance(input, eof) {
+            Progress::NeedMore => Verdict::Pending,
+            Progress::Invalid(e) => Verdict::Fail(format!("invalid opening handshake request: {e}")),
+            Progress::Done { consumed } => {
+                let r = self.reader.record();
+                let problems = self.judge(r);
+                if !problems.is_empty() {
+                    return Verdict::Fail(format!("the opening handshake request differs:\n{}", problems.join("\n")));
+                }
+                let unit = format!("opening handshake request {} {} {}", r.method, r.target, r.version);
+                self.key = r.header("sec-websocket-key").map(|k| k.trim().to_string());
+                self.consumed = consumed;
+                Verdict::Pass { consumed, units: vec![annotated(0, consumed, unit)] }
+            }
+        }
+    }
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        Verdict::Fail(format!("timed out waiting for the client's opening handshake ({} bytes received)", input.len()))
+    }
+    fn describe(&self) -> String {
+        "the opening handshake request".into()
+    }
+    fn units_so_far(&self) -> Vec<Annotated> {
+        let r = self.reader.record();
+        r.units.iter().map(|u| annotated(u.offset, u.len, format!("request {} {} {}", r.method, r.target, r.version))).collect()
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::load::parse_cases;
+    use crate::wire::ws::frame::{parse_header, FrameOut};
+    use crate::wire::ws::opcode;
+
+    /// The request of RFC 6455 §1.2 (its key is the one §1.3 derives the accept value from).
+    const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n\
+Sec-WebSocket-Version: 13\r\n\r\n";
+
+    fn steps(yaml: &str) -> Vec<Step> {
+        let text = format!("id: t\nprotocol: websocket\nrole: server\nsteps:\n{yaml}");
+        parse_cases("t.yaml", &text).unwrap_or_else(|e| panic!("{e:?}")).remove(0).case.steps
+    }
+
+    fn server(steps: &[Step]) -> WsServer {
+        WsServer::new(Substitutions { path: "/chat".into(), host: "h:1".into(), ws_path: "/ws".into() }, steps)
+    }
+
+    /// Reads `REQUEST` through the automatic handshake; returns the automatic answer.
+    fn handshake(s: &mut WsServer) -> Units {
+        s.on_connect().unwrap();
+        let mut check = s.on_connect_check().expect("the request is read automatically");
+        assert!(matches!(check.poll(REQUEST, false), Verdict::Pass { consumed, .. } if consumed == REQUEST.len()));
+        s.passed(check.as_mut())
+    }
+
+    fn check(s: &mut WsServer, yaml: &str) -> Box<dyn Check> {
+        let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
+        s.check(e).unwrap()
+    }
+
+    fn client_frame(op: u8, fin: bool, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
+        FrameOut { fin, ..FrameOut::new(op, payload.to_vec(), mask) }.encode().unwrap()
+    }
+
+    #[test]
+    fn the_default_answer_is_the_rfc_101_with_the_accept_value_for_the_key() {
+        let mut s = server(&[]);
+        let reply = handshake(&mut s);
+        assert_eq!(reply.len(), 1);
+        assert_eq!(
+            String::from_utf8(reply[0].1.clone()).unwrap(),
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn scripted_answers_break_what_they_are_asked_to() {
+        let yaml = "  - send: { ws_handshake_response: { accept: wrong, protocol: chat, extensions: x-unknown, omit: [Connection] } }\n";
+        let st = steps(yaml);
+        let mut s = server(&st);
+        assert!(handshake(&mut s).is_empty(), "a case that answers itself gets no automatic answer");
+        let Step::Send(send) = &st[0] else { panic!() };
+        let text = String::from_utf8(s.encode(send).unwrap().remove(0).1).unwrap();
+        assert!(text.starts_with("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"), "{text}");
+        assert!(!text.contains("Connection:") && !text.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{text}");
+        assert!(text.contains("Sec-WebSocket-Accept: A3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "{text}");
+        assert!(text.contains("Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: x-unknown\r\n"), "{text}");
+        let refusal = s.response(&HandshakeResponseSpec { status: Some(200), accept: AcceptSpec::Omit, ..Default::default() });
+        assert_eq!(String::from_utf8(refusal.1).unwrap(), "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n");
+    }
+
+    #[test]
+    fn the_request_is_held_to_rfc_6455_section_4_1() {
+        let mut s = server(&[]);
+        let mut c = check(&mut s, "  - expect: { ws_handshake_request: { target: '{path}', protocols: [chat, superchat], headers: { Origin: 'http://example.com' } } }\n");
+        assert_eq!(c.poll(&REQUEST[..40], false), Verdict::Pending);
+        assert!(matches!(c.poll(REQUEST, false), Verdict::Pass { .. }));
+        let text = String::from_utf8_lossy(REQUEST);
+        for (broken, why) in [
+            (text.replace("GET", "POST"), "method"),
+            (text.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8"), "Sec-WebSocket-Version"),
+            (text.replace("dGhlIHNhbXBsZSBub25jZQ==", "short"), "Sec-WebSocket-Key"),
+            (text.replace("Upgrade: websocket\r\n", ""), "Upgrade"),
+            (text.replace("Host: server.example.com\r\n", ""), "Host"),
+        ] {
+            let mut c = s.on_connect_check().unwrap();
+            assert!(matches!(c.poll(broken.as_bytes(), false), Verdict::Fail(ref m) if m.contains(why)), "{why}");
+        }
+        let mut c = check(&mut s, "  - expect: { ws_handshake_request: { protocols: [] } }\n");
+        assert!(matches!(c.poll(REQUEST, false), Verdict::Fail(m) if m.contains("subprotocols offered")));
+    }
+
+    #[test]
+    fn frames_from_the_fake_server_are_unmasked_unless_the_case_masks_them() {
+        let st = steps("  - send: { message: { text: \"今から\", fragments: [1, 4] } }\n  - send: { ws_close: { code: 1000, reason: bye } }\n  - send: { message: { text: x, mask: true } }\n");
+        let mut s = server(&st);
+        let mut heads = vec![];
+        for step in &st {
+            let Step::Send(send) = step else { panic!() };
+            heads.extend(s.encode(send).unwrap().iter().map(|(_, b)| parse_header(b).unwrap().unwrap()));
+        }
+        assert_eq!(heads.len(), 5);
+        assert!(heads[..4].iter().all(|h| h.mask.is_none()), "{heads:?}");
+        assert_eq!((heads[3].opcode, heads[3].len), (opcode::CLOSE, 5));
+        assert!(heads[4].mask.is_some(), "`mask: true` masks a server frame on purpose");
+    }
+
+    #[test]
+    fn an_unmasked_client_frame_fails_naming_the_frame_and_its_offset() {
+        let mut s = server(&[]);
+        handshake(&mut s);
+        let st = steps("  - send: { message: { text: hello } }\n");
+        let Step::Send(send) = &st[0] else { panic!() };
+        s.encode(send).unwrap();
+        let echo = client_frame(opcode::TEXT, true, b"hello", Some([1, 2, 3, 4]));
+        let mut c = check(&mut s, "  - expect: { message: { echo: true } }\n");
+        assert!(matches!(c.poll(&echo, false), Verdict::Pass { .. }));
+        assert!(s.passed(c.as_mut()).is_empty());
+        // Second frame of the connection, right after the 11-byte masked echo.
+        let mut bytes = client_frame(opcode::TEXT, false, b"ab", Some([9, 9, 9, 9]));
+        bytes.extend(client_frame(opcode::CONTINUATION, true, b"cd", None));
+        let mut c = check(&mut s, "  - expect: { message: { text: abcd } }\n");
+        let Verdict::Fail(why) = c.poll(&bytes, false) else { panic!("an unmasked frame must fail") };
+        let offset = REQUEST.len() + echo.len() + 8;
+        assert!(why.contains(&format!("frame 3 of the connection, at byte offset {offset}")), "{why}");
+        assert!(why.contains("client MUST mask") && why.contains("op=continuation"), "{why}");
+    }
+
+    #[test]
+    fn the_clients_pings_and_close_are_answered_unmasked() {
+        let mut s = server(&[]);
+        handshake(&mut s);
+        let mut bytes = client_frame(opcode::PING, true, b"p1", Some([1, 2, 3, 4]));
+        bytes.extend(client_frame(opcode::CLOSE, true, &[0x03, 0xE8], Some([5, 6, 7, 8])));
+        let mut c = check(&mut s, "  - expect: { close: { code: 1000 } }\n");
+        assert!(matches!(c.poll(&bytes, false), Verdict::Pass { consumed, .. } if consumed == bytes.len()));
+        let replies = s.passed(c.as_mut());
+        let heads: Vec<_> = replies.iter().map(|(_, b)| parse_header(b).unwrap().unwrap()).collect();
+        assert_eq!(heads.iter().map(|h| (h.opcode, h.mask.is_none())).collect::<Vec<_>>(), [(opcode::PONG, true), (opcode::CLOSE, true)]);
+        assert_eq!(&replies[0].1[2..], b"p1");
+        assert_eq!(&replies[1].1[2..], [0x03, 0xE8], "the close code is echoed");
+    }
+
+    #[test]
+    fn fin_inside_a_fragmented_message_is_not_a_clean_close() {
+        let mut s = server(&[]);
+        handshake(&mut s);
+        let half = client_frame(opcode::TEXT, false, b"Hel", Some([1, 2, 3, 4]));
+        let mut c = check(&mut s, "  - expect: { close: {} }\n");
+        assert_eq!(c.poll(&half, false), Verdict::Pending);
+        assert!(matches!(c.poll(&half, true), Verdict::Fail(m) if m.contains("in the middle of a fragmented message")));
+    }
+}
