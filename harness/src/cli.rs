@@ -155,6 +155,55 @@ struct RunArgs {
     /// that now passes, exits 1. Failures are still reported in full.
     #[arg(long)]
     known_failures: Option<PathBuf>,
+    #[command(flatten)]
+    caps: CapArgs,
+}
+
+/// Limits on what peerspec keeps of a peer's input (sizes: `65536`, `64KiB`, `16MiB`, `1GiB`).
+#[derive(Debug, clap::Args)]
+struct CapArgs {
+    /// Largest HTTP/1.x message head or HTTP/2 field block read; a larger one fails the case.
+    #[arg(long, default_value = "64KiB", value_parser = parse_size)]
+    max_header_bytes: u64,
+    /// Body bytes kept for checks per response (or request); the rest are counted and dropped,
+    /// and a check that needed them says so.
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    max_body_kept: u64,
+    /// Largest WebSocket frame payload read; a larger one fails the case.
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    max_frame_size: u64,
+    /// WebSocket message bytes kept for checks; the rest are counted and dropped.
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    max_message_size: u64,
+}
+
+impl CapArgs {
+    fn caps(&self) -> crate::run::Caps {
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        crate::run::Caps {
+            max_header_bytes: size(self.max_header_bytes),
+            max_body_kept: size(self.max_body_kept),
+            max_frame_size: self.max_frame_size,
+            max_message_size: size(self.max_message_size),
+        }
+    }
+}
+
+/// A byte count: digits, optionally followed by `B`, `KiB`/`K`/`KB`, `MiB`/`M`/`MB` or
+/// `GiB`/`G`/`GB` (all powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let n: u64 = number.parse().map_err(|_| format!("{text:?} is not a size (e.g. 65536, 64KiB, 16MiB)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (B, KiB, MiB, GiB)")),
+    };
+    n.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
 }
 
 /// `--color`.
@@ -293,6 +342,7 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         strict: args.strict,
         listen: args.listen,
         client_command: args.client.clone(),
+        caps: args.caps.caps(),
     };
     runtime.block_on(async move {
         let target = match resolve(&options).await {

@@ -9,6 +9,14 @@ use serde::Serialize;
 /// Most bytes of one entry kept for display.
 pub const PREVIEW_BYTES: usize = 512;
 
+/// Entries kept from the start of a case; later ones go to a ring of the last
+/// [`TAIL_ENTRIES`], and those between are only counted, so a peer sending millions of frames
+/// cannot make a transcript (and a report) grow without end.
+pub const HEAD_ENTRIES: usize = 2000;
+
+/// Entries kept from the end of a case once [`HEAD_ENTRIES`] are full.
+pub const TAIL_ENTRIES: usize = 200;
+
 /// Which way an entry went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,24 +52,77 @@ fn micros<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 /// A case's transcript.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Transcript {
-    /// Entries in order.
+    /// Entries in order (after [`Transcript::sort`], the kept tail and a note of what was left
+    /// out are among them).
     pub entries: Vec<Entry>,
+    /// The latest entries once `entries` holds [`HEAD_ENTRIES`].
+    #[serde(skip)]
+    tail: std::collections::VecDeque<Entry>,
+    /// Entries left out between the head and the tail: how many, their bytes, and the time of
+    /// the last one.
+    #[serde(skip)]
+    left_out: (u64, u64, Duration),
 }
 
 impl Transcript {
     /// Adds an entry for `bytes` (previewed, not kept whole).
     pub fn push(&mut self, at: Duration, direction: Direction, unit: impl Into<String>, bytes: &[u8]) {
         let preview = if bytes.is_empty() { String::new() } else { escape(bytes, PREVIEW_BYTES) };
-        self.entries.push(Entry { at, direction, unit: unit.into(), len: bytes.len(), preview });
+        self.add(Entry { at, direction, unit: unit.into(), len: bytes.len(), preview });
     }
 
     /// Adds a note (no bytes).
     pub fn note(&mut self, at: Duration, text: impl Into<String>) {
-        self.entries.push(Entry { at, direction: Direction::Note, unit: text.into(), len: 0, preview: String::new() });
+        self.add(Entry { at, direction: Direction::Note, unit: text.into(), len: 0, preview: String::new() });
+    }
+
+    fn add(&mut self, entry: Entry) {
+        if self.entries.len() < HEAD_ENTRIES {
+            self.entries.push(entry);
+            return;
+        }
+        self.tail.push_back(entry);
+        if self.tail.len() > TAIL_ENTRIES {
+            let out = self.tail.pop_front().expect("the tail is not empty");
+            self.left_out.0 += 1;
+            self.left_out.1 += out.len as u64;
+            self.left_out.2 = self.left_out.2.max(out.at);
+        }
+    }
+
+    /// Whether new entries only go to the tail (the head is full).
+    pub fn head_is_full(&self) -> bool {
+        self.entries.len() >= HEAD_ENTRIES
+    }
+
+    /// Counts `n` entries of `bytes` bytes, the last at `at`, as left out without making them
+    /// (they would have fallen out of the tail anyway): saves formatting units no one will see.
+    pub fn count_left_out(&mut self, n: u64, bytes: u64, at: Duration) {
+        self.left_out.0 += n;
+        self.left_out.1 += bytes;
+        self.left_out.2 = self.left_out.2.max(at);
+    }
+
+    /// Entries left out of the middle of the transcript (over [`HEAD_ENTRIES`] +
+    /// [`TAIL_ENTRIES`]), and their bytes.
+    pub fn left_out(&self) -> (u64, u64) {
+        (self.left_out.0, self.left_out.1)
     }
 
     /// Puts the entries in wire order: by time, keeping the order of entries of the same time.
+    /// The kept tail joins the entries, after a note of how many were left out.
     pub fn sort(&mut self) {
+        if self.left_out.0 > 0 {
+            let (n, bytes, at) = std::mem::take(&mut self.left_out);
+            self.entries.push(Entry {
+                at,
+                direction: Direction::Note,
+                unit: format!("… {n} entries ({bytes} B) left out of this transcript (it keeps the first {HEAD_ENTRIES} and the last {TAIL_ENTRIES}) …"),
+                len: 0,
+                preview: String::new(),
+            });
+        }
+        self.entries.extend(self.tail.drain(..));
         self.entries.sort_by_key(|e| e.at);
     }
 
@@ -122,6 +183,20 @@ pub fn escape(bytes: &[u8], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_transcript_keeps_its_head_and_tail_and_counts_the_rest() {
+        let mut t = Transcript::default();
+        let n = HEAD_ENTRIES + TAIL_ENTRIES + 1000;
+        for i in 0..n {
+            t.push(Duration::from_micros(i as u64), Direction::Received, format!("frame {i}"), b"abc");
+        }
+        t.sort();
+        assert_eq!(t.entries.len(), HEAD_ENTRIES + TAIL_ENTRIES + 1);
+        assert_eq!(t.entries[HEAD_ENTRIES - 1].unit, format!("frame {}", HEAD_ENTRIES - 1));
+        assert!(t.entries[HEAD_ENTRIES].unit.contains("1000 entries (3000 B) left out"), "{}", t.entries[HEAD_ENTRIES].unit);
+        assert_eq!(t.entries.last().unwrap().unit, format!("frame {}", n - 1));
+    }
 
     #[test]
     fn escape_keeps_text_and_spells_out_the_rest() {

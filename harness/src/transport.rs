@@ -68,26 +68,33 @@ impl Endpoint {
         e
     }
 
-    /// Opens a connection, TLS included when configured, within `connect_timeout`.
+    /// Opens a connection, TLS included when configured, within `connect_timeout` (TCP and TLS
+    /// handshake together); a timeout says which of the two did not finish.
     pub async fn connect(&self) -> io::Result<Stream> {
-        let connect = async {
-            let tcp = TcpStream::connect((self.host.as_str(), self.port)).await?;
-            tcp.set_nodelay(true)?;
-            let Some(config) = &self.tls else { return Ok(Stream::Tcp(tcp)) };
-            let name = ServerName::try_from(self.host.clone())
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("invalid TLS server name {:?}: {e}", self.host)))?;
-            let tls = TlsConnector::from(config.clone())
-                .connect(name, tcp)
-                .await
-                .map_err(|e| io::Error::new(e.kind(), format!("TLS handshake failed: {e}")))?;
-            Ok(Stream::Tls(Box::new(tls)))
+        self.connect_by(tokio::time::Instant::now() + self.connect_timeout).await
+    }
+
+    /// [`Endpoint::connect`] by `deadline` or within `connect_timeout`, whichever comes first.
+    pub async fn connect_by(&self, deadline: tokio::time::Instant) -> io::Result<Stream> {
+        let started = tokio::time::Instant::now();
+        let deadline = deadline.min(started + self.connect_timeout);
+        let timed_out = |what: String| io::Error::new(io::ErrorKind::TimedOut, what);
+        let tcp = match tokio::time::timeout_at(deadline, TcpStream::connect((self.host.as_str(), self.port))).await {
+            Ok(tcp) => tcp?,
+            Err(_) => return Err(timed_out(format!("no TCP connection to {} within {:?}", self.authority(), started.elapsed()))),
         };
-        match tokio::time::timeout(self.connect_timeout, connect).await {
-            Ok(r) => r,
-            Err(_) => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("no connection to {} within {:?}", self.authority(), self.connect_timeout),
-            )),
+        tcp.set_nodelay(true)?;
+        let Some(config) = &self.tls else { return Ok(Stream::Tcp(tcp)) };
+        let name = ServerName::try_from(self.host.clone())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("invalid TLS server name {:?}: {e}", self.host)))?;
+        match tokio::time::timeout_at(deadline, TlsConnector::from(config.clone()).connect(name, tcp)).await {
+            Ok(Ok(tls)) => Ok(Stream::Tls(Box::new(tls))),
+            Ok(Err(e)) => Err(io::Error::new(e.kind(), format!("TLS handshake failed: {e}"))),
+            Err(_) => Err(timed_out(format!(
+                "TCP connected, but the TLS handshake with {} did not complete within {:?} of connecting",
+                self.authority(),
+                started.elapsed()
+            ))),
         }
     }
 }

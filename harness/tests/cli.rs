@@ -360,3 +360,23 @@ fn the_progress_bar_shows_on_a_terminal_after_a_second_and_never_otherwise() {
     let quick = regex::Regex::new(r"\d+/\d+ cases  \d+ passed").unwrap();
     assert!(!quick.is_match(&out), "{out:?}");
 }
+
+#[test]
+fn caps_take_sizes_with_units_and_reject_others() {
+    let dir = tempfile::tempdir().unwrap();
+    // A body of 10 bytes with 4 kept: `body_length` counts them all, `body` says only 4 were kept.
+    let case = write(
+        dir.path(),
+        "c.yaml",
+        "id: t\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: /echo, method: POST, body: '0123456789' } }\n  - expect: { response: { status: 200, body_length: 10, body: '0123456789' } }\n",
+    );
+    let o = peerspec(&["run", &case, "--max-body-kept", "4"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("\"0123\" (10 B (4 of them kept for checks, --max-body-kept; the rest counted and dropped)"), "{out}");
+    assert!(!out.contains("body length"), "the length counts every byte: {out}");
+    assert_eq!(peerspec(&["run", &case, "--max-body-kept", "1KiB"]).status.code(), Some(0));
+    let o = peerspec(&["run", &case, "--max-header-bytes", "12XB"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("unknown unit \"XB\""), "{}", text(&o));
+}

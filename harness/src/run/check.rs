@@ -54,6 +54,22 @@ pub trait Check: Send {
     fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
         None
     }
+    /// While pending: lets go of the leading input the check has read and will not look at
+    /// again (whole frames, chunks, body bytes already counted), so a long or endless message
+    /// streams through a bounded buffer. The check rebases its offsets as if those bytes were
+    /// gone; the units in them go to the transcript. `None`: nothing to let go (the default).
+    fn release(&mut self) -> Option<Released> {
+        None
+    }
+}
+
+/// Input a pending check is done with: its first `len` bytes, and the units they held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    /// Bytes at the front of the input the check no longer needs.
+    pub len: usize,
+    /// Their units, at offsets in the input before the release.
+    pub units: Vec<Annotated>,
 }
 
 /// Exactly these bytes next.

@@ -61,6 +61,8 @@ pub trait Driver: std::marker::Send {
     /// Takes what the driver needs from the case and the target before the first connect
     /// (`tls`: whether the target is reached over TLS).
     fn prepare(&mut self, _case: &Case, _tls: bool) {}
+    /// Takes the run's limits on what to keep of the peer's input (before [`Driver::prepare`]).
+    fn set_caps(&mut self, _caps: &super::Caps) {}
     /// After each connect: the TLS state (`None` over cleartext, else the ALPN protocol the peer
     /// selected). An error ends the case (a protocol that needs ALPN did not get it).
     fn negotiated(&mut self, _tls_alpn: Option<Option<Vec<u8>>>) -> Result<(), String> {

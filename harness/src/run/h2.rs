@@ -352,7 +352,16 @@ pub struct Reader {
     /// Flow control (RFC 9113 §6.9): what the peer may send at most, counted generously (every
     /// window increase peerspec sent, the largest initial window it announced), and what it sent.
     pub flow: Flow,
+    /// Largest field block (HEADERS or PUSH_PROMISE plus CONTINUATION) read (`--max-header-bytes`).
+    pub max_header_bytes: usize,
 }
+
+/// Most SETTINGS and PING acknowledgements owed to the peer during one step: past that, a peer
+/// is flooding (RFC 9113 §10.5) and the step fails instead of queueing answers without end.
+pub const MAX_OWED_ACKS: usize = 1000;
+
+/// Most frames of other streams set aside for later steps during one step (each up to 16 KiB).
+pub const MAX_KEPT_FRAMES: usize = 1000;
 
 /// Upper bounds on the DATA the peer may send, and the DATA it sent (frame payload lengths,
 /// padding included, as flow control counts them).
@@ -422,7 +431,7 @@ impl Flow {
 
 impl Default for Reader {
     fn default() -> Self {
-        Reader { hpack: Decoder::default(), open_block: None, backlog: VecDeque::new(), replies: vec![], max_frame_size: wire::DEFAULT_MAX_FRAME_SIZE, peer_max_concurrent_streams: None, flow: Flow::default() }
+        Reader { hpack: Decoder::default(), open_block: None, backlog: VecDeque::new(), replies: vec![], max_frame_size: wire::DEFAULT_MAX_FRAME_SIZE, peer_max_concurrent_streams: None, flow: Flow::default(), max_header_bytes: super::Caps::default().max_header_bytes }
     }
 }
 
@@ -487,6 +496,13 @@ impl Reader {
                 Payload::Continuation(p) => match self.open_block.take() {
                     Some((open, mut frag)) => {
                         frag.extend_from_slice(&p.fragment);
+                        if frag.len() > self.max_header_bytes {
+                            units.push(annotated(at, used, label.clone()));
+                            return Err(format!(
+                                "the peer's field block on stream {} is over {} bytes and still has no END_HEADERS; peerspec stops reading it (--max-header-bytes)",
+                                open.header.stream_id, self.max_header_bytes
+                            ));
+                        }
                         Some((open, frag))
                     }
                     None => {
@@ -520,6 +536,11 @@ impl Reader {
             units.push(annotated(at, used, label));
             if h.kind == kind::DATA {
                 self.flow.receive(&h)?;
+            }
+            if matches!(h.kind, kind::SETTINGS | kind::PING) && !h.has(flag::ACK) && self.replies.len() >= MAX_OWED_ACKS {
+                return Err(format!(
+                    "the peer sent over {MAX_OWED_ACKS} SETTINGS and PING frames to acknowledge while peerspec waited; peerspec stops reading (a flood, RFC 9113 §10.5)"
+                ));
             }
             match &frame.payload {
                 Payload::Settings(settings_frame) if !h.has(flag::ACK) => {
@@ -631,7 +652,7 @@ impl Check for H2Check {
                     Ok(Some(ev)) => ev,
                     Ok(None) if eof => match matcher.on_close() {
                         Ok(()) => break Verdict::Pass { consumed: input.len(), units: units.clone() },
-                        Err(why) => break Verdict::Fail(why),
+                        Err(why) => break Verdict::Fail(format!("{why}{}", partial_frame(input.len() - pos))),
                     },
                     Ok(None) => match matcher.on_idle() {
                         Some(why) => break Verdict::Fail(why),
@@ -642,6 +663,12 @@ impl Check for H2Check {
             };
             match matcher.on_event(&ev) {
                 Seen::Take => {}
+                Seen::Keep if kept.len() >= MAX_KEPT_FRAMES => {
+                    break Verdict::Fail(format!(
+                        "the peer sent over {MAX_KEPT_FRAMES} frames for streams no step has asked about yet while peerspec waited for {}; peerspec stops reading",
+                        matcher.describe()
+                    ))
+                }
                 Seen::Keep => kept.push_back(ev),
                 Seen::Pass => break Verdict::Pass { consumed: pos, units: units.clone() },
                 Seen::Fail(why) => break Verdict::Fail(why),
@@ -660,10 +687,29 @@ impl Check for H2Check {
         }
         verdict
     }
-    fn on_deadline(&mut self, _: &[u8]) -> Verdict {
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
         let seen = self.units.iter().map(|u| u.unit.as_str()).collect::<Vec<_>>();
-        let seen = if seen.is_empty() { "no frames".to_string() } else { seen.join("; ") };
-        Verdict::Fail(format!("timed out waiting for {}; saw {seen}", self.matcher.describe()))
+        let (shown, more) = (seen.len().min(20), seen.len().saturating_sub(20));
+        let seen = match (seen.is_empty(), more) {
+            (true, _) => "no frames".to_string(),
+            (false, 0) => seen.join("; "),
+            (false, more) => format!("{}; … and {more} more frames", seen[..shown].join("; ")),
+        };
+        let pos = self.resume.as_ref().map_or(0, |p| p.pos);
+        Verdict::Fail(format!("timed out waiting for {}; saw {seen}{}", self.matcher.describe(), partial_frame(input.len().saturating_sub(pos))))
+    }
+    fn release(&mut self) -> Option<super::check::Released> {
+        // Whole frames already read are done with: drop them from the input, rebase the rest.
+        let progress = self.resume.as_mut()?;
+        if progress.pos == 0 {
+            return None;
+        }
+        let len = progress.pos;
+        let units = std::mem::take(&mut progress.units);
+        progress.pos = 0;
+        progress.seen -= len;
+        self.units.clear();
+        Some(super::check::Released { len, units })
     }
     fn describe(&self) -> String {
         self.matcher.describe()
@@ -676,6 +722,15 @@ impl Check for H2Check {
     }
     fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
         Some(self)
+    }
+}
+
+/// `"; N bytes of an incomplete frame received"` when a frame was cut short, else nothing.
+fn partial_frame(rest: usize) -> String {
+    if rest == 0 {
+        String::new()
+    } else {
+        format!("; {rest} bytes of an incomplete frame received")
     }
 }
 
@@ -801,6 +856,10 @@ struct ResponseMatcher {
     headers: Option<Vec<(String, String)>>,
     trailers: Option<Vec<(String, String)>>,
     body: Vec<u8>,
+    /// DATA bytes received on the stream, kept or not.
+    body_len: u64,
+    /// Body bytes kept for checks (`--max-body-kept`); the rest are counted in `body_len`.
+    max_body_kept: usize,
     data_frames: usize,
     /// The body followed as an event stream, when the case expects one.
     events: Option<EventStreamFollower>,
@@ -816,6 +875,8 @@ impl ResponseMatcher {
             headers: None,
             trailers: None,
             body: vec![],
+            body_len: 0,
+            max_body_kept: super::Caps::default().max_body_kept,
             data_frames: 0,
             events: e.event_stream.as_ref().map(|_| EventStreamFollower::default()),
         })
@@ -868,14 +929,19 @@ impl ResponseMatcher {
                 differ("RST_STREAM error", code_list(allowed), wire::error_name(code));
             }
         }
+        let kept = if self.body_len > self.body.len() as u64 {
+            format!(", {} of them kept for checks (--max-body-kept), the rest counted and dropped", self.body.len())
+        } else {
+            String::new()
+        };
         if let Some(want) = &self.body_want {
-            if want != &self.body {
-                differ("body", format!("{} ({} B)", escape(want, 200), want.len()), format!("{} ({} B)", escape(&self.body, 200), self.body.len()));
+            if want != &self.body || !kept.is_empty() {
+                differ("body", format!("{} ({} B)", escape(want, 200), want.len()), format!("{} ({} B{kept})", escape(&self.body, 200), self.body_len));
             }
         }
         if let Some(n) = self.expect.body_length {
-            if n != self.body.len() {
-                differ("body length", n.to_string(), self.body.len().to_string());
+            if n as u64 != self.body_len {
+                differ("body length", n.to_string(), self.body_len.to_string());
             }
         }
         if let Some(n) = self.expect.data_frames {
@@ -949,7 +1015,15 @@ impl Matcher for ResponseMatcher {
                 if self.headers.is_none() {
                     return Seen::Fail(format!("DATA on stream {} before any response HEADERS (RFC 9113 §8.1)", self.stream));
                 }
-                self.body.extend_from_slice(&d.data);
+                self.body_len += d.data.len() as u64;
+                let room = self.max_body_kept.saturating_sub(self.body.len());
+                let kept = d.data.len().min(room);
+                self.body.extend_from_slice(&d.data[..kept]);
+                if let (Some(follower), true) = (&mut self.events, kept < d.data.len()) {
+                    // Events past the kept body are still parsed, as they stream through.
+                    follower.follow(&self.body);
+                    follower.feed(&d.data[kept..]);
+                }
                 self.data_frames += 1;
                 if end_stream {
                     return self.judge(Some(StreamEnd::EndStreamOnData), None);
@@ -1165,12 +1239,14 @@ pub struct H2Driver {
     /// Data of a PING sent and not yet seen acknowledged by a passing check: the barrier error
     /// expectations use to fail fast.
     pub(super) barrier: Option<Vec<u8>>,
+    /// The run's caps (field block size, body kept).
+    pub(super) caps: super::Caps,
 }
 
 impl H2Driver {
     /// A driver for one case.
     pub fn new(subs: Substitutions) -> H2Driver {
-        H2Driver { subs, reader: Reader::default(), greet: true, tls: false, next_stream: 1, last_stream: None, last_ping: DEFAULT_PING.to_vec(), barrier: None }
+        H2Driver { subs, reader: Reader::default(), greet: true, tls: false, next_stream: 1, last_stream: None, last_ping: DEFAULT_PING.to_vec(), barrier: None, caps: Default::default() }
     }
 
     fn note_sent(&mut self, spec: &FrameSpec) -> Result<(), String> {
@@ -1247,7 +1323,7 @@ impl Driver for H2Driver {
     }
 
     fn on_connect(&mut self) -> Result<Units, String> {
-        self.reader = Reader::default();
+        self.reader = Reader { max_header_bytes: self.caps.max_header_bytes, ..Reader::default() };
         self.next_stream = 1;
         self.last_stream = None;
         self.barrier = None;
@@ -1291,7 +1367,7 @@ impl Driver for H2Driver {
         let matcher: Box<dyn Matcher> = if let Some(f) = &expect.frame {
             Box::new(FrameMatcher::new(f)?)
         } else if let Some(r) = &expect.h2_response {
-            Box::new(ResponseMatcher::new(r, stream)?)
+            Box::new(ResponseMatcher { max_body_kept: self.caps.max_body_kept, ..ResponseMatcher::new(r, stream)? })
         } else if let Some(c) = &expect.connection_error {
             Box::new(ConnectionErrorMatcher { codes: codes(c)?, goaway: None, barrier: self.barrier.clone(), barrier_acked: false })
         } else if let Some(s) = &expect.stream_error {
@@ -1310,6 +1386,11 @@ impl Driver for H2Driver {
             return Err("this expectation is not one HTTP/2 knows".into());
         };
         Ok(Box::new(H2Check::new(self.reader.clone(), matcher)))
+    }
+
+    fn set_caps(&mut self, caps: &super::Caps) {
+        self.caps = *caps;
+        self.reader.max_header_bytes = caps.max_header_bytes;
     }
 
     fn unread_is_fine(&mut self, input: &[u8]) -> bool {
@@ -1393,6 +1474,41 @@ mod tests {
         assert_eq!(last, once);
         assert!(matches!(once, Verdict::Pass { consumed, .. } if consumed == input.len()));
         assert_eq!(step.passed.unwrap().backlog.len(), 2);
+    }
+
+    #[test]
+    fn releasing_read_frames_while_pending_gives_the_same_verdict_and_counts_the_body() {
+        let mut input = headers(1, flag::END_HEADERS, &[(":status", "200")]);
+        for _ in 0..200 {
+            input.extend(data(1, 0, &[b'x'; 100]));
+        }
+        input.extend(data(1, flag::END_STREAM, b"end"));
+        let expect = H2ResponseExpect { stream: Some(1), body_length: Some(20_003), ..Default::default() };
+        let matcher = ResponseMatcher { max_body_kept: 1000, ..ResponseMatcher::new(&expect, 1).unwrap() };
+        let mut check = H2Check::new(Reader::default(), Box::new(matcher));
+        let (mut buf, mut released, mut fed) = (Vec::new(), 0, 0);
+        let verdict = loop {
+            let next = (fed + 333).min(input.len());
+            buf.extend_from_slice(&input[fed..next]);
+            fed = next;
+            match check.poll(&buf, false) {
+                Verdict::Pending => {}
+                v => break v,
+            }
+            if let Some(r) = check.release() {
+                assert!(r.units.iter().all(|u| u.offset + u.len <= r.len), "units lie in the released bytes");
+                released += r.len;
+                buf.drain(..r.len);
+            }
+        };
+        assert!(matches!(verdict, Verdict::Pass { consumed, .. } if consumed + released == input.len()), "{verdict:?}");
+        assert!(released > input.len() / 2, "{released}");
+        // The same body with `body` expected: only 1000 bytes were kept, and the failure says so.
+        let expect = H2ResponseExpect { stream: Some(1), body: Some(crate::case::BytesSpec::Text("y".into())), ..Default::default() };
+        let matcher = ResponseMatcher { max_body_kept: 1000, ..ResponseMatcher::new(&expect, 1).unwrap() };
+        let mut check = H2Check::new(Reader::default(), Box::new(matcher));
+        let Verdict::Fail(why) = check.poll(&input, false) else { panic!("the body differs") };
+        assert!(why.contains("(20003 B, 1000 of them kept for checks (--max-body-kept)"), "{why}");
     }
 
     #[test]

@@ -446,8 +446,13 @@ impl Driver for H2Server {
         }
     }
 
+    fn set_caps(&mut self, caps: &super::Caps) {
+        self.conn.set_caps(caps);
+    }
+
     fn on_connect(&mut self) -> Result<Units, String> {
         self.conn.reader = Reader::default();
+        self.conn.reader.max_header_bytes = self.conn.caps.max_header_bytes;
         self.conn.last_stream = None;
         self.conn.barrier = None;
         self.request_stream = None;

@@ -21,12 +21,13 @@ pub struct Http1State {
     protocol: Protocol,
     subs: Substitutions,
     unanswered: VecDeque<String>,
+    limits: Limits,
 }
 
 impl Http1State {
     /// State for a case of this protocol.
     pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
-        Http1State { protocol, subs, unanswered: VecDeque::new() }
+        Http1State { protocol, subs, unanswered: VecDeque::new(), limits: Limits::default() }
     }
 
     /// Builds the wire request for a spec and remembers its method.
@@ -74,11 +75,15 @@ impl Http1State {
     /// A check for a response, read by the rules for the oldest unanswered request.
     pub fn response_check(&self, expect: &ResponseExpect) -> Result<ResponseCheck, String> {
         let method = expect.method.clone().or_else(|| self.unanswered.front().cloned()).unwrap_or_else(|| "GET".into());
-        ResponseCheck::new(&method, expect)
+        ResponseCheck::new(&method, expect, self.limits)
     }
 }
 
 impl Driver for Http1State {
+    fn set_caps(&mut self, caps: &super::Caps) {
+        self.limits = Limits { max_head: caps.max_header_bytes, max_body_kept: caps.max_body_kept };
+    }
+
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
         match send {
             Send::Request(spec) => Ok(vec![self.request(spec)?]),
@@ -115,9 +120,14 @@ pub struct ResponseCheck {
 }
 
 impl ResponseCheck {
-    fn new(method: &str, expect: &ResponseExpect) -> Result<Self, String> {
+    fn new(method: &str, expect: &ResponseExpect, limits: Limits) -> Result<Self, String> {
+        let mut reader = ResponseReader::new(method, limits);
+        if expect.event_stream.is_some() {
+            // Events past the kept body are still parsed, as they stream through.
+            reader.follow_overflow();
+        }
         Ok(ResponseCheck {
-            reader: ResponseReader::new(method, Limits::default()),
+            reader,
             expect: expect.clone(),
             body: expect.body.as_ref().map(|b| b.to_bytes()).transpose()?,
             body_contains: expect.body_contains.as_ref().map(|b| b.to_bytes()).transpose()?,
@@ -129,7 +139,7 @@ impl ResponseCheck {
     fn judge(&mut self, consumed: usize) -> Verdict {
         let record = self.reader.record();
         let mut problems = compare(&self.expect, self.body.as_deref(), self.body_contains.as_deref(), record);
-        let mut units = units_of(record);
+        let mut units = units_of(record, &record.units);
         if let (Some(follower), Some(expect)) = (&mut self.events, &self.expect.event_stream) {
             follower.follow(&record.body.bytes);
             problems.extend(follower.compare(expect, record.body.end.is_some()));
@@ -166,7 +176,13 @@ fn event_units(follower: &EventStreamFollower, at: usize) -> Vec<Annotated> {
 
 impl Check for ResponseCheck {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
-        match self.reader.advance(input, eof) {
+        let progress = self.reader.advance(input, eof);
+        if let Some(follower) = &mut self.events {
+            let body = &self.reader.record().body;
+            follower.follow(&body.bytes);
+            follower.feed(&body.overflow);
+        }
+        match progress {
             // An open event stream passes once its events are in; everything received so far
             // belongs to the stream, which goes on.
             Progress::NeedMore if self.open_stream_ready() => self.judge(input.len()),
@@ -180,15 +196,19 @@ impl Check for ResponseCheck {
         let progress = if r.status == 0 {
             format!("no complete response head ({} bytes received)", input.len())
         } else {
-            format!("{} {} received, body incomplete after {} bytes", r.version, r.status, r.body.len)
+            format!("{} {} received, body incomplete after {} bytes{}", r.version, r.status, r.body.len, kept_note(&r.body))
         };
         Verdict::Fail(format!("timed out waiting for the response: {progress}"))
     }
     fn answers_request(&self) -> bool {
         true
     }
+    fn release(&mut self) -> Option<super::check::Released> {
+        let (len, released) = self.reader.release()?;
+        Some(super::check::Released { len, units: units_of(self.reader.record(), &released) })
+    }
     fn units_so_far(&self) -> Vec<Annotated> {
-        let mut units = units_of(self.reader.record());
+        let mut units = units_of(self.reader.record(), &self.reader.record().units);
         if let Some(follower) = &self.events {
             let reach = units.iter().map(|u| u.offset + u.len).max().unwrap_or(0);
             units.extend(event_units(follower, reach));
@@ -203,9 +223,19 @@ impl Check for ResponseCheck {
     }
 }
 
-/// Transcript units of a response record.
-fn units_of(r: &ResponseRecord) -> Vec<Annotated> {
-    r.units
+/// `" (N of them kept for checks, --max-body-kept)"` when the body went over the cap, else
+/// nothing.
+fn kept_note(body: &crate::wire::http1::response::BodyRecord) -> String {
+    let chunks = if body.chunks_not_kept > 0 { format!("; {} chunks past the first {} counted only", body.chunks_not_kept, body.chunks.len()) } else { String::new() };
+    if body.kept_whole() {
+        return chunks;
+    }
+    format!(" ({} of them kept for checks, --max-body-kept; the rest counted and dropped{chunks})", body.bytes.len())
+}
+
+/// Transcript units of `units`, a response record's (all of them, or some it let go of).
+fn units_of(r: &ResponseRecord, units: &[crate::wire::http1::response::Unit]) -> Vec<Annotated> {
+    units
         .iter()
         .map(|u| {
             let unit = match &u.kind {
@@ -277,19 +307,20 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
         _ => {}
     }
     let kept_whole = record.body.kept_whole();
+    let kept = kept_note(&record.body);
     if let Some(want) = body {
         if !kept_whole || record.body.bytes != want {
             let at = record.body.bytes.iter().zip(want).position(|(a, b)| a != b).unwrap_or(record.body.bytes.len().min(want.len()));
             differ(&mut problems, 
                 "body",
                 format!("{} ({} B)", escape(want, 200), want.len()),
-                format!("{} ({} B), first difference at byte {at}", escape(&record.body.bytes, 200), record.body.len),
+                format!("{} ({} B{kept}), first difference at byte {at}", escape(&record.body.bytes, 200), record.body.len),
             );
         }
     }
     if let Some(part) = body_contains {
         if !record.body.bytes.windows(part.len().max(1)).any(|w| w == part) {
-            differ(&mut problems, "body", format!("to contain {}", escape(part, 100)), escape(&record.body.bytes, 200));
+            differ(&mut problems, "body", format!("to contain {}", escape(part, 100)), format!("{} ({} B{kept})", escape(&record.body.bytes, 200), record.body.len));
         }
     }
     if let Some(n) = expect.body_length {
@@ -299,9 +330,11 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
     }
     if let Some(sizes) = &expect.chunks {
         let seen = record.body.chunk_sizes();
-        if seen.iter().map(|s| *s as usize).ne(sizes.iter().copied()) {
+        if record.body.chunks_not_kept > 0 || seen.iter().map(|s| *s as usize).ne(sizes.iter().copied()) {
             let hex = |xs: Vec<u64>| xs.iter().map(|s| format!("0x{s:x}")).collect::<Vec<_>>().join(", ");
-            differ(&mut problems, "chunks", format!("[{}]", hex(sizes.iter().map(|s| *s as u64).collect())), format!("[{}]", hex(seen)));
+            let total = seen.len() as u64 + record.body.chunks_not_kept;
+            let shown = if total > 32 { format!("[{}, …] ({total} chunks)", hex(seen[..32].to_vec())) } else { format!("[{}]", hex(seen)) };
+            differ(&mut problems, "chunks", format!("[{}]", hex(sizes.iter().map(|s| *s as u64).collect())), shown);
         }
     }
     for (name, value) in &expect.trailers {

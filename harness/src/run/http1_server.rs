@@ -16,12 +16,13 @@ use super::fields::{differ, FieldExpect};
 pub struct Http1Server {
     protocol: Protocol,
     subs: Substitutions,
+    limits: Limits,
 }
 
 impl Http1Server {
     /// State for a case of this protocol.
     pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
-        Http1Server { protocol, subs }
+        Http1Server { protocol, subs, limits: Limits::default() }
     }
 
     /// The wire bytes of a scripted response.
@@ -78,6 +79,10 @@ pub(super) fn split(body: &[u8], sizes: &[usize]) -> Vec<Vec<u8>> {
 }
 
 impl Driver for Http1Server {
+    fn set_caps(&mut self, caps: &super::Caps) {
+        self.limits = Limits { max_head: caps.max_header_bytes, max_body_kept: caps.max_body_kept };
+    }
+
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
         match send {
             Send::Response(spec) => Ok(vec![self.response(spec)?]),
@@ -87,7 +92,7 @@ impl Driver for Http1Server {
 
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
         match &expect.request {
-            Some(r) => Ok(Box::new(RequestCheck::new(r, &self.subs)?)),
+            Some(r) => Ok(Box::new(RequestCheck::new(r, &self.subs, self.limits)?)),
             None => Err("this expectation is not one an HTTP/1.x server knows".into()),
         }
     }
@@ -106,9 +111,9 @@ pub struct RequestCheck {
 }
 
 impl RequestCheck {
-    fn new(expect: &RequestExpect, subs: &Substitutions) -> Result<Self, String> {
+    fn new(expect: &RequestExpect, subs: &Substitutions, limits: Limits) -> Result<Self, String> {
         Ok(RequestCheck {
-            reader: RequestReader::new(Limits::default()),
+            reader: RequestReader::new(limits),
             expect: expect.clone(),
             target: expect.target.as_deref().map(|t| subs.apply(t)),
             body: expect.body.as_ref().map(|b| b.to_bytes()).transpose()?,
@@ -162,7 +167,7 @@ impl Check for RequestCheck {
                 let record = self.reader.record();
                 let problems = self.compare(record);
                 if problems.is_empty() {
-                    Verdict::Pass { consumed, units: units_of(record) }
+                    Verdict::Pass { consumed, units: units_of(record, &record.units) }
                 } else {
                     Verdict::Fail(format!("request differs:\n{}", problems.join("\n")))
                 }
@@ -170,18 +175,27 @@ impl Check for RequestCheck {
         }
     }
     fn on_deadline(&mut self, input: &[u8]) -> Verdict {
-        Verdict::Fail(format!("timed out waiting for the client's request ({} bytes received)", input.len()))
+        let r = self.reader.record();
+        if r.method.is_empty() {
+            return Verdict::Fail(format!("timed out waiting for the client's request ({} bytes received)", input.len()));
+        }
+        let kept = if r.body.kept_whole() { String::new() } else { format!(" ({} of them kept, --max-body-kept; the rest counted and dropped)", r.body.bytes.len()) };
+        Verdict::Fail(format!("timed out waiting for the client's request: {} {} received, body incomplete after {} bytes{kept}", r.method, r.target, r.body.len))
+    }
+    fn release(&mut self) -> Option<super::check::Released> {
+        let (len, released) = self.reader.release()?;
+        Some(super::check::Released { len, units: units_of(self.reader.record(), &released) })
     }
     fn describe(&self) -> String {
         "request".into()
     }
     fn units_so_far(&self) -> Vec<Annotated> {
-        units_of(self.reader.record())
+        units_of(self.reader.record(), &self.reader.record().units)
     }
 }
 
-fn units_of(r: &RequestRecord) -> Vec<Annotated> {
-    r.units
+fn units_of(r: &RequestRecord, units: &[crate::wire::http1::server::Unit]) -> Vec<Annotated> {
+    units
         .iter()
         .map(|u| {
             let unit = match &u.kind {

@@ -60,6 +60,33 @@ pub struct RunConfig {
     /// Command template for the client under test (`{url}`, `{host}`, `{port}`, `{path}`), for
     /// server-role cases that name none.
     pub client_command: Option<String>,
+    /// What peerspec keeps of what a peer sends.
+    pub caps: Caps,
+}
+
+/// Limits on what peerspec keeps of what a peer sends, so a flooding or hostile peer cannot
+/// exhaust its memory (`--max-header-bytes`, `--max-body-kept`, `--max-frame-size`,
+/// `--max-message-size`). What goes over a cap either fails the case with a reason naming the
+/// cap (a head, header block or frame too large to read) or is counted and dropped (body and
+/// message bytes past what is kept), and the case says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Largest HTTP/1.x message head and HTTP/2 field block (HEADERS plus CONTINUATION) read.
+    pub max_header_bytes: usize,
+    /// Body bytes kept for checks per HTTP/1.x or HTTP/2 response (or request); the rest are
+    /// counted, not kept.
+    pub max_body_kept: usize,
+    /// Largest WebSocket frame payload read (HTTP/2 frames are held to the
+    /// SETTINGS_MAX_FRAME_SIZE peerspec announces, 16 384).
+    pub max_frame_size: u64,
+    /// WebSocket message bytes kept for checks (all fragments together); the rest are counted.
+    pub max_message_size: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps { max_header_bytes: 64 << 10, max_body_kept: 16 << 20, max_frame_size: 16 << 20, max_message_size: 16 << 20 }
+    }
 }
 
 /// Pass, fail or skip.
@@ -132,6 +159,8 @@ pub async fn run_cases_until(
     let mut task_index = std::collections::HashMap::new();
     let mut meta = Vec::with_capacity(count);
     for (index, case) in cases.into_iter().enumerate() {
+        // Shared, not copied: ten thousand cases at once are held once.
+        let case = Arc::new(case);
         meta.push(case.clone());
         let (config, permits) = (config.clone(), permits.clone());
         // An exclusive case takes every permit, so it waits for the cases in flight and holds
@@ -273,6 +302,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let mut session = Session::new(link, started, deadline);
     let subs = Substitutions { path, host: session.authority(), ws_path: config.ws_path.clone() };
     let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone(), &case.steps);
+    driver.set_caps(&config.caps);
     driver.prepare(case, tls);
 
     let mut client = None;
@@ -282,6 +312,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     }
     if outcome.is_ok() {
         outcome = connect_watching(&mut session, driver.as_mut(), client.as_mut()).await.map_err(|e| (0, e));
+        // One connection per case unless it reconnects: the listener's socket is not held for
+        // the whole case (ten thousand cases at once would hold twice the sockets).
+        if case.role == Role::Server && !case.steps.iter().any(|s| matches!(s, Step::Reconnect)) {
+            session.close_listener();
+        }
     }
     if outcome.is_ok() {
         for (i, step) in case.steps.iter().enumerate() {
@@ -335,6 +370,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             let at = if step > 0 { format!("step {step} ({}): ", step_name(&case.steps[step - 1])) } else { String::new() };
             result.message = Some(format!("{at}{why}"));
         }
+    }
+    if session.released() > 0 {
+        let at = session.elapsed();
+        let n = session.released();
+        session.transcript.note(at, format!("{n} bytes were read through a bounded buffer while a check waited (their units above, up to the transcript's limit)"));
     }
     result.transcript = session.transcript;
     // Units are recorded when a check judges them but dated by their arrival: restore wire order.

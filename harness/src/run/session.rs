@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-use super::check::{Annotated, Check, Verdict};
+use super::check::{Annotated, Check, Released, Verdict};
 use crate::transcript::{Direction, Transcript};
 use crate::transport::{Endpoint, Stream};
 
@@ -19,6 +19,9 @@ pub enum Link {
     /// peerspec is the server: it accepts the client's connections on this listener, with TLS
     /// when an acceptor is given.
     Accept(tokio::net::TcpListener, Option<tokio_rustls::TlsAcceptor>),
+    /// peerspec was the server and has closed its listener after accepting the one connection
+    /// the case needs ([`Session::close_listener`]); the listener's `host:port`.
+    Accepted(String),
 }
 
 impl Link {
@@ -27,6 +30,7 @@ impl Link {
         match self {
             Link::Connect(e) => e.authority(),
             Link::Accept(l, _) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            Link::Accepted(authority) => authority.clone(),
         }
     }
 }
@@ -34,8 +38,17 @@ impl Link {
 /// Most unread bytes buffered while a check is pending, so a flooding peer cannot exhaust memory.
 pub const MAX_BUFFERED: usize = 64 << 20;
 
-/// Room made in the input before each read.
+/// Most room made in the input before a read. A connection starts with [`FIRST_READ_SIZE`]
+/// and grows with what it holds, so ten thousand quiet connections do not each reserve 64 KiB.
 const READ_SIZE: usize = 64 * 1024;
+
+/// Room made in an empty input before its first read.
+const FIRST_READ_SIZE: usize = 2 * 1024;
+
+/// Unread input past which a pending check is asked to let go of what it has read
+/// ([`Check::release`]); below it, whole messages stay in the buffer, so ordinary transcripts are
+/// exactly as they were received.
+pub const RELEASE_AT: usize = 256 * 1024;
 
 /// How reading ended, when it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,12 +77,14 @@ pub struct Session {
     pub deadline: Instant,
     /// What happened on the wire.
     pub transcript: Transcript,
+    /// Input bytes let go of by pending checks ([`Check::release`]).
+    released: u64,
 }
 
 impl Session {
     /// A session that has not connected yet.
     pub fn new(link: Link, started: Instant, deadline: Instant) -> Self {
-        Session { link, stream: None, input: Vec::new(), arrivals: Default::default(), closed_at: None, closed: None, started, deadline, transcript: Transcript::default() }
+        Session { link, stream: None, input: Vec::new(), arrivals: Default::default(), closed_at: None, closed: None, started, deadline, transcript: Transcript::default(), released: 0 }
     }
 
     /// Time since the case started.
@@ -92,11 +107,11 @@ impl Session {
         self.closed = None;
         let authority = self.link.authority();
         let (stream, what) = match &self.link {
-            Link::Connect(endpoint) => match tokio::time::timeout_at(self.deadline, endpoint.connect()).await {
-                Ok(Ok(s)) => (s, format!("connected to {authority}")),
-                Ok(Err(e)) => return Err(format!("cannot connect to {authority}: {e}")),
-                Err(_) => return Err(format!("case timed out while connecting to {authority}")),
+            Link::Connect(endpoint) => match endpoint.connect_by(self.deadline).await {
+                Ok(s) => (s, format!("connected to {authority}")),
+                Err(e) => return Err(format!("cannot connect to {authority}: {e}")),
             },
+            Link::Accepted(_) => return Err(format!("no more connections: the listener on {authority} was closed after the first")),
             Link::Accept(listener, tls) => match tokio::time::timeout_at(self.deadline, listener.accept()).await {
                 Ok(Ok((tcp, peer))) => {
                     let _ = tcp.set_nodelay(true);
@@ -124,6 +139,14 @@ impl Session {
         self.transcript.note(at, format!("{what}{tls}{alpn}"));
         self.stream = Some(stream);
         Ok(())
+    }
+
+    /// Closes the listener of a server-role session (after its connection was accepted), so a
+    /// case holds one socket, not two; later connection attempts are refused.
+    pub fn close_listener(&mut self) {
+        if let Link::Accept(..) = self.link {
+            self.link = Link::Accepted(self.link.authority());
+        }
     }
 
     /// The TLS state of the open connection: `None` over cleartext, else the ALPN protocol the
@@ -218,7 +241,13 @@ impl Session {
                 v => v,
             };
             match verdict {
-                Verdict::Pending => {}
+                Verdict::Pending => {
+                    if self.input.len() >= RELEASE_AT {
+                        if let Some(released) = check.release() {
+                            self.release(released);
+                        }
+                    }
+                }
                 Verdict::Pass { consumed, units } => {
                     self.annotate(units);
                     self.consume(consumed);
@@ -237,7 +266,7 @@ impl Session {
                 return Err(format!("waiting for {}, but there is no open connection", check.describe()));
             };
             // Read straight into the input's spare room: no scratch buffer, no copy.
-            self.input.reserve(READ_SIZE);
+            self.input.reserve(self.input.len().clamp(FIRST_READ_SIZE, READ_SIZE));
             match tokio::time::timeout_at(deadline, stream.read_buf(&mut self.input)).await {
                 Ok(Ok(0)) => self.mark_closed(Closed::Fin, "FIN"),
                 Ok(Ok(_)) => {
@@ -272,6 +301,34 @@ impl Session {
         let at = self.elapsed();
         self.closed_at = Some(at);
         self.transcript.push(at, Direction::Received, unit, b"");
+    }
+
+    /// A pending check let go of the front of the input: its units go to the transcript, its
+    /// bytes are dropped, and the transcript counts what went by that way.
+    fn release(&mut self, released: Released) {
+        let Released { len, mut units } = released;
+        let len = len.min(self.input.len());
+        if len == 0 {
+            return;
+        }
+        // Past the transcript's head, only the last units could still be shown: count the rest.
+        let tail = crate::transcript::TAIL_ENTRIES;
+        if self.transcript.head_is_full() && units.len() > tail {
+            let skipped: Vec<Annotated> = units.drain(..units.len() - tail).collect();
+            let bytes = skipped.iter().map(|u| u.len as u64).sum();
+            let last = skipped.last().map_or(0, |u| u.offset + u.len);
+            let at = self.arrival_of(last.saturating_sub(1));
+            self.transcript.count_left_out(skipped.len() as u64, bytes, at);
+        }
+        self.annotate(units);
+        self.released += len as u64;
+        self.consume(len);
+    }
+
+    /// Bytes pending checks let go of before they decided (a long body read through a bounded
+    /// buffer).
+    pub fn released(&self) -> u64 {
+        self.released
     }
 
     /// Drops the first `n` bytes of the input (a check used them).

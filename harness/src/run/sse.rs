@@ -4,29 +4,69 @@
 use crate::case::sse::{EventSpec, EventStreamExpect};
 use crate::wire::sse::{Event, SseParser};
 
+/// Events (and comment lines) kept one by one per stream; later ones are only counted, so a
+/// peer flooding tiny events cannot grow the record without end.
+pub const MAX_EVENTS_KEPT: usize = 10_000;
+
 /// Follows a body as an event stream.
 #[derive(Debug, Clone, Default)]
 pub struct EventStreamFollower {
     parser: SseParser,
     fed: usize,
-    /// Events dispatched so far.
+    /// Events dispatched so far (the first [`MAX_EVENTS_KEPT`]).
     pub events: Vec<Event>,
+    /// Events dispatched past [`MAX_EVENTS_KEPT`] and dropped (more are counted by the parser,
+    /// see [`EventStreamFollower::events_not_kept`]).
+    events_dropped: u64,
+    /// Comment lines past [`MAX_EVENTS_KEPT`] and dropped.
+    comments_dropped: u64,
 }
 
 impl EventStreamFollower {
     /// Feeds the part of `body` not fed yet (`body` only grows).
     pub fn follow(&mut self, body: &[u8]) {
         if body.len() > self.fed {
-            self.parser.feed(&body[self.fed..], &mut self.events);
+            let fed = self.fed;
             self.fed = body.len();
+            self.feed(&body[fed..]);
         }
+    }
+
+    /// Feeds body bytes that follow everything fed so far and are not kept anywhere (those past
+    /// `--max-body-kept`), so the events of a long stream are all seen.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        // In slices, so a large body of tiny events never holds more than a slice's worth of
+        // events past the bound.
+        for slice in bytes.chunks(64 * 1024) {
+            self.parser.feed(slice, &mut self.events);
+            if self.events.len() > MAX_EVENTS_KEPT {
+                self.events_dropped += (self.events.len() - MAX_EVENTS_KEPT) as u64;
+                self.events.truncate(MAX_EVENTS_KEPT);
+            }
+            if self.parser.comments.len() > MAX_EVENTS_KEPT {
+                self.comments_dropped += (self.parser.comments.len() - MAX_EVENTS_KEPT) as u64;
+                self.parser.comments.truncate(MAX_EVENTS_KEPT);
+            }
+            // Full: from here on the parser only counts, building nothing.
+            self.parser.count_only(self.events.len() >= MAX_EVENTS_KEPT, self.parser.comments.len() >= MAX_EVENTS_KEPT);
+        }
+    }
+
+    /// Events dispatched past [`MAX_EVENTS_KEPT`], counted only.
+    pub fn events_not_kept(&self) -> u64 {
+        self.events_dropped + self.parser.events_counted
+    }
+
+    /// Comment lines seen, kept or not.
+    fn comment_count(&self) -> usize {
+        self.parser.comments.len() + (self.comments_dropped + self.parser.comments_counted) as usize
     }
 
     /// Whether an `open` expectation has seen everything it asks for yet: its events, its
     /// comments, and its `retry`.
     pub fn has_events_for(&self, expect: &EventStreamExpect) -> bool {
         self.events.len() >= expect.events.len()
-            && self.parser.comments.len() >= expect.min_comments.unwrap_or(0)
+            && self.comment_count() >= expect.min_comments.unwrap_or(0)
             && (expect.retry.is_none() || self.parser.retry.is_some())
     }
 
@@ -44,9 +84,11 @@ impl EventStreamFollower {
                 None => problems.push(format!("  event {}: expected {}, but the stream dispatched only {} events", i + 1, describe(want), seen.len())),
             }
         }
-        if ended && seen.len() > expect.events.len() {
-            let extra: Vec<String> = seen[expect.events.len()..].iter().map(show).collect();
-            problems.push(format!("  events: expected {}, saw {} more: {}", expect.events.len(), extra.len(), extra.join(", ")));
+        if ended && (seen.len() > expect.events.len() || self.events_not_kept() > 0) {
+            let extra: Vec<String> = seen[expect.events.len().min(seen.len())..].iter().take(20).map(show).collect();
+            let more = (seen.len().saturating_sub(expect.events.len())) as u64 + self.events_not_kept();
+            let cut = if more > extra.len() as u64 { ", …" } else { "" };
+            problems.push(format!("  events: expected {}, saw {more} more: {}{cut}", expect.events.len(), extra.join(", ")));
         }
         if let Some(retry) = expect.retry {
             if self.parser.retry != Some(retry) {
@@ -66,8 +108,8 @@ impl EventStreamFollower {
             }
         }
         if let Some(min) = expect.min_comments {
-            if self.parser.comments.len() < min {
-                problems.push(format!("  comments: expected at least {min}, saw {}", self.parser.comments.len()));
+            if self.comment_count() < min {
+                problems.push(format!("  comments: expected at least {min}, saw {}", self.comment_count()));
             }
         }
         problems
@@ -106,4 +148,23 @@ fn describe(e: &EventSpec) -> String {
 fn show(e: &Event) -> String {
     let id = if e.last_event_id.is_empty() { String::new() } else { format!(" id={}", e.last_event_id) };
     format!("event {}{id} {:?}", e.event_type, e.data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_follower_keeps_a_bounded_number_of_events_and_counts_the_rest() {
+        let mut f = EventStreamFollower::default();
+        let body = "data: x\n\n: c\n".repeat(MAX_EVENTS_KEPT + 500);
+        let (kept, overflow) = body.as_bytes().split_at(1000);
+        f.follow(kept);
+        f.feed(overflow);
+        assert_eq!((f.events.len(), f.events_not_kept()), (MAX_EVENTS_KEPT, 500));
+        assert_eq!(f.comment_count(), MAX_EVENTS_KEPT + 500);
+        let expect = EventStreamExpect { events: vec![EventSpec { data: Some("x".into()), ..Default::default() }], ..Default::default() };
+        let problems = f.compare(&expect, true);
+        assert!(problems.iter().any(|p| p.contains(&format!("saw {} more", MAX_EVENTS_KEPT + 499))), "{problems:?}");
+    }
 }

@@ -20,11 +20,13 @@ use crate::wire::ws::opcode;
 use indexmap::IndexMap;
 
 use super::fields::FieldExpect;
-use super::check::{annotated, Annotated, Check, Verdict};
+use super::check::{annotated, Annotated, Check, Released, Verdict};
 use super::driver::{Driver, Substitutions, Units};
 
-/// Largest frame payload peerspec reads from a peer.
-pub const MAX_FRAME: u64 = 64 << 20;
+
+/// Most pongs owed to a client during one step: past that, a client is flooding pings and the
+/// step fails instead of queueing answers without end.
+pub const MAX_OWED_PONGS: usize = 1000;
 
 /// The frame-level state of one WebSocket case, the same in both roles: what was sent (for
 /// `echo` and for answering a close), and how far into the connection the checks have read (so a
@@ -43,13 +45,19 @@ pub struct WsFrames {
     /// Frames of this connection that passing checks have read.
     frames_read: usize,
     rng: u64,
+    caps: super::Caps,
 }
 
 impl WsFrames {
     /// Frame state for a case whose peer is `peer`.
     pub fn new(peer: Sender) -> Self {
         let seed = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
-        WsFrames { peer, last_message: None, close_sent: false, sending: None, read_offset: 0, frames_read: 0, rng: seed }
+        WsFrames { peer, last_message: None, close_sent: false, sending: None, read_offset: 0, frames_read: 0, rng: seed, caps: Default::default() }
+    }
+
+    /// Takes the run's caps on frame and message sizes.
+    pub fn set_caps(&mut self, caps: &super::Caps) {
+        self.caps = *caps;
     }
 
     /// A new connection: nothing read on it, no close sent yet.
@@ -209,8 +217,8 @@ impl WsFrames {
         };
         Some(want.map(|want| {
             Box::new(FrameCheck {
-                reader: FrameReader::new(MAX_FRAME),
-                asm: Assembler::from(self.peer),
+                reader: FrameReader::new(self.caps.max_frame_size),
+                asm: Assembler::from(self.peer).with_limit(self.caps.max_message_size),
                 peer: self.peer,
                 want,
                 units: vec![],
@@ -225,7 +233,8 @@ impl WsFrames {
     /// A frame check passed: count what it read, and answer what the protocol owes: the peer's
     /// close (RFC 6455 §5.5.1, echoing its code) and, as the server, the client's pings (§5.5.2).
     pub fn passed(&mut self, fc: &mut FrameCheck) -> Units {
-        self.read_offset += fc.reader.position();
+        // The check's base moved on past what it released while pending.
+        self.read_offset = fc.read_offset + fc.reader.position();
         self.frames_read = fc.frames_read;
         let mut replies = vec![];
         for payload in std::mem::take(&mut fc.pings) {
@@ -331,6 +340,10 @@ impl Driver for WsDriver {
                 Err("this send step is not one a WebSocket client knows (use handshake, message, ws_frame(s), ws_ping, ws_close or raw)".into())
             }),
         }
+    }
+
+    fn set_caps(&mut self, caps: &super::Caps) {
+        self.frames.set_caps(caps);
     }
 
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
@@ -491,6 +504,12 @@ impl FrameCheck {
             // unless the case waits for exactly that frame.
             Assembled::Control(c) if self.peer == Sender::Client && c.header.opcode == opcode::PING => {
                 self.unit_for(&c, format!("payload {} (peerspec answers with a pong)", escape(&c.payload, 60)));
+                if self.pings.len() >= MAX_OWED_PONGS {
+                    return Some(Verdict::Fail(format!(
+                        "the client sent over {MAX_OWED_PONGS} pings while peerspec waited for {}; peerspec stops reading (a flood)",
+                        self.describe()
+                    )));
+                }
                 self.pings.push(c.payload);
                 None
             }
@@ -509,20 +528,21 @@ impl FrameCheck {
                     }
                 }
                 if let Some(d) = &w.data {
-                    if d != &m.data {
+                    if d != &m.data || m.dropped > 0 {
                         let at = d.iter().zip(&m.data).position(|(a, b)| a != b).unwrap_or(d.len().min(m.data.len()));
+                        let kept = if m.dropped > 0 { format!(", {} of them kept for checks (--max-message-size)", m.data.len()) } else { String::new() };
                         problems.push(format!(
-                            "payload: expected {} ({} B), saw {} ({} B), first difference at byte {at}",
+                            "payload: expected {} ({} B), saw {} ({} B{kept}), first difference at byte {at}",
                             escape(d, 120),
                             d.len(),
                             escape(&m.data, 120),
-                            m.data.len()
+                            m.len()
                         ));
                     }
                 }
                 if let Some(n) = w.length {
-                    if n != m.data.len() {
-                        problems.push(format!("length: expected {n}, saw {}", m.data.len()));
+                    if n as u64 != m.len() {
+                        problems.push(format!("length: expected {n}, saw {}", m.len()));
                     }
                 }
                 if let Some(sizes) = &w.fragments {
@@ -652,7 +672,29 @@ impl Check for FrameCheck {
     fn on_deadline(&mut self, input: &[u8]) -> Verdict {
         let rest = input.len() - self.reader.position().min(input.len());
         let partial = if rest > 0 { format!("; {rest} bytes of an incomplete frame received") } else { String::new() };
-        Verdict::Fail(format!("timed out waiting for {}{partial}", self.describe()))
+        let open = match self.asm.current() {
+            Some(m) => format!(
+                "; the {}'s fragmented {} message still open after {} fragments and {} B (FIN=0 on each){}",
+                self.peer.name(),
+                opcode::name(m.opcode),
+                m.fragments.len() as u64 + m.fragments_not_kept,
+                m.len(),
+                if m.dropped > 0 { format!(", {} kept (--max-message-size)", m.data.len()) } else { String::new() }
+            ),
+            None => String::new(),
+        };
+        Verdict::Fail(format!("timed out waiting for {}{open}{partial}", self.describe()))
+    }
+
+    fn release(&mut self) -> Option<Released> {
+        let len = self.reader.position();
+        if len == 0 {
+            return None;
+        }
+        self.reader.rebase();
+        // Offsets in messages stay offsets in the connection.
+        self.read_offset += len;
+        Some(Released { len, units: std::mem::take(&mut self.units) })
     }
 
     fn describe(&self) -> String {

@@ -90,6 +90,10 @@ impl WsServer {
 }
 
 impl Driver for WsServer {
+    fn set_caps(&mut self, caps: &super::Caps) {
+        self.frames.set_caps(caps);
+    }
+
     fn on_connect(&mut self) -> Result<Units, String> {
         self.frames.on_connect();
         self.key = None;

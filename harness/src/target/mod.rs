@@ -36,6 +36,8 @@ pub struct TargetOptions {
     pub listen: std::net::SocketAddr,
     /// Client command template for server-role cases.
     pub client_command: Option<String>,
+    /// Limits on what peerspec keeps of a peer's input.
+    pub caps: crate::run::Caps,
 }
 
 impl TargetOptions {
@@ -52,6 +54,7 @@ impl TargetOptions {
             strict: false,
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             client_command: None,
+            caps: Default::default(),
         }
     }
 }
@@ -120,6 +123,7 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         strict: options.strict,
         listen: options.listen,
         client_command: options.client_command.clone(),
+        caps: options.caps,
     };
     Ok(ResolvedTarget { config, builtin: builtin_server })
 }

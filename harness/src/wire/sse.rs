@@ -43,9 +43,22 @@ pub struct SseParser {
     pub last_event_id: String,
     /// The reconnection time set by the last valid `retry:` field, in milliseconds.
     pub retry: Option<u64>,
-    /// Comment lines seen (keep-alives), in order.
+    /// Comment lines seen (keep-alives), in order (not kept when counting only).
     pub comments: Vec<String>,
+    /// Count events instead of building them ([`SseParser::count_only`]).
+    counting_events: bool,
+    /// Count comment lines instead of keeping them.
+    counting_comments: bool,
+    /// Events dispatched while counting only.
+    pub events_counted: u64,
+    /// Data bytes of events past [`MAX_DATA`], dropped.
+    pub data_dropped: u64,
+    /// Comment lines seen while counting only.
+    pub comments_counted: u64,
 }
+
+/// Most data kept for one event; the rest is counted in [`SseParser::data_dropped`].
+pub const MAX_DATA: usize = 16 << 20;
 
 /// Longest line kept; a longer one is cut (the rest counted, not kept) so a peer that never ends
 /// a line cannot exhaust memory.
@@ -55,6 +68,15 @@ impl SseParser {
     /// A parser at the start of a stream.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// From now on, counts dispatched events (`events`) and comment lines (`comments`) in
+    /// `events_counted` and `comments_counted` instead of handing them out: the parse, the last
+    /// event ID and `retry` go on as before, without an allocation per event (for a follower
+    /// that keeps only so many).
+    pub fn count_only(&mut self, events: bool, comments: bool) {
+        self.counting_events |= events;
+        self.counting_comments |= comments;
     }
 
     /// Bytes fed so far.
@@ -150,7 +172,11 @@ impl SseParser {
             Err(_) => String::from_utf8_lossy(line),
         };
         if let Some(comment) = line.strip_prefix(':') {
-            self.comments.push(comment.to_string());
+            if self.counting_comments {
+                self.comments_counted += 1;
+            } else {
+                self.comments.push(comment.to_string());
+            }
             return;
         }
         let (field, value) = match line.find(':') {
@@ -163,10 +189,13 @@ impl SseParser {
         self.fields_pending = true;
         match field {
             "event" => self.event_type = value.to_string(),
-            "data" => {
+            // An event's data past MAX_DATA is dropped (a stream of data lines with no blank
+            // line would otherwise grow it without end); the event still dispatches.
+            "data" if self.data.len() + value.len() < MAX_DATA => {
                 self.data.push_str(value);
                 self.data.push('\n');
             }
+            "data" => self.data_dropped += value.len() as u64 + 1,
             "id" if !value.contains('\0') => {
                 self.last_id_buffer.clear();
                 self.last_id_buffer.push_str(value);
@@ -184,6 +213,12 @@ impl SseParser {
         let start = self.event_start.take().unwrap_or(self.offset);
         self.fields_pending = false;
         if self.data.is_empty() {
+            self.event_type.clear();
+            return;
+        }
+        if self.counting_events {
+            self.events_counted += 1;
+            self.data.clear();
             self.event_type.clear();
             return;
         }
@@ -286,6 +321,31 @@ mod tests {
         // Something that only starts like a BOM is content.
         assert_eq!(parse(b"\xEFdata: z\n\n").len(), 0);
         assert_eq!(parse(b"data: \xEF\n\n")[0].data, "\u{FFFD}");
+    }
+
+    #[test]
+    fn data_lines_without_end_are_capped() {
+        let mut p = SseParser::new();
+        let mut out = vec![];
+        let line = format!("data: {}\n", "x".repeat(1 << 20));
+        for _ in 0..17 {
+            p.feed(line.as_bytes(), &mut out);
+        }
+        p.feed(b"\n", &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].data.len() < MAX_DATA && p.data_dropped > 0, "{} {}", out[0].data.len(), p.data_dropped);
+    }
+
+    #[test]
+    fn counting_only_keeps_the_ids_and_counts_events_and_comments() {
+        let mut p = SseParser::new();
+        let mut out = vec![];
+        p.feed(b"data: a\n\n", &mut out);
+        p.count_only(true, true);
+        p.feed(b": c\nid: 7\ndata: b\n\ndata: c\n\nretry: 5\n", &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!((p.events_counted, p.comments_counted, p.comments.len()), (2, 1, 0));
+        assert_eq!((p.last_event_id.as_str(), p.retry), ("7", Some(5)));
     }
 
     #[test]

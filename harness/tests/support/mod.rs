@@ -21,10 +21,19 @@ where
     F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    fake_peer_accepting(16, script).await
+}
+
+/// [`fake_peer`] that accepts at most `connections` connections.
+pub async fn fake_peer_accepting<F, Fut>(connections: usize, script: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        for _ in 0..16 {
+        for _ in 0..connections {
             let Ok(Ok((stream, _))) = tokio::time::timeout(LIMIT, listener.accept()).await else { return };
             tokio::spawn(tokio::time::timeout(LIMIT, script(stream)));
         }
@@ -69,6 +78,7 @@ pub fn config_for(addr: SocketAddr, timeout: Duration) -> RunConfig {
         strict: false,
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         client_command: None,
+        caps: Default::default(),
     }
 }
 

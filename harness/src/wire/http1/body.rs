@@ -21,6 +21,10 @@ impl Default for Limits {
     }
 }
 
+/// Chunks recorded one by one per body; later ones are only counted, so an endless stream of
+/// tiny chunks cannot grow the record without end.
+pub const MAX_CHUNK_RECORDS: usize = 10_000;
+
 /// How a message declared its body's length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
@@ -130,12 +134,20 @@ pub struct BodyRecord {
     pub bytes: Vec<u8>,
     /// Total body bytes received, kept or not.
     pub len: u64,
-    /// Chunks, in order, the zero chunk included.
+    /// Chunks, in order, the zero chunk included (the first [`MAX_CHUNK_RECORDS`]).
     pub chunks: Vec<ChunkRecord>,
+    /// Chunks past [`MAX_CHUNK_RECORDS`], counted only.
+    pub chunks_not_kept: u64,
     /// Trailer fields.
     pub trailers: Vec<(String, Vec<u8>)>,
     /// How the body ended, once it has.
     pub end: Option<BodyEnd>,
+    /// Whether body bytes past [`Limits::max_body_kept`] are handed on in `overflow`.
+    pub keep_overflow: bool,
+    /// With `keep_overflow`: the body bytes past the kept ones that the latest read brought
+    /// (its reader clears them at each read), for a consumer that follows the body as it
+    /// streams (an event stream).
+    pub overflow: Vec<u8>,
 }
 
 impl BodyRecord {
@@ -189,6 +201,9 @@ pub enum Progress {
 pub struct BodyReader {
     state: State,
     limits: Limits,
+    /// Bytes of the message its owner has let go of ([`BodyReader::rebase`]): buffer offsets
+    /// plus this are offsets from the message's first byte.
+    released: usize,
 }
 
 impl BodyReader {
@@ -208,7 +223,13 @@ impl BodyReader {
             Framing::Chunked => State::Chunked(ChunkedDecoder::new()),
             Framing::UntilClose => State::UntilClose,
         };
-        BodyReader { state, limits }
+        BodyReader { state, limits, released: 0 }
+    }
+
+    /// The owner dropped the first `n` bytes of the buffer (all read): later buffers start
+    /// that much further into the message.
+    pub fn rebase(&mut self, n: usize) {
+        self.released += n;
     }
 
     /// Whether the body is complete.
@@ -231,6 +252,7 @@ impl BodyReader {
     pub fn advance(&mut self, buf: &[u8], pos: &mut usize, eof: bool, record: &mut BodyRecord, units: &mut Vec<Unit>) -> Result<(), WireError> {
         let rest = &buf[*pos..];
         let limits = self.limits;
+        let released = self.released;
         match &mut self.state {
             State::Done => {}
             State::Length { remaining } => {
@@ -272,7 +294,11 @@ impl BodyReader {
                             UnitKind::ChunkSize { size, extensions: extensions.clone(), bare_lf }
                         };
                         units.push(Unit { offset: cursor, len: line_len, kind });
-                        record.chunks.push(ChunkRecord { size, extensions });
+                        if record.chunks.len() < MAX_CHUNK_RECORDS {
+                            record.chunks.push(ChunkRecord { size, extensions });
+                        } else {
+                            record.chunks_not_kept += 1;
+                        }
                         cursor += line_len;
                     }
                     ChunkEvent::Data { offset, len } => {
@@ -292,7 +318,7 @@ impl BodyReader {
                 });
                 let consumed = result.map_err(|mut e| {
                     // Offsets from the start of the message, not of the chunked body.
-                    e.offset += base - start;
+                    e.offset += base + released - start;
                     e
                 })?;
                 *pos += consumed;
@@ -321,7 +347,11 @@ fn truncated(state: &mut State, record: &mut BodyRecord, units: &mut Vec<Unit>, 
 fn keep(record: &mut BodyRecord, data: &[u8], limits: Limits) {
     record.len += data.len() as u64;
     let room = limits.max_body_kept.saturating_sub(record.bytes.len());
-    record.bytes.extend_from_slice(&data[..data.len().min(room)]);
+    let kept = data.len().min(room);
+    record.bytes.extend_from_slice(&data[..kept]);
+    if record.keep_overflow {
+        record.overflow.extend_from_slice(&data[kept..]);
+    }
 }
 
 /// Grows the last unit when it is of the same kind and adjacent (body bytes arriving in several

@@ -10,6 +10,10 @@ pub use super::body::{BodyRecord, ChunkRecord, Framing, Limits, Progress, Unit, 
 use super::body::{framing, join_fields, BodyReader, MessageKind};
 use super::WireError;
 
+/// Interim (1xx) responses read before the final one; past that, a peer sending them without
+/// end is cut off (each is small, so the head cap alone would let millions through).
+pub const MAX_INTERIM: usize = 100;
+
 /// Everything observed about one response.
 #[derive(Debug, Clone, Default)]
 pub struct ResponseRecord {
@@ -72,9 +76,30 @@ impl ResponseReader {
         self.record
     }
 
+    /// Hands on the body bytes past the kept ones at each read ([`BodyRecord::overflow`]).
+    pub fn follow_overflow(&mut self) {
+        self.record.body.keep_overflow = true;
+    }
+
+    /// Lets go of what has been read, once the head is in: returns how many leading bytes of
+    /// the buffer the reader is done with and the units they held; later buffers must start
+    /// after those bytes (offsets rebase to them). `None` before the head or when nothing was
+    /// read.
+    pub fn release(&mut self) -> Option<(usize, Vec<Unit>)> {
+        let body = self.body.as_mut()?;
+        if self.pos == 0 || body.is_done() {
+            return None;
+        }
+        let n = self.pos;
+        body.rebase(n);
+        self.pos = 0;
+        Some((n, std::mem::take(&mut self.record.units)))
+    }
+
     /// Reads on from where it stopped. `buf` holds every byte received since the response began
     /// (it may only have grown since the last call); `eof` says the peer has closed.
     pub fn advance(&mut self, buf: &[u8], eof: bool) -> Progress {
+        self.record.body.overflow.clear();
         while self.body.is_none() {
             match self.read_head(buf, eof) {
                 Ok(true) => {}
@@ -121,6 +146,9 @@ impl ResponseReader {
         };
         let status = response.code.unwrap_or(0);
         if (100..200).contains(&status) && status != 101 {
+            if self.record.interim.len() >= MAX_INTERIM {
+                return Err(fail(self.pos, format!("more than {MAX_INTERIM} interim (1xx) responses and no final one; peerspec stops reading")));
+            }
             self.record.interim.push(status);
             self.record.units.push(Unit { offset: self.pos, len: head_len, kind: UnitKind::InterimHead { status } });
             self.pos += head_len;
@@ -271,6 +299,36 @@ mod tests {
         let p = reader.advance(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", false);
         assert!(matches!(p, Progress::Done { .. }));
         assert_eq!((reader.record().body.bytes.len(), reader.record().body.len), (4, 10));
+    }
+
+    #[test]
+    fn releasing_read_bytes_gives_the_same_record_and_error_offsets_count_from_the_message() {
+        let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        let mut wire = head.clone();
+        for _ in 0..100 {
+            wire.extend_from_slice(b"5\r\nhello\r\n");
+        }
+        let bad_at = wire.len() + 6;
+        wire.extend_from_slice(b"3\r\nabcd\r\n");
+        let mut reader = ResponseReader::new("GET", Limits::default());
+        let (mut buf, mut units, mut fed) = (Vec::new(), 0, 0);
+        let progress = loop {
+            let next = (fed + 37).min(wire.len());
+            buf.extend_from_slice(&wire[fed..next]);
+            fed = next;
+            let p = reader.advance(&buf, false);
+            if p != Progress::NeedMore || fed == wire.len() {
+                break p;
+            }
+            if let Some((n, released)) = reader.release() {
+                units += released.len();
+                buf.drain(..n);
+            }
+        };
+        assert!(matches!(progress, Progress::Invalid(ref e) if e.offset == bad_at && e.unit == "chunk data"), "{progress:?}");
+        let r = reader.record();
+        assert_eq!((r.body.len, r.body.chunks.len()), (503, 101));
+        assert!(units > 100, "units went out with the released bytes: {units}");
     }
 
     #[test]

@@ -42,6 +42,12 @@ impl FrameReader {
         self.pos
     }
 
+    /// The owner dropped the frames read so far from the front of the buffer: later buffers
+    /// start at the next frame.
+    pub fn rebase(&mut self) {
+        self.pos = 0;
+    }
+
     /// The next complete frame, `Ok(None)` while it is incomplete.
     pub fn next(&mut self, buf: &[u8]) -> Result<Option<FrameRecord>, FrameError> {
         let rest = &buf[self.pos.min(buf.len())..];
@@ -53,7 +59,7 @@ impl FrameReader {
         if header.len > self.max_payload {
             return Err(FrameError {
                 offset: self.pos + 1,
-                message: format!("payload length {} is over the {}-byte limit", header.len, self.max_payload),
+                message: format!("payload length {} is over the {}-byte limit (--max-frame-size)", header.len, self.max_payload),
             });
         }
         let total = header.frame_len() as usize;
@@ -86,17 +92,33 @@ pub struct Fragment {
 pub struct Message {
     /// [`opcode::TEXT`] or [`opcode::BINARY`].
     pub opcode: u8,
-    /// The payload, all fragments joined.
+    /// The payload, all fragments joined (up to the assembler's limit).
     pub data: Vec<u8>,
-    /// The fragments in order.
+    /// Payload bytes past the assembler's limit: counted, not kept.
+    pub dropped: u64,
+    /// The fragments in order (the first [`MAX_FRAGMENT_RECORDS`]).
     pub fragments: Vec<Fragment>,
+    /// Fragments past [`MAX_FRAGMENT_RECORDS`], counted only.
+    pub fragments_not_kept: u64,
 }
 
 impl Message {
     /// `text 2 fragments [13 FIN=0, 33 FIN=1]`.
     pub fn describe(&self) -> String {
         let parts: Vec<String> = self.fragments.iter().map(|f| format!("{} B FIN={}", f.len, f.fin as u8)).collect();
-        format!("{} message, {} B in {} fragment(s) [{}]", opcode::name(self.opcode), self.data.len(), self.fragments.len(), parts.join(", "))
+        let parts = if parts.len() > 16 { format!("{}, …", parts[..16].join(", ")) } else { parts.join(", ") };
+        let dropped = if self.dropped > 0 { format!(" ({} kept, {} counted and dropped, --max-message-size)", self.data.len(), self.dropped) } else { String::new() };
+        format!("{} message, {} B{dropped} in {} fragment(s) [{parts}]", opcode::name(self.opcode), self.len(), self.fragments.len())
+    }
+
+    /// Payload bytes received, kept or not.
+    pub fn len(&self) -> u64 {
+        self.data.len() as u64 + self.dropped
+    }
+
+    /// Whether the message carried no payload.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -137,26 +159,50 @@ impl Sender {
 /// client), RSV bits 0 (no extension is ever negotiated by peerspec), defined opcodes, control
 /// frames final with at most 125 bytes, continuation only inside a fragmented message and only
 /// there.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Assembler {
     current: Option<Message>,
     sender: Sender,
+    /// Payload bytes kept per message; the rest are counted ([`Message::dropped`]).
+    max_message: usize,
+    /// Fragments recorded one by one per message; later ones are only counted.
+    max_fragments: usize,
+}
+
+/// Fragments recorded one by one per message (a message of endless fragments counts the rest).
+pub const MAX_FRAGMENT_RECORDS: usize = 10_000;
+
+impl Default for Assembler {
+    fn default() -> Self {
+        Assembler { current: None, sender: Sender::default(), max_message: 16 << 20, max_fragments: MAX_FRAGMENT_RECORDS }
+    }
 }
 
 impl Assembler {
-    /// A fresh assembler for a server's frames (no message in progress).
+    /// A fresh assembler for a server's frames (no message in progress), keeping up to 16 MiB of
+    /// each message.
     pub fn new() -> Self {
         Assembler::default()
     }
 
     /// A fresh assembler for frames from `sender`.
     pub fn from(sender: Sender) -> Self {
-        Assembler { current: None, sender }
+        Assembler { sender, ..Assembler::default() }
+    }
+
+    /// The same assembler keeping up to `max_message` bytes of each message.
+    pub fn with_limit(self, max_message: usize) -> Self {
+        Assembler { max_message, ..self }
     }
 
     /// Whether a fragmented message is in progress.
     pub fn in_message(&self) -> bool {
         self.current.is_some()
+    }
+
+    /// The fragmented message in progress, if any.
+    pub fn current(&self) -> Option<&Message> {
+        self.current.as_ref()
     }
 
     /// Takes one frame; errors name the rule the sender broke.
@@ -196,16 +242,28 @@ impl Assembler {
                     opcode::name(m.opcode)
                 ))
             }
-            (op, None) => Message { opcode: op, data: Vec::new(), fragments: Vec::new() },
+            (op, None) => Message { opcode: op, data: Vec::new(), dropped: 0, fragments: Vec::new(), fragments_not_kept: 0 },
         };
-        message.data.extend_from_slice(&frame.payload);
-        message.fragments.push(fragment);
+        let room = self.max_message.saturating_sub(message.data.len());
+        let keep = frame.payload.len().min(room);
+        message.data.extend_from_slice(&frame.payload[..keep]);
+        message.dropped += (frame.payload.len() - keep) as u64;
+        if message.fragments.len() < self.max_fragments {
+            message.fragments.push(fragment);
+        } else {
+            message.fragments_not_kept += 1;
+        }
         if !h.fin {
             self.current = Some(message);
             return Ok(Assembled::Fragment);
         }
+        // Past the limit only the kept part can be checked, and it may end inside a character.
         if message.opcode == opcode::TEXT {
-            if let Err(e) = std::str::from_utf8(&message.data) {
+            let checked = std::str::from_utf8(&message.data).map(|_| ()).or_else(|e| match e.error_len() {
+                None if message.dropped > 0 => Ok(()),
+                _ => Err(e),
+            });
+            if let Err(e) = checked {
                 return Err(format!("the {who} sent a text message that is not valid UTF-8 (at byte {}; RFC 6455 §5.6, §8.1)", e.valid_up_to()));
             }
         }
@@ -230,6 +288,24 @@ mod tests {
             out.push(asm.push(f).unwrap());
         }
         out
+    }
+
+    #[test]
+    fn a_message_over_the_limit_is_counted_and_its_kept_part_checked() {
+        // "あ" is 3 bytes: a limit of 4 cuts the second one; the cut is not a UTF-8 error.
+        let mut bytes = frame(opcode::TEXT, false, "あ".as_bytes());
+        bytes.extend(frame(opcode::CONTINUATION, true, "あい".as_bytes()));
+        let mut reader = FrameReader::new(1 << 20);
+        let mut asm = Assembler::new().with_limit(4);
+        asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap();
+        let Assembled::Message(m) = asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap() else { panic!("a message") };
+        assert_eq!((m.data.len(), m.dropped, m.len()), (4, 5, 9));
+        assert!(m.describe().contains("9 B (4 kept, 5 counted and dropped, --max-message-size)"), "{}", m.describe());
+        // Invalid UTF-8 inside the kept part is still an error.
+        let mut asm = Assembler::new().with_limit(4);
+        let bad = frame(opcode::TEXT, true, b"\xff\xfeabcdef");
+        let mut reader = FrameReader::new(1 << 20);
+        assert!(asm.push(reader.next(&bad).unwrap().unwrap()).unwrap_err().contains("not valid UTF-8"));
     }
 
     #[test]
