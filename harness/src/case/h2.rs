@@ -490,49 +490,39 @@ impl StreamEnd {
     }
 }
 
-/// A response on one stream. Everything left out is not checked.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct H2ResponseExpect {
-    /// Stream id (default: the stream of the last request sent).
-    #[serde(default)]
-    pub stream: Option<u32>,
-    /// `:status`, or the allowed values.
-    #[serde(default)]
-    pub status: Option<OneOrMany<u16>>,
-    /// Fields that must be present with exactly this value (names lower-case).
-    #[serde(default)]
-    pub headers: IndexMap<String, String>,
-    /// Fields whose value must match a regular expression.
-    #[serde(default)]
-    pub headers_match: IndexMap<String, String>,
-    /// Fields that must be present.
-    #[serde(default)]
-    pub headers_present: Vec<String>,
-    /// Fields that must be absent.
-    #[serde(default)]
-    pub headers_absent: Vec<String>,
-    /// The exact body.
-    #[serde(default)]
-    pub body: Option<BytesSpec>,
-    /// The body length.
-    #[serde(default)]
-    pub body_length: Option<usize>,
-    /// The number of DATA frames (empty ones included).
-    #[serde(default)]
-    pub data_frames: Option<usize>,
-    /// Trailer fields.
-    #[serde(default)]
-    pub trailers: IndexMap<String, String>,
-    /// How the stream must end (default: any END_STREAM; RST_STREAM fails).
-    #[serde(default)]
-    pub ends_with: Option<OneOrMany<StreamEnd>>,
-    /// When the stream ends with RST_STREAM: the allowed error codes.
-    #[serde(default)]
-    pub rst_error: Option<OneOrMany<NameOrNumber>>,
-    /// The body as a Server-Sent Events stream (`text/event-stream`), read across DATA frames.
-    #[serde(default)]
-    pub event_stream: Option<super::sse::EventStreamExpect>,
+with_header_expectations! {
+    /// A response on one stream. Everything left out is not checked.
+    #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct H2ResponseExpect {
+        /// Stream id (default: the stream of the last request sent).
+        #[serde(default)]
+        pub stream: Option<u32>,
+        /// `:status`, or the allowed values.
+        #[serde(default)]
+        pub status: Option<OneOrMany<u16>>,
+        /// The exact body.
+        #[serde(default)]
+        pub body: Option<BytesSpec>,
+        /// The body length.
+        #[serde(default)]
+        pub body_length: Option<usize>,
+        /// The number of DATA frames (empty ones included).
+        #[serde(default)]
+        pub data_frames: Option<usize>,
+        /// Trailer fields.
+        #[serde(default)]
+        pub trailers: IndexMap<String, String>,
+        /// How the stream must end (default: any END_STREAM; RST_STREAM fails).
+        #[serde(default)]
+        pub ends_with: Option<OneOrMany<StreamEnd>>,
+        /// When the stream ends with RST_STREAM: the allowed error codes.
+        #[serde(default)]
+        pub rst_error: Option<OneOrMany<NameOrNumber>>,
+        /// The body as a Server-Sent Events stream (`text/event-stream`), read across DATA frames.
+        #[serde(default)]
+        pub event_stream: Option<super::sse::EventStreamExpect>,
+    }
 }
 
 /// A frame the peer must send.
@@ -584,55 +574,45 @@ pub struct PingAckExpect {
     pub quiet_streams: Vec<u32>,
 }
 
-/// Role `server`: a request the client under test sends on one stream, and how the stream ended.
-/// Everything left out is not checked.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct H2RequestExpect {
-    /// Stream id (default: the next stream the client opens, one it has not used before).
-    #[serde(default)]
-    pub stream: Option<u32>,
-    /// `:method`, or the allowed methods.
-    #[serde(default)]
-    pub method: Option<OneOrMany<String>>,
-    /// `:path` (`{path}` is the path in the client's URL).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// `:scheme` (`http` or `https`).
-    #[serde(default)]
-    pub scheme: Option<String>,
-    /// `:authority` (`{host}` is the fake server's `host:port`).
-    #[serde(default)]
-    pub authority: Option<String>,
-    /// Fields (not pseudo-header fields) that must be present with exactly this value.
-    #[serde(default)]
-    pub headers: IndexMap<String, String>,
-    /// Fields whose value must match a regular expression.
-    #[serde(default)]
-    pub headers_match: IndexMap<String, String>,
-    /// Fields that must be present.
-    #[serde(default)]
-    pub headers_present: Vec<String>,
-    /// Fields that must be absent.
-    #[serde(default)]
-    pub headers_absent: Vec<String>,
-    /// The exact request body.
-    #[serde(default)]
-    pub body: Option<BytesSpec>,
-    /// Trailer fields.
-    #[serde(default)]
-    pub trailers: IndexMap<String, String>,
-    /// How the request must end: `end-stream-on-headers` (a GET: END_STREAM on its HEADERS),
-    /// `end-stream-on-data` (END_STREAM on the last DATA), `end-stream-on-trailers`.
-    /// Default: any END_STREAM; a stream the client resets fails.
-    #[serde(default)]
-    pub ends_with: Option<OneOrMany<StreamEnd>>,
-    /// Check the request is well-formed (RFC 9113 §8.2, §8.3.1): field names in lower case,
-    /// pseudo-header fields first, exactly one each of `:method`, `:scheme`, `:path` (not empty),
-    /// no response or unknown pseudo-header fields, no connection-specific fields, `te` only
-    /// `trailers`, and a `host` field, if any, equal to `:authority`.
-    #[serde(default)]
-    pub well_formed: bool,
+with_header_expectations! {
+    /// Role `server`: a request the client under test sends on one stream, and how the stream ended.
+    /// Everything left out is not checked.
+    #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct H2RequestExpect {
+        /// Stream id (default: the next stream the client opens, one it has not used before).
+        #[serde(default)]
+        pub stream: Option<u32>,
+        /// `:method`, or the allowed methods.
+        #[serde(default)]
+        pub method: Option<OneOrMany<String>>,
+        /// `:path` (`{path}` is the path in the client's URL).
+        #[serde(default)]
+        pub path: Option<String>,
+        /// `:scheme` (`http` or `https`).
+        #[serde(default)]
+        pub scheme: Option<String>,
+        /// `:authority` (`{host}` is the fake server's `host:port`).
+        #[serde(default)]
+        pub authority: Option<String>,
+        /// The exact request body.
+        #[serde(default)]
+        pub body: Option<BytesSpec>,
+        /// Trailer fields.
+        #[serde(default)]
+        pub trailers: IndexMap<String, String>,
+        /// How the request must end: `end-stream-on-headers` (a GET: END_STREAM on its HEADERS),
+        /// `end-stream-on-data` (END_STREAM on the last DATA), `end-stream-on-trailers`.
+        /// Default: any END_STREAM; a stream the client resets fails.
+        #[serde(default)]
+        pub ends_with: Option<OneOrMany<StreamEnd>>,
+        /// Check the request is well-formed (RFC 9113 §8.2, §8.3.1): field names in lower case,
+        /// pseudo-header fields first, exactly one each of `:method`, `:scheme`, `:path` (not empty),
+        /// no response or unknown pseudo-header fields, no connection-specific fields, `te` only
+        /// `trailers`, and a `host` field, if any, equal to `:authority`.
+        #[serde(default)]
+        pub well_formed: bool,
+    }
 }
 
 /// Role `server`: a response on one stream, framed as chosen. END_STREAM goes on the last frame

@@ -71,58 +71,47 @@ impl BodyEnd {
     }
 }
 
-/// What an HTTP/1.x response must look like. Everything left out is not checked.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResponseExpect {
-    /// HTTP version in the status line, e.g. `HTTP/1.1`.
-    #[serde(default)]
-    pub version: Option<OneOrMany<String>>,
-    /// The interim (1xx) responses that must come before the final one, in order (`[]`: none
-    /// allowed). Left out: any are accepted.
-    #[serde(default)]
-    pub interim: Option<Vec<u16>>,
-    /// Status code, or the allowed codes.
-    #[serde(default)]
-    pub status: Option<OneOrMany<u16>>,
-    /// Header fields that must be present with exactly this value (names case-insensitive;
-    /// repeated fields are joined with `, `).
-    #[serde(default)]
-    pub headers: IndexMap<String, String>,
-    /// Header fields whose value must match a regular expression.
-    #[serde(default)]
-    pub headers_match: IndexMap<String, String>,
-    /// Header fields that must be present, with any value.
-    #[serde(default)]
-    pub headers_present: Vec<String>,
-    /// Header fields that must be absent.
-    #[serde(default)]
-    pub headers_absent: Vec<String>,
-    /// The exact body (after removing chunked coding).
-    #[serde(default)]
-    pub body: Option<BytesSpec>,
-    /// Bytes the body must contain.
-    #[serde(default)]
-    pub body_contains: Option<BytesSpec>,
-    /// The body length in bytes.
-    #[serde(default)]
-    pub body_length: Option<usize>,
-    /// How the body must end on the wire (one value or the allowed values).
-    #[serde(default)]
-    pub ends_with: Option<OneOrMany<BodyEnd>>,
-    /// The exact data sizes of the chunks, in order, not counting the zero chunk.
-    #[serde(default)]
-    pub chunks: Option<Vec<usize>>,
-    /// Trailer fields that must arrive after the zero chunk with exactly this value.
-    #[serde(default)]
-    pub trailers: IndexMap<String, String>,
-    /// The body as a Server-Sent Events stream (`text/event-stream`).
-    #[serde(default)]
-    pub event_stream: Option<super::sse::EventStreamExpect>,
-    /// The request method this response answers, when peerspec cannot know it (after `raw` sends).
-    /// It decides whether a body may follow (`HEAD`).
-    #[serde(default)]
-    pub method: Option<String>,
+with_header_expectations! {
+    /// What an HTTP/1.x response must look like. Everything left out is not checked.
+    #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ResponseExpect {
+        /// HTTP version in the status line, e.g. `HTTP/1.1`.
+        #[serde(default)]
+        pub version: Option<OneOrMany<String>>,
+        /// The interim (1xx) responses that must come before the final one, in order (`[]`: none
+        /// allowed). Left out: any are accepted.
+        #[serde(default)]
+        pub interim: Option<Vec<u16>>,
+        /// Status code, or the allowed codes.
+        #[serde(default)]
+        pub status: Option<OneOrMany<u16>>,
+        /// The exact body (after removing chunked coding).
+        #[serde(default)]
+        pub body: Option<BytesSpec>,
+        /// Bytes the body must contain.
+        #[serde(default)]
+        pub body_contains: Option<BytesSpec>,
+        /// The body length in bytes.
+        #[serde(default)]
+        pub body_length: Option<usize>,
+        /// How the body must end on the wire (one value or the allowed values).
+        #[serde(default)]
+        pub ends_with: Option<OneOrMany<BodyEnd>>,
+        /// The exact data sizes of the chunks, in order, not counting the zero chunk.
+        #[serde(default)]
+        pub chunks: Option<Vec<usize>>,
+        /// Trailer fields that must arrive after the zero chunk with exactly this value.
+        #[serde(default)]
+        pub trailers: IndexMap<String, String>,
+        /// The body as a Server-Sent Events stream (`text/event-stream`).
+        #[serde(default)]
+        pub event_stream: Option<super::sse::EventStreamExpect>,
+        /// The request method this response answers, when peerspec cannot know it (after `raw` sends).
+        /// It decides whether a body may follow (`HEAD`).
+        #[serde(default)]
+        pub method: Option<String>,
+    }
 }
 
 /// An HTTP/1.x response the fake server sends (role `server`). Defaults: `200 OK`, the case
@@ -165,35 +154,25 @@ pub struct ResponseSpec {
     pub last_chunk: bool,
 }
 
-/// What a client's request must look like (role `server`). Everything left out is not checked.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestExpect {
-    /// Method, or the allowed methods.
-    #[serde(default)]
-    pub method: Option<OneOrMany<String>>,
-    /// Request target; `{path}` stands for the path the client was given.
-    #[serde(default)]
-    pub target: Option<String>,
-    /// Version in the request line.
-    #[serde(default)]
-    pub version: Option<OneOrMany<String>>,
-    /// Header fields that must be present with exactly this value.
-    #[serde(default)]
-    pub headers: IndexMap<String, String>,
-    /// Header fields whose value must match a regular expression.
-    #[serde(default)]
-    pub headers_match: IndexMap<String, String>,
-    /// Header fields that must be present.
-    #[serde(default)]
-    pub headers_present: Vec<String>,
-    /// Header fields that must be absent.
-    #[serde(default)]
-    pub headers_absent: Vec<String>,
-    /// The exact body.
-    #[serde(default)]
-    pub body: Option<BytesSpec>,
-    /// How the request body must end on the wire.
-    #[serde(default)]
-    pub ends_with: Option<OneOrMany<BodyEnd>>,
+with_header_expectations! {
+    /// What a client's request must look like (role `server`). Everything left out is not checked.
+    #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RequestExpect {
+        /// Method, or the allowed methods.
+        #[serde(default)]
+        pub method: Option<OneOrMany<String>>,
+        /// Request target; `{path}` stands for the path the client was given.
+        #[serde(default)]
+        pub target: Option<String>,
+        /// Version in the request line.
+        #[serde(default)]
+        pub version: Option<OneOrMany<String>>,
+        /// The exact body.
+        #[serde(default)]
+        pub body: Option<BytesSpec>,
+        /// How the request body must end on the wire.
+        #[serde(default)]
+        pub ends_with: Option<OneOrMany<BodyEnd>>,
+    }
 }

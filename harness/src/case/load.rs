@@ -333,11 +333,6 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
     if let Some(f) = &e.ws_frame {
         f.opcode.as_ref().map(crate::run::ws::opcode_of).transpose()?;
     }
-    if let Some(r) = &e.ws_handshake_request {
-        for (name, p) in &r.headers_match {
-            regex::Regex::new(p).map_err(|err| format!("invalid pattern for {name}: {err}"))?;
-        }
-    }
     if let Some(p) = &e.pattern {
         regex::bytes::Regex::new(p).map_err(|err| format!("invalid `match` pattern: {err}"))?;
     }
@@ -349,6 +344,8 @@ pub(crate) fn validate_expect(e: &Expect) -> Result<(), String> {
         e.request.as_ref().map(|r| &r.headers_match),
         e.h2_response.as_ref().map(|r| &r.headers_match),
         e.h2_request.as_ref().map(|r| &r.headers_match),
+        e.handshake.as_ref().map(|r| &r.headers_match),
+        e.ws_handshake_request.as_ref().map(|r| &r.headers_match),
     ];
     for (name, p) in patterns.into_iter().flatten().flatten() {
         regex::Regex::new(p).map_err(|err| format!("invalid pattern for header {name}: {err}"))?;
@@ -478,6 +475,19 @@ mod tests {
         for (text, want) in wrong {
             let err = parse_cases("s.yaml", &text).unwrap_err();
             assert!(err[0].message.contains(want), "{want}: {}", err[0]);
+        }
+    }
+
+    #[test]
+    fn header_patterns_are_checked_on_every_message_expectation() {
+        for expect in [
+            "response: { headers_match: { a: '(' } }",
+            "handshake: { headers_match: { a: '(' } }",
+        ] {
+            let protocol = if expect.starts_with("handshake") { "websocket" } else { "http/1.1" };
+            let text = format!("id: p\nprotocol: {protocol}\nsteps:\n  - expect: {{ {expect} }}\n");
+            let err = parse_cases("p.yaml", &text).unwrap_err();
+            assert!(err[0].message.contains("invalid pattern for header a"), "{expect}: {}", err[0]);
         }
     }
 

@@ -4,6 +4,45 @@
 //! must do. The types here are plain data; [`load`] turns files into them with precise error
 //! locations and [`schema`] prints them as JSON Schema for editors.
 
+/// Declares a case-model struct with its own fields plus the four header-field expectations
+/// every message expectation takes (`headers`, `headers_match`, `headers_present`,
+/// `headers_absent`), and `header_expectations()` to check them with
+/// [`FieldExpect`](crate::run::fields::FieldExpect). A macro because serde cannot `flatten` a
+/// shared struct into one that denies unknown fields (which gives the precise errors).
+macro_rules! with_header_expectations {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $ty,)*
+            /// Header fields that must be present with exactly this value (names
+            /// case-insensitive; repeated fields joined with `, `).
+            #[serde(default)]
+            pub headers: indexmap::IndexMap<String, String>,
+            /// Header fields whose value must match a regular expression.
+            #[serde(default)]
+            pub headers_match: indexmap::IndexMap<String, String>,
+            /// Header fields that must be present, with any value.
+            #[serde(default)]
+            pub headers_present: Vec<String>,
+            /// Header fields that must be absent.
+            #[serde(default)]
+            pub headers_absent: Vec<String>,
+        }
+
+        impl $name {
+            /// The header-field expectations, to check a message with.
+            pub fn header_expectations(&self) -> crate::run::fields::FieldExpect<'_> {
+                crate::run::fields::FieldExpect {
+                    equal: &self.headers,
+                    matching: &self.headers_match,
+                    present: &self.headers_present,
+                    absent: &self.headers_absent,
+                }
+            }
+        }
+    };
+}
+
 pub mod bytes;
 pub mod client;
 pub mod duration;

@@ -45,23 +45,19 @@ pub struct HandshakeSpec {
     pub omit: Vec<String>,
 }
 
-/// What the server must answer to the opening handshake.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HandshakeExpect {
-    /// Status code(s) (default 101). A 101 is always checked for `Upgrade: websocket`,
-    /// `Connection: Upgrade` and the right `Sec-WebSocket-Accept` (RFC 6455 §4.2.2, §4.1).
-    #[serde(default)]
-    pub status: Option<OneOrMany<u16>>,
-    /// The subprotocol the server must select (`Sec-WebSocket-Protocol`); `""` means none.
-    #[serde(default)]
-    pub protocol: Option<String>,
-    /// Header fields that must be present with exactly this value (names case-insensitive).
-    #[serde(default)]
-    pub headers: IndexMap<String, String>,
-    /// Header fields that must be present, with any value.
-    #[serde(default)]
-    pub headers_present: Vec<String>,
+with_header_expectations! {
+    /// What the server must answer to the opening handshake.
+    #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct HandshakeExpect {
+        /// Status code(s) (default 101). A 101 is always checked for `Upgrade: websocket`,
+        /// `Connection: Upgrade` and the right `Sec-WebSocket-Accept` (RFC 6455 §4.2.2, §4.1).
+        #[serde(default)]
+        pub status: Option<OneOrMany<u16>>,
+        /// The subprotocol the server must select (`Sec-WebSocket-Protocol`); `""` means none.
+        #[serde(default)]
+        pub protocol: Option<String>,
+    }
 }
 
 /// A message to send: `text` or `binary`, in one frame or split into `fragments`.
@@ -205,32 +201,22 @@ pub struct FrameExpect {
     pub length: Option<u64>,
 }
 
-/// The client's opening handshake request, as the fake server (role `server`) must see it. It
-/// is always checked for what RFC 6455 §4.1 requires of every client (GET, HTTP/1.1 or later,
-/// `Host`, `Upgrade: websocket`, `Connection: Upgrade`, a `Sec-WebSocket-Key` of 16 bytes in
-/// base64, `Sec-WebSocket-Version: 13`); these fields check more.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HandshakeRequestExpect {
-    /// The exact request target (`/chat?room=1`); `{path}` stands for the case's `client.path`.
-    #[serde(default)]
-    pub target: Option<String>,
-    /// The subprotocols the client must offer in `Sec-WebSocket-Protocol`, in order; `[]` means
-    /// it must offer none.
-    #[serde(default)]
-    pub protocols: Option<Vec<String>>,
-    /// Header fields that must be present with exactly this value (names case-insensitive).
-    #[serde(default)]
-    pub headers: IndexMap<String, String>,
-    /// Header fields whose value must match a regular expression.
-    #[serde(default)]
-    pub headers_match: IndexMap<String, String>,
-    /// Header fields that must be present, with any value.
-    #[serde(default)]
-    pub headers_present: Vec<String>,
-    /// Header fields that must be absent.
-    #[serde(default)]
-    pub headers_absent: Vec<String>,
+with_header_expectations! {
+    /// The client's opening handshake request, as the fake server (role `server`) must see it. It
+    /// is always checked for what RFC 6455 §4.1 requires of every client (GET, HTTP/1.1 or later,
+    /// `Host`, `Upgrade: websocket`, `Connection: Upgrade`, a `Sec-WebSocket-Key` of 16 bytes in
+    /// base64, `Sec-WebSocket-Version: 13`); these fields check more.
+    #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct HandshakeRequestExpect {
+        /// The exact request target (`/chat?room=1`); `{path}` stands for the case's `client.path`.
+        #[serde(default)]
+        pub target: Option<String>,
+        /// The subprotocols the client must offer in `Sec-WebSocket-Protocol`, in order; `[]` means
+        /// it must offer none.
+        #[serde(default)]
+        pub protocols: Option<Vec<String>>,
+    }
 }
 
 /// The fake server's answer to the opening handshake (role `server`). By default a correct 101

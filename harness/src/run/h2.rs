@@ -23,7 +23,7 @@ use crate::wire::h2::{self as wire, flag, kind, settings, Frame, FrameHeader, Pa
 
 use super::check::{annotated, Annotated, Check, Verdict};
 use super::driver::{Driver, Substitutions, Units};
-use super::fields::{differ, FieldExpect};
+use super::fields::differ;
 use super::sse::EventStreamFollower;
 
 /// The INITIAL_WINDOW_SIZE peerspec announces, and the connection window it opens, so flow
@@ -968,12 +968,7 @@ impl ResponseMatcher {
                 differ(&mut problems, ":status", want, status.unwrap_or_else(|| "no :status".into()));
             }
         }
-        let fields = FieldExpect {
-            equal: &self.expect.headers,
-            matching: &self.expect.headers_match,
-            present: &self.expect.headers_present,
-            absent: &self.expect.headers_absent,
-        };
+        let fields = self.expect.header_expectations();
         fields.compare(|name| get(&self.headers, name), &mut problems);
         if problems.is_empty() {
             Seen::Pass

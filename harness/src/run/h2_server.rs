@@ -16,7 +16,7 @@ use crate::wire::h2::{self as wire, flag, kind, settings, Frame, Payload};
 
 use super::check::{annotated, Annotated, Check, Verdict};
 use super::driver::{Driver, Substitutions, Units};
-use super::fields::{differ, FieldExpect};
+use super::fields::differ;
 use super::h2::{default_seen, labelled, Event, H2Check, H2Driver, Matcher, Reader, Seen};
 use super::http1_server::split;
 
@@ -306,7 +306,7 @@ impl RequestMatcher {
         // Regular fields only: a pseudo-header field is checked by its own key.
         let regular = self.fields.as_ref().map(|f| f.iter().filter(|(n, _)| !n.starts_with(':')).cloned().collect::<Vec<_>>());
         let e = &self.expect;
-        let fields = FieldExpect { equal: &e.headers, matching: &e.headers_match, present: &e.headers_present, absent: &e.headers_absent };
+        let fields = e.header_expectations();
         fields.compare(|name| Self::get(&regular, name), &mut problems);
         if let Some(want) = &self.body_want {
             if want != &self.body {

@@ -9,7 +9,7 @@ use crate::wire::http1::request::{OutgoingBody, Request};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
 use super::check::{annotated, Annotated, Check, Verdict};
-use super::fields::{differ, FieldExpect};
+use super::fields::differ;
 use super::sse::EventStreamFollower;
 use super::driver::{Driver, Substitutions, Units};
 use crate::case::{Expect, Send};
@@ -281,12 +281,7 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
             differ(&mut problems, "status", join(s.as_slice()), format!("{} {}", record.status, record.reason));
         }
     }
-    let fields = FieldExpect {
-        equal: &expect.headers,
-        matching: &expect.headers_match,
-        present: &expect.headers_present,
-        absent: &expect.headers_absent,
-    };
+    let fields = expect.header_expectations();
     fields.compare(|name| record.header(name), &mut problems);
     let Some(end) = record.body.end else {
         // A stream still open (an SSE stream checked before its end).

@@ -9,7 +9,7 @@ use crate::wire::http1::server::{reason_phrase, Limits, RequestReader, RequestRe
 
 use super::check::{annotated, Annotated, Check, Verdict};
 use super::driver::{Driver, Substitutions, Units};
-use super::fields::{differ, FieldExpect};
+use super::fields::differ;
 
 /// The fake server's HTTP/1.x state.
 #[derive(Debug)]
@@ -139,7 +139,7 @@ impl RequestCheck {
                 differ(&mut problems, "version", v.as_slice().join(" or "), r.version.clone());
             }
         }
-        let fields = FieldExpect { equal: &e.headers, matching: &e.headers_match, present: &e.headers_present, absent: &e.headers_absent };
+        let fields = e.header_expectations();
         fields.compare(|name| r.header(name), &mut problems);
         if let Some(want) = &self.body {
             if !r.body.kept_whole() || &r.body.bytes != want {

@@ -494,14 +494,17 @@ async fn connect(session: &mut Session, driver: &mut dyn Driver) -> Result<(), S
     session.connect().await?;
     driver.negotiated(session.tls_alpn())?;
     let greeting = driver.on_connect()?;
-    send_units(session, greeting).await?;
+    let greeted = send_units(session, greeting).await;
     if let Some(mut check) = driver.on_connect_check() {
+        // A peer that sent its part and closed may make our greeting fail: what it sent says
+        // more about it than the failed write, so it is judged first.
         let deadline = session.deadline;
         session.wait_for(check.as_mut(), deadline).await.map_err(|e| format!("after connecting, waiting for {}: {e}", check.describe()))?;
+        greeted?;
         let replies = driver.passed(check.as_mut());
-        send_units(session, replies).await?;
+        return send_units(session, replies).await;
     }
-    Ok(())
+    greeted
 }
 
 async fn send_units(session: &mut Session, units: Units) -> Result<(), String> {

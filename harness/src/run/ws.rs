@@ -19,7 +19,6 @@ use crate::wire::ws::opcode;
 
 use indexmap::IndexMap;
 
-use super::fields::FieldExpect;
 use super::check::{annotated, Annotated, Check, Released, Verdict};
 use super::driver::{Driver, Substitutions, Units};
 
@@ -253,6 +252,19 @@ impl WsFrames {
     }
 }
 
+/// Scripts the header fields of a handshake, either side: drops the fields named in `omit`, then
+/// sets each of `fields` (placeholders filled), replacing a field of the same name or adding it.
+pub(super) fn script_fields(headers: &mut Vec<(String, String)>, omit: &[String], fields: &IndexMap<String, String>, subs: &Substitutions) {
+    headers.retain(|(n, _)| !omit.iter().any(|o| o.eq_ignore_ascii_case(n)));
+    for (name, value) in fields {
+        let value = subs.apply(value);
+        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some(slot) => slot.1 = value,
+            None => headers.push((name.clone(), value)),
+        }
+    }
+}
+
 /// WebSocket as the client (role `client`): the opening handshake, automatic or scripted, then
 /// the frames.
 pub struct WsDriver {
@@ -284,14 +296,7 @@ impl WsDriver {
         if !spec.protocols.is_empty() {
             headers.push(("Sec-WebSocket-Protocol".into(), spec.protocols.join(", ")));
         }
-        headers.retain(|(n, _)| !spec.omit.iter().any(|o| o.eq_ignore_ascii_case(n)));
-        for (name, value) in &spec.headers {
-            let value = self.subs.apply(value);
-            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                Some(slot) => slot.1 = value,
-                None => headers.push((name.clone(), value)),
-            }
-        }
+        script_fields(&mut headers, &spec.omit, &spec.headers, &self.subs);
         let sent_key = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-key")).map(|(_, v)| v.clone());
         self.key = sent_key;
         self.frames.on_connect();
@@ -773,9 +778,7 @@ impl HandshakeCheck {
                 problems.push(format!("Sec-WebSocket-Protocol: expected {}, saw {seen:?}", if p.is_empty() { "none".into() } else { format!("{p:?}") }));
             }
         }
-        let none = IndexMap::new();
-        let fields = FieldExpect { equal: &self.expect.headers, matching: &none, present: &self.expect.headers_present, absent: &[] };
-        fields.compare(|name| r.header(name), &mut problems);
+        self.expect.header_expectations().compare(|name| r.header(name), &mut problems);
         problems
     }
 }

@@ -18,8 +18,8 @@ use crate::wire::ws::message::Sender;
 
 use super::check::{annotated, Annotated, Check, Verdict};
 use super::driver::{Driver, Substitutions, Units};
-use super::fields::{differ, FieldExpect};
-use super::ws::{FrameCheck, WsFrames};
+use super::fields::differ;
+use super::ws::{script_fields, FrameCheck, WsFrames};
 
 /// The fake WebSocket server's state in a case.
 pub struct WsServer {
@@ -72,14 +72,7 @@ impl WsServer {
         if let Some(e) = &spec.extensions {
             headers.push(("Sec-WebSocket-Extensions".into(), e.clone()));
         }
-        headers.retain(|(n, _)| !spec.omit.iter().any(|o| o.eq_ignore_ascii_case(n)));
-        for (name, value) in &spec.headers {
-            let value = self.subs.apply(value);
-            match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                Some(slot) => slot.1 = value,
-                None => headers.push((name.clone(), value)),
-            }
-        }
+        script_fields(&mut headers, &spec.omit, &spec.headers, &self.subs);
         // A refusal has an empty body, framed, so the client need not wait for the close.
         if status != 101 && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")) {
             headers.push(("Content-Length".into(), "0".into()));
@@ -193,7 +186,7 @@ impl HandshakeRequestCheck {
             }
         }
         let e = &self.expect;
-        let fields = FieldExpect { equal: &e.headers, matching: &e.headers_match, present: &e.headers_present, absent: &e.headers_absent };
+        let fields = e.header_expectations();
         fields.compare(|name| r.header(name), &mut problems);
         problems
     }

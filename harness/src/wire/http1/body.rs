@@ -232,6 +232,20 @@ impl BodyReader {
         self.released += n;
     }
 
+    /// For a message reader that owns `body` (once its head is in), its read position `pos` and
+    /// the units it recorded: lets go of what has been read. Returns how many leading bytes of
+    /// the buffer the reader is done with and the units they held; later buffers start after
+    /// them. `None` before the head, when the body is complete, or when nothing was read.
+    pub fn release_read(body: Option<&mut BodyReader>, pos: &mut usize, units: &mut Vec<Unit>) -> Option<(usize, Vec<Unit>)> {
+        let body = body?;
+        if *pos == 0 || body.is_done() {
+            return None;
+        }
+        let n = std::mem::take(pos);
+        body.rebase(n);
+        Some((n, std::mem::take(units)))
+    }
+
     /// Whether the body is complete.
     pub fn is_done(&self) -> bool {
         matches!(self.state, State::Done)

@@ -86,14 +86,7 @@ impl ResponseReader {
     /// after those bytes (offsets rebase to them). `None` before the head or when nothing was
     /// read.
     pub fn release(&mut self) -> Option<(usize, Vec<Unit>)> {
-        let body = self.body.as_mut()?;
-        if self.pos == 0 || body.is_done() {
-            return None;
-        }
-        let n = self.pos;
-        body.rebase(n);
-        self.pos = 0;
-        Some((n, std::mem::take(&mut self.record.units)))
+        BodyReader::release_read(self.body.as_mut(), &mut self.pos, &mut self.record.units)
     }
 
     /// Reads on from where it stopped. `buf` holds every byte received since the response began

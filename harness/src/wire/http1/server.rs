@@ -53,14 +53,7 @@ impl RequestReader {
     /// Lets go of what has been read once the head is in, like
     /// [`ResponseReader::release`](super::response::ResponseReader::release).
     pub fn release(&mut self) -> Option<(usize, Vec<Unit>)> {
-        let body = self.body.as_mut()?;
-        if self.pos == 0 || body.is_done() {
-            return None;
-        }
-        let n = self.pos;
-        body.rebase(n);
-        self.pos = 0;
-        Some((n, std::mem::take(&mut self.record.units)))
+        BodyReader::release_read(self.body.as_mut(), &mut self.pos, &mut self.record.units)
     }
 
     /// Reads on; `buf` holds every byte received since the request began.
