@@ -595,7 +595,7 @@ pub(super) trait Matcher: std::marker::Send {
 pub(super) fn default_seen(ev: &Event, waiting_for: &str) -> Seen {
     if ev.header().kind == kind::PUSH_PROMISE {
         return Seen::Fail(format!(
-            "the peer sent {} although peerspec's SETTINGS_ENABLE_PUSH is 0 (RFC 9113 §6.5.2, §8.4)",
+            "the peer sent {}: a client never may (RFC 9113 §8.4), and to peerspec as the client it may not either, its SETTINGS_ENABLE_PUSH being 0 (§6.5.2)",
             wire::describe(&ev.frame)
         ));
     }

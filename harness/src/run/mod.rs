@@ -347,8 +347,10 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         let wait_until = if outcome.is_ok() { deadline } else { deadline.min(Instant::now() + Duration::from_millis(500)) };
         // After a failure the script is over: hang up, so a client waiting for the server to
         // close (as a WebSocket client should, RFC 6455 §7.1.1) can finish and say what it saw.
+        // Bounded by the same moment: a TLS close_notify to a client that stopped reading must
+        // not hold the case until its deadline.
         if outcome.is_err() && session.is_open() {
-            let _ = session.close().await;
+            let _ = tokio::time::timeout_at(wait_until, session.close()).await;
         }
         let ended = running.finish(wait_until).await;
         let at = session.elapsed();

@@ -151,8 +151,11 @@ impl HandshakeRequestCheck {
         if r.method != "GET" {
             differ(&mut problems, "method", "GET (RFC 6455 §4.1 item 2)".into(), r.method.clone());
         }
-        if r.version != "HTTP/1.1" {
-            differ(&mut problems, "version", "HTTP/1.1 (RFC 6455 §4.1 item 2)".into(), r.version.clone());
+        // "the HTTP version MUST be at least 1.1". The request reader (httparse) reads only
+        // HTTP/1.0 and HTTP/1.1 request lines, so a later version already failed to parse.
+        let minor = r.version.strip_prefix("HTTP/1.").and_then(|m| m.parse::<u32>().ok());
+        if minor.unwrap_or(0) < 1 {
+            differ(&mut problems, "version", "HTTP/1.1 or later (RFC 6455 §4.1 item 2)".into(), r.version.clone());
         }
         if r.header("host").is_none() {
             differ(&mut problems, "header Host", "present (RFC 6455 §4.1 item 4)".into(), "absent".into());
