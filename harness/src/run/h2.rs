@@ -435,7 +435,15 @@ impl Default for Reader {
     }
 }
 
-fn fields_text(fields: &[(String, String)]) -> String {
+/// The value of field `name` (case-insensitive) in a decoded field list, repeated fields joined
+/// with `, `; `None` when the list is missing or has no such field.
+pub(super) fn field_value(list: &Option<Vec<(String, String)>>, name: &str) -> Option<String> {
+    let vals: Vec<&str> = list.iter().flatten().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
+    (!vals.is_empty()).then(|| vals.join(", "))
+}
+
+/// A field list as one line for the transcript: `[name: value, …]`.
+pub(super) fn fields_text(fields: &[(String, String)]) -> String {
     format!("[{}]", fields.iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>().join(", "))
 }
 
@@ -893,11 +901,7 @@ impl ResponseMatcher {
     /// `end`: how the stream ended, or `None` for an event stream judged while still open.
     fn judge(&self, end: Option<StreamEnd>, rst: Option<u32>) -> Seen {
         let mut problems = vec![];
-        let get = |list: &Option<Vec<(String, String)>>, name: &str| -> Option<String> {
-            let vals: Vec<&str> =
-                list.iter().flatten().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
-            (!vals.is_empty()).then(|| vals.join(", "))
-        };
+        let get = field_value;
         if let (Some(follower), Some(expect)) = (&self.events, &self.expect.event_stream) {
             let mut follower = follower.clone();
             follower.follow(&self.body);

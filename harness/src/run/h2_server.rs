@@ -17,7 +17,7 @@ use crate::wire::h2::{self as wire, flag, kind, settings, Frame, Payload};
 use super::check::{annotated, Annotated, Check, Verdict};
 use super::driver::{Driver, Substitutions, Units};
 use super::fields::differ;
-use super::h2::{default_seen, labelled, Event, H2Check, H2Driver, Matcher, Reader, Seen};
+use super::h2::{default_seen, field_value, fields_text, labelled, Event, H2Check, H2Driver, Matcher, Reader, Seen};
 use super::http1_server::split;
 
 /// SETTINGS_MAX_CONCURRENT_STREAMS the fake server announces.
@@ -43,10 +43,6 @@ fn header_block_frames(stream: u32, block: Vec<u8>, pieces: &[usize], end_stream
         out.push(labelled(frame, (i == 0).then(|| note.clone())));
     }
     out
-}
-
-fn fields_note(fields: &[(String, String)]) -> String {
-    format!("[{}]", fields.iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>().join(", "))
 }
 
 /// The frames of a scripted response on `stream`, in order.
@@ -76,7 +72,7 @@ pub fn encode_response(r: &H2Response, stream: u32, subs: &Substitutions) -> Res
     let trailers: Vec<(String, String)> = r.trailers.iter().map(|(n, v)| (n.clone(), subs.apply(v))).collect();
     let end_on_headers = r.end_stream && pieces.is_empty() && trailers.is_empty();
     let block = hpack::encode(&hpack::reps_for(&fields, r.huffman));
-    let mut out = header_block_frames(stream, block, &r.continuation, end_on_headers, fields_note(&fields));
+    let mut out = header_block_frames(stream, block, &r.continuation, end_on_headers, fields_text(&fields));
     let last = pieces.len().saturating_sub(1);
     for (i, data) in pieces.into_iter().enumerate() {
         let end = r.end_stream && i == last && trailers.is_empty();
@@ -85,7 +81,7 @@ pub fn encode_response(r: &H2Response, stream: u32, subs: &Substitutions) -> Res
     }
     if !trailers.is_empty() {
         let block = hpack::encode(&hpack::reps_for(&trailers, r.huffman));
-        out.extend(header_block_frames(stream, block, &[], r.end_stream, format!("(trailers) {}", fields_note(&trailers))));
+        out.extend(header_block_frames(stream, block, &[], r.end_stream, format!("(trailers) {}", fields_text(&trailers))));
     }
     Ok(out)
 }
@@ -227,11 +223,6 @@ impl RequestMatcher {
         })
     }
 
-    fn get(list: &Option<Vec<(String, String)>>, name: &str) -> Option<String> {
-        let vals: Vec<&str> = list.iter().flatten().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
-        (!vals.is_empty()).then(|| vals.join(", "))
-    }
-
     /// The RFC 9113 §8.2 and §8.3.1 rules a request must follow, as problems.
     fn malformations(&self) -> Vec<String> {
         let fields = self.fields.as_deref().unwrap_or_default();
@@ -259,7 +250,7 @@ impl RequestMatcher {
             }
         }
         let count = |n: &str| fields.iter().filter(|(f, _)| f == n).count();
-        let connect = Self::get(&self.fields, ":method").as_deref() == Some("CONNECT");
+        let connect = field_value(&self.fields, ":method").as_deref() == Some("CONNECT");
         let required: &[&str] = if connect { &[":method"] } else { &[":method", ":scheme", ":path"] };
         for name in required {
             if count(name) != 1 {
@@ -271,15 +262,15 @@ impl RequestMatcher {
                 problems.push(format!("  {} {name} pseudo-header fields (RFC 9113 §8.3.1)", count(name)));
             }
         }
-        if Self::get(&self.fields, ":path").is_some_and(|p| p.is_empty()) {
+        if field_value(&self.fields, ":path").is_some_and(|p| p.is_empty()) {
             problems.push("  an empty :path (RFC 9113 §8.3.1)".into());
         }
-        if let (Some(host), Some(authority)) = (Self::get(&self.fields, "host"), Self::get(&self.fields, ":authority")) {
+        if let (Some(host), Some(authority)) = (field_value(&self.fields, "host"), field_value(&self.fields, ":authority")) {
             if host != authority {
                 problems.push(format!("  host {host:?} differs from :authority {authority:?} (RFC 9113 §8.3.1)"));
             }
         }
-        if let Some(cl) = Self::get(&self.fields, "content-length") {
+        if let Some(cl) = field_value(&self.fields, "content-length") {
             if cl.parse::<u64>().ok() != Some(self.body_len) {
                 problems.push(format!("  content-length {cl} with a body of {} bytes (RFC 9113 §8.1.1)", self.body_len));
             }
@@ -290,7 +281,7 @@ impl RequestMatcher {
     fn judge(&self, end: StreamEnd, rst: Option<u32>) -> Seen {
         let stream = self.stream.unwrap_or(0);
         let mut problems = vec![];
-        let pseudo = |name: &str| Self::get(&self.fields, name);
+        let pseudo = |name: &str| field_value(&self.fields, name);
         let mut compare = |what: &str, want: Option<&String>| {
             if let Some(want) = want {
                 let saw = pseudo(what);
@@ -312,7 +303,7 @@ impl RequestMatcher {
         let regular = self.fields.as_ref().map(|f| f.iter().filter(|(n, _)| !n.starts_with(':')).cloned().collect::<Vec<_>>());
         let e = &self.expect;
         let fields = e.header_expectations();
-        fields.compare(|name| Self::get(&regular, name), &mut problems);
+        fields.compare(|name| field_value(&regular, name), &mut problems);
         if let Some(want) = &self.body_want {
             if want != &self.body || self.body_len != self.body.len() as u64 {
                 let kept = if self.body_len > self.body.len() as u64 {
@@ -324,7 +315,7 @@ impl RequestMatcher {
             }
         }
         for (n, v) in &e.trailers {
-            match Self::get(&self.trailers, n) {
+            match field_value(&self.trailers, n) {
                 Some(got) if &got == v => {}
                 Some(got) => differ(&mut problems, &format!("trailer {n}"), format!("{v:?}"), format!("{got:?}")),
                 None => differ(&mut problems, &format!("trailer {n}"), format!("{v:?}"), "no such trailer".into()),
@@ -427,7 +418,6 @@ impl Matcher for RequestMatcher {
 pub struct H2Server {
     conn: H2Driver,
     subs: Substitutions,
-    tls: bool,
     /// The stream of the last request read: responses default to it.
     request_stream: Option<u32>,
     /// The highest stream a request was read on: the next `h2_request` waits for a newer one.
@@ -437,14 +427,13 @@ pub struct H2Server {
 impl H2Server {
     /// A driver for one case.
     pub fn new(subs: Substitutions) -> Self {
-        H2Server { conn: H2Driver::new(subs.clone()), subs, tls: false, request_stream: None, highest_request: 0 }
+        H2Server { conn: H2Driver::new(subs.clone()), subs, request_stream: None, highest_request: 0 }
     }
 }
 
 impl Driver for H2Server {
     fn prepare(&mut self, case: &Case, _tls: bool) {
         self.conn.prepare(case, false);
-        self.tls = case.client.as_ref().is_some_and(|c| c.tls);
     }
 
     fn negotiated(&mut self, tls_alpn: Option<Option<Vec<u8>>>) -> Result<(), String> {
