@@ -81,7 +81,7 @@ impl Http1State {
 
 impl Driver for Http1State {
     fn set_caps(&mut self, caps: &super::Caps) {
-        self.limits = Limits { max_head: caps.max_header_bytes, max_body_kept: caps.max_body_kept };
+        self.limits = caps.http1_limits();
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {

@@ -80,7 +80,7 @@ pub(super) fn split(body: &[u8], sizes: &[usize]) -> Vec<Vec<u8>> {
 
 impl Driver for Http1Server {
     fn set_caps(&mut self, caps: &super::Caps) {
-        self.limits = Limits { max_head: caps.max_header_bytes, max_body_kept: caps.max_body_kept };
+        self.limits = caps.http1_limits();
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {

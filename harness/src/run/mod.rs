@@ -89,6 +89,13 @@ impl Default for Caps {
     }
 }
 
+impl Caps {
+    /// The limits of an HTTP/1.x message reader (responses, requests, WebSocket handshakes).
+    pub fn http1_limits(&self) -> crate::wire::http1::body::Limits {
+        crate::wire::http1::body::Limits { max_head: self.max_header_bytes, max_body_kept: self.max_body_kept }
+    }
+}
+
 /// Pass, fail or skip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -10,7 +10,7 @@ use std::hash::{BuildHasher, Hasher};
 use crate::case::ws::{CloseExpect, FrameExpect, FrameSpec, HandshakeExpect, HandshakeSpec, MaskSpec, MessageExpect, MessageSpec, OpcodeSpec};
 use crate::case::{BytesSpec, Expect, OneOrMany, Send, Step};
 use crate::transcript::escape;
-use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord};
+use crate::wire::http1::response::{Progress, ResponseReader, ResponseRecord};
 use crate::wire::ws::close::{code_is_valid_on_wire, encode_close, parse_close};
 use crate::wire::ws::frame::{FrameOut, LengthForm};
 use crate::wire::ws::handshake::{accept_for, encode_request, generate_key, has_token};
@@ -57,6 +57,11 @@ impl WsFrames {
     /// Takes the run's caps on frame and message sizes.
     pub fn set_caps(&mut self, caps: &super::Caps) {
         self.caps = *caps;
+    }
+
+    /// The caps in force, for the HTTP/1.x reader of the opening handshake.
+    pub fn caps(&self) -> &super::Caps {
+        &self.caps
     }
 
     /// A new connection: nothing read on it, no close sent yet.
@@ -306,7 +311,7 @@ impl WsDriver {
     }
 
     fn handshake_check(&self, expect: &HandshakeExpect) -> HandshakeCheck {
-        HandshakeCheck { reader: ResponseReader::new("GET", Limits::default()), expect: expect.clone(), key: self.key.clone(), consumed: 0 }
+        HandshakeCheck { reader: ResponseReader::new("GET", self.frames.caps().http1_limits()), expect: expect.clone(), key: self.key.clone(), consumed: 0 }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::case::ws::{AcceptSpec, HandshakeRequestExpect, HandshakeResponseSpec}
 use crate::case::{Expect, Send, Step};
 use crate::wire::http1::body::OutgoingBody;
 use crate::wire::http1::response::Progress;
-use crate::wire::http1::server::{reason_phrase, Limits, RequestReader, RequestRecord, Response};
+use crate::wire::http1::server::{reason_phrase, RequestReader, RequestRecord, Response};
 use crate::wire::ws::handshake::{accept_for, has_token};
 use crate::wire::ws::message::Sender;
 
@@ -43,7 +43,7 @@ impl WsServer {
 
     fn request_check(&self, expect: &HandshakeRequestExpect) -> HandshakeRequestCheck {
         HandshakeRequestCheck {
-            reader: RequestReader::new(Limits::default()),
+            reader: RequestReader::new(self.frames.caps().http1_limits()),
             target: expect.target.as_deref().map(|t| self.subs.apply(t)),
             expect: expect.clone(),
             key: None,
@@ -312,6 +312,16 @@ Sec-WebSocket-Version: 13\r\n\r\n";
         }
         let mut c = check(&mut s, "  - expect: { ws_handshake_request: { protocols: [] } }\n");
         assert!(matches!(c.poll(REQUEST, false), Verdict::Fail(m) if m.contains("subprotocols offered")));
+    }
+
+    #[test]
+    fn the_handshake_request_is_held_to_max_header_bytes() {
+        let mut s = server(&[]);
+        s.set_caps(&super::super::Caps { max_header_bytes: 64, ..Default::default() });
+        let mut c = s.on_connect_check().unwrap();
+        // 100 bytes and still no end of the head: over the cap, it fails without waiting for more.
+        let v = c.poll(&REQUEST[..100], false);
+        assert!(matches!(v, Verdict::Fail(ref m) if m.contains("exceeds 64 bytes")), "{v:?}");
     }
 
     #[test]
