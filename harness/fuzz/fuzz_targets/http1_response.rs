@@ -2,6 +2,9 @@
 //! EOF), then whole with EOF, must give the same progress and record as given whole at once.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../common/http1.rs"]
+mod http1_common;
 use peerspec::wire::http1::response::{Limits, Progress, ResponseReader};
 
 fn run(input: &[u8], cut: Option<usize>, method: &str, limits: Limits) -> (Progress, String) {
@@ -29,15 +32,8 @@ fn run(input: &[u8], cut: Option<usize>, method: &str, limits: Limits) -> (Progr
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, input)) = data.split_first() else { return };
     let method = if sel & 1 == 1 { "HEAD" } else { "GET" };
-    let limits = Limits { max_head: 64 * 1024, max_body_kept: if sel & 2 == 2 { 16 } else { 1 << 20 } };
-    let cut = (sel >> 2) as usize * 17 % (input.len() + 1);
+    let (limits, cut) = http1_common::limits_and_cut(sel, input.len());
     let whole = run(input, None, method, limits);
     let split = run(input, Some(cut), method, limits);
-    // A response complete before the cut is complete in the whole buffer too, at the same place.
-    match (&whole.0, &split.0) {
-        (Progress::Done { .. }, Progress::Done { .. }) => assert_eq!(whole, split, "cut at {cut}"),
-        // The message quotes the bytes received so far, so only where and in what it failed must agree.
-        (Progress::Invalid(a), Progress::Invalid(b)) => assert_eq!((a.offset, a.unit), (b.offset, b.unit), "cut at {cut}"),
-        (a, b) => panic!("cut at {cut}: whole {a:?}, split {b:?}"),
-    }
+    http1_common::assert_split_invariant(cut, &whole, &split);
 });
