@@ -75,7 +75,10 @@ fn main() -> std::io::Result<()> {
     echo.join().expect("the echo thread does not panic")?;
 
     let (rtt, connect) = (Stats::of(&mut samples), Stats::of(&mut connects));
-    println!("loopback round trip (1-byte ping-pong, TCP_NODELAY, {} rounds): median {:.1} µs, mean {:.1} µs, p99 {:.1} µs", rtt.n, rtt.median, rtt.mean, rtt.p99);
+    println!(
+        "loopback round trip (1-byte ping-pong, TCP_NODELAY, {} rounds): median {:.1} µs, mean {:.1} µs, p99 {:.1} µs",
+        rtt.n, rtt.median, rtt.mean, rtt.p99
+    );
     // No mean here: a connection that overflows the listen backlog waits for a SYN retransmit.
     println!("loopback TCP connect ({} connections): median {:.1} µs, p99 {:.1} µs", connect.n, connect.median, connect.p99);
     // For ci/bench to read.
@@ -95,7 +98,9 @@ impl Stats {
         samples.sort();
         let us = |d: Duration| d.as_secs_f64() * 1e6;
         let n = samples.len().max(1);
-        let at = |q: f64| samples.get(((samples.len() as f64 * q) as usize).min(samples.len().saturating_sub(1))).copied().map(us).unwrap_or(0.0);
+        let at = |q: f64| {
+            samples.get(((samples.len() as f64 * q) as usize).min(samples.len().saturating_sub(1))).copied().map(us).unwrap_or(0.0)
+        };
         Stats { n: samples.len(), median: at(0.5), mean: samples.iter().copied().map(us).sum::<f64>() / n as f64, p99: at(0.99) }
     }
 }

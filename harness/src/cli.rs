@@ -394,7 +394,8 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         progress.finish();
         drop(target.builtin);
         print!("{}", terminal::summary(&results, elapsed, colours));
-        let report = RunReport { target: &target_name, insecure: args.insecure, duration: elapsed, summary: Summary::of(&results), cases: &results };
+        let report =
+            RunReport { target: &target_name, insecure: args.insecure, duration: elapsed, summary: Summary::of(&results), cases: &results };
         type Render = fn(&RunReport<'_>) -> String;
         let writers: [(&Option<PathBuf>, Render); 3] =
             [(&args.junit, junit::render), (&args.json, json::render), (&args.html, html::render)];
@@ -433,11 +434,8 @@ fn compare_known_failures(results: &[crate::run::CaseResult], known: &[String], 
     use crate::run::Status;
     let status_of = |id: &str| results.iter().find(|r| r.id == id).map(|r| r.status);
     // Failures that do not fail a run (SHOULD/MAY without --strict) are not new failures either.
-    let new: Vec<&str> = results
-        .iter()
-        .filter(|r| r.status == Status::Failed && r.required && !known.contains(&r.id))
-        .map(|r| r.id.as_str())
-        .collect();
+    let new: Vec<&str> =
+        results.iter().filter(|r| r.status == Status::Failed && r.required && !known.contains(&r.id)).map(|r| r.id.as_str()).collect();
     let fixed: Vec<&str> = known.iter().filter(|id| status_of(id) == Some(Status::Passed)).map(String::as_str).collect();
     let expected = known.iter().filter(|id| status_of(id) == Some(Status::Failed)).count();
     println!("known failures ({}): {expected} failed as listed", path.display());

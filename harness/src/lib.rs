@@ -16,8 +16,8 @@
 //! - [`libtest`]: the suite as `cargo test` trials, for use from other crates' tests.
 
 pub mod case;
-pub mod fake_tls;
 pub mod cli;
+pub mod fake_tls;
 pub mod libtest;
 pub mod report;
 pub mod run;

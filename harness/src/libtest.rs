@@ -53,14 +53,17 @@ pub fn trials_with_known_failures(
                     Status::Passed | Status::Skipped => Ok(()),
                     Status::Failed if !result.required => {
                         // A SHOULD/MAY rule broken: reported, not a test failure.
-                        eprintln!("note: {} ({}) failed, not required: {}", result.id, result.level.name(), result.message.unwrap_or_default());
+                        eprintln!(
+                            "note: {} ({}) failed, not required: {}",
+                            result.id,
+                            result.level.name(),
+                            result.message.unwrap_or_default()
+                        );
                         Ok(())
                     }
-                    Status::Failed | Status::Interrupted => Err(Failed::from(format!(
-                        "{}\n{}",
-                        result.message.unwrap_or_default(),
-                        result.transcript.render()
-                    ))),
+                    Status::Failed | Status::Interrupted => {
+                        Err(Failed::from(format!("{}\n{}", result.message.unwrap_or_default(), result.transcript.render())))
+                    }
                 }
             })
             .with_kind(kind)
@@ -91,11 +94,8 @@ pub fn run_main_with_known_failures(target: &str, paths: &[PathBuf], provides: &
         }
     };
     // Server-role cases need a client to test; without paths, only the server suites run.
-    let cases: Vec<LoadedCase> = if paths.is_empty() {
-        cases.into_iter().filter(|c| c.case.role == crate::case::Role::Client).collect()
-    } else {
-        cases
-    };
+    let cases: Vec<LoadedCase> =
+        if paths.is_empty() { cases.into_iter().filter(|c| c.case.role == crate::case::Role::Client).collect() } else { cases };
     let options = TargetOptions { provides: provides.iter().map(|s| s.to_string()).collect(), jobs: 1, ..TargetOptions::new(target) };
     let resolved = match runtime.block_on(resolve(&options)) {
         Ok(r) => r,

@@ -39,11 +39,7 @@ pub struct Endpoint {
 
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls.is_some())
-            .finish()
+        f.debug_struct("Endpoint").field("host", &self.host).field("port", &self.port).field("tls", &self.tls.is_some()).finish()
     }
 }
 
@@ -103,9 +99,7 @@ impl Endpoint {
 /// `insecure`. `alpn` lists the protocols to offer (`http/1.1`, `h2`).
 pub fn tls_config(options: &TlsOptions, alpn: &[&str]) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+    let builder = ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().map_err(|e| e.to_string())?;
     let mut config = if options.insecure {
         builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider))).with_no_client_auth()
     } else {
@@ -124,9 +118,8 @@ pub fn tls_config(options: &TlsOptions, alpn: &[&str]) -> Result<Arc<ClientConfi
 
 fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     use rustls::pki_types::pem::PemObject;
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("{}: cannot read CA file: {e}", path.display()))?
-        .collect();
+    let certs: Result<Vec<_>, _> =
+        CertificateDer::pem_file_iter(path).map_err(|e| format!("{}: cannot read CA file: {e}", path.display()))?.collect();
     let certs = certs.map_err(|e| format!("{}: invalid PEM: {e}", path.display()))?;
     if certs.is_empty() {
         return Err(format!("{}: no CERTIFICATE block found", path.display()));

@@ -201,7 +201,10 @@ fn only_selects_protocol_families_and_rejects_unknown_names() {
     let ws = listed(&peerspec(&["run", "--list", "--only", "ws"]));
     let sse = listed(&peerspec(&["run", "--list", "--only", "sse"]));
     assert!(!http1.is_empty() && !h2.is_empty() && !ws.is_empty() && !sse.is_empty());
-    assert!(http1.iter().all(|(id, p)| (p == "http/1.0" || p == "http/1.1") && !id.starts_with("sse/") && !id.starts_with("seed/sse/")), "{http1:?}");
+    assert!(
+        http1.iter().all(|(id, p)| (p == "http/1.0" || p == "http/1.1") && !id.starts_with("sse/") && !id.starts_with("seed/sse/")),
+        "{http1:?}"
+    );
     assert!(http1.iter().any(|(_, p)| p == "http/1.0") && http1.iter().any(|(_, p)| p == "http/1.1"));
     assert!(h2.iter().all(|(id, p)| p == "h2" && !id.contains("sse/")), "{h2:?}");
     assert!(ws.iter().all(|(_, p)| p == "websocket"), "{ws:?}");
@@ -229,7 +232,9 @@ fn only_selects_protocol_families_and_rejects_unknown_names() {
 #[test]
 fn spec_selects_a_section_and_its_subsections_and_runs_only_those() {
     let dir = tempfile::tempdir().unwrap();
-    let case = |id: &str, spec: &str| format!("id: {id}\nprotocol: http/1.1\nspec: {spec}\nsteps:\n  - send: {{ request: {{ target: / }} }}\n  - expect: {{ response: {{ status: 200 }} }}\n");
+    let case = |id: &str, spec: &str| {
+        format!("id: {id}\nprotocol: http/1.1\nspec: {spec}\nsteps:\n  - send: {{ request: {{ target: / }} }}\n  - expect: {{ response: {{ status: 200 }} }}\n")
+    };
     let file = write(
         dir.path(),
         "specs.yaml",
@@ -277,7 +282,10 @@ fn has_colour(text: &str) -> bool {
 /// that stdout and stderr are terminals; returns everything it wrote. `env` is added to a
 /// clean NO_COLOR-free environment.
 fn peerspec_in_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
-    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_peerspec")).chain(args.iter().copied()).map(|a| format!("'{}'", a.replace('\'', "'\\''"))).collect();
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_peerspec"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
     let o = Command::new("script")
         .args(["-qec", &quoted.join(" "), "/dev/null"])
         .env_remove("NO_COLOR")
@@ -309,7 +317,11 @@ fn colour_follows_the_color_flag_and_no_color() {
     let o = run(&[]);
     assert!(!has_colour(&text(&o)), "{:?}", text(&o));
     // --color always even with NO_COLOR (the flag is the user's explicit choice).
-    let o = Command::new(env!("CARGO_BIN_EXE_peerspec")).args(["run", "seed/http1.1/", "--color", "always"]).env("NO_COLOR", "1").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_peerspec"))
+        .args(["run", "seed/http1.1/", "--color", "always"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
     assert!(has_colour(&String::from_utf8_lossy(&o.stdout)));
 
     // A failing case: FAILED in red; a SHOULD failure in yellow.
@@ -336,7 +348,8 @@ fn the_progress_bar_shows_on_a_terminal_after_a_second_and_never_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     // Two cases that take 2 s: long enough for the bar to appear (after 1 s), with a margin for
     // a loaded machine.
-    let slow = "protocol: http/1.1\nsteps:\n  - pause: 2s\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
+    let slow =
+        "protocol: http/1.1\nsteps:\n  - pause: 2s\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
     let case = write(dir.path(), "slow.yaml", &format!("id: slow-a\n{slow}---\nid: slow-b\n{slow}"));
     let bar = regex::Regex::new(r"\d/2 cases  \d passed, \d failed  \[00:00:0[1-9]\]").unwrap();
 

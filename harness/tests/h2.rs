@@ -53,7 +53,12 @@ fn frame(k: u8, flags: u8, stream: u32, payload: Payload) -> Vec<u8> {
 fn response_bytes(extra: Vec<u8>) -> Vec<u8> {
     let mut out = frame(kind::SETTINGS, 0, 0, Payload::Settings(settings::Settings::default()));
     let block = hpack::encode(&hpack::reps_for(&[(":status".to_string(), "200".to_string())], false));
-    out.extend(frame(kind::HEADERS, flag::END_HEADERS, 1, Payload::Headers(headers::Headers { padding: None, priority: None, fragment: block })));
+    out.extend(frame(
+        kind::HEADERS,
+        flag::END_HEADERS,
+        1,
+        Payload::Headers(headers::Headers { padding: None, priority: None, fragment: block }),
+    ));
     out.extend(frame(kind::DATA, flag::END_STREAM, 1, Payload::Data(data::Data { data: b"hi".to_vec(), padding: None })));
     out.extend(extra);
     out

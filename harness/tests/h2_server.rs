@@ -129,7 +129,11 @@ fn cases_about_several_requests_need_urls_and_concurrency_needs_provides() {
         let report = tempfile::NamedTempFile::new().unwrap();
         let mut args = vec!["serve", "cases/client/h2/streams.yaml", "--client", client, "--json", report.path().to_str().unwrap()];
         args.extend(provides);
-        let o = Command::new(env!("CARGO_BIN_EXE_peerspec")).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).args(&args).output().unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_peerspec"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .args(&args)
+            .output()
+            .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
         (o, json["cases"].as_array().unwrap().clone())
     };
@@ -137,7 +141,13 @@ fn cases_about_several_requests_need_urls_and_concurrency_needs_provides() {
     let (o, cases) = run("true {url}", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(cases.iter().all(|c| c["status"] == "skipped"), "{cases:?}");
-    assert!(cases.iter().filter(|c| !c["id"].as_str().unwrap().contains("interleaved")).all(|c| c["message"].as_str().unwrap().contains("{urls}")), "{cases:?}");
+    assert!(
+        cases
+            .iter()
+            .filter(|c| !c["id"].as_str().unwrap().contains("interleaved"))
+            .all(|c| c["message"].as_str().unwrap().contains("{urls}")),
+        "{cases:?}"
+    );
     // {urls} without --provides: the concurrent-streams cases are skipped; the rest run (and fail: `true` never connects).
     let (_, cases) = run("true {urls}", &[]);
     for c in &cases {
@@ -169,12 +179,18 @@ fn misbehaving_clients_fail_the_case_with_the_reason_never_a_hang() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("did not start with the HTTP/2 connection preface") && out.contains("an HTTP/1.x request"), "{out}");
     // The preface, then a PING where SETTINGS must come.
-    let (code, out) = serve_one(case, &format!("exec 3<>/dev/tcp/{{host}}/{{port}}; printf '{PREFACE}\\0\\0\\10\\6\\0\\0\\0\\0\\0abcdefgh' >&3; sleep 1"));
+    let (code, out) = serve_one(
+        case,
+        &format!("exec 3<>/dev/tcp/{{host}}/{{port}}; printf '{PREFACE}\\0\\0\\10\\6\\0\\0\\0\\0\\0abcdefgh' >&3; sleep 1"),
+    );
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("first frame after the preface must be SETTINGS"), "{out}");
     // SETTINGS, then a frame header announcing 16 MiB - 1 (more than SETTINGS_MAX_FRAME_SIZE).
     let settings = "\\0\\0\\0\\4\\0\\0\\0\\0\\0";
-    let (code, out) = serve_one(case, &format!("exec 3<>/dev/tcp/{{host}}/{{port}}; printf '{PREFACE}{settings}\\377\\377\\377\\0\\0\\0\\0\\0\\1' >&3; sleep 1"));
+    let (code, out) = serve_one(
+        case,
+        &format!("exec 3<>/dev/tcp/{{host}}/{{port}}; printf '{PREFACE}{settings}\\377\\377\\377\\0\\0\\0\\0\\0\\1' >&3; sleep 1"),
+    );
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("16777215"), "{out}");
     // Half a preface, then the close.

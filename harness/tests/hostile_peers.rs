@@ -9,7 +9,8 @@ use peerspec::run::Status;
 use support::*;
 use tokio::io::AsyncWriteExt;
 
-const GET_EXPECT_200: &str = "id: t\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
+const GET_EXPECT_200: &str =
+    "id: t\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
 
 #[tokio::test]
 async fn a_target_that_is_not_listening_fails_the_case() {
@@ -90,7 +91,10 @@ async fn fin_in_the_middle_of_a_chunk_fails_zero_chunk_and_matches_truncated() {
 #[tokio::test]
 async fn a_size_line_that_lies_is_a_framing_error_at_its_offset() {
     // The seed article's `11` before a 9-byte chunk.
-    let addr = answers_with(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n19\r\n<iframe src=\"hello.html\">\r\n11\r\n</iframe>\r\n0\r\n\r\n").await;
+    let addr = answers_with(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n19\r\n<iframe src=\"hello.html\">\r\n11\r\n</iframe>\r\n0\r\n\r\n",
+    )
+    .await;
     let r = run_yaml(GET_EXPECT_200, &config_for(addr, Duration::from_secs(2))).await;
     assert_eq!(r.status, Status::Failed);
     let msg = r.message.unwrap();
@@ -150,7 +154,9 @@ async fn a_body_after_a_head_response_is_bytes_no_step_accounted_for() {
 
 #[tokio::test]
 async fn interim_responses_can_be_required_or_forbidden() {
-    let case = |interim: &str| format!("id: t\nprotocol: http/1.1\nsteps:\n  - send: {{ request: {{ target: / }} }}\n  - expect: {{ response: {{ status: 200, interim: {interim} }} }}\n");
+    let case = |interim: &str| {
+        format!("id: t\nprotocol: http/1.1\nsteps:\n  - send: {{ request: {{ target: / }} }}\n  - expect: {{ response: {{ status: 200, interim: {interim} }} }}\n")
+    };
     const WIRE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     let addr = answers_with(WIRE).await;
     assert_eq!(run_yaml(&case("[100]"), &config_for(addr, Duration::from_secs(2))).await.status, Status::Passed);
@@ -204,7 +210,10 @@ async fn flood(s: &mut (impl tokio::io::AsyncWrite + Unpin), piece: &[u8], times
 fn assert_ends_in_time(r: &peerspec::run::CaseResult, timeout: Duration) {
     assert!(r.duration < timeout + SLACK, "the case took {:?} (timeout {timeout:?})", r.duration);
     let entries = r.transcript.entries.len();
-    assert!(entries <= peerspec::transcript::HEAD_ENTRIES + peerspec::transcript::TAIL_ENTRIES + 1, "the transcript stays bounded: {entries} entries");
+    assert!(
+        entries <= peerspec::transcript::HEAD_ENTRIES + peerspec::transcript::TAIL_ENTRIES + 1,
+        "the transcript stays bounded: {entries} entries"
+    );
 }
 
 /// An HTTP/2 frame: 9-byte header and payload.
@@ -257,7 +266,10 @@ async fn h2_endless_continuation_frames_fail_at_the_header_block_cap() {
     let r = run_yaml(H2_GET, &config_for(addr, timeout)).await;
     assert_eq!(r.status, Status::Failed);
     let msg = r.message.clone().unwrap();
-    assert!(msg.contains("step 2 (expect h2_response)") && msg.contains("field block on stream 1") && msg.contains("--max-header-bytes"), "{msg}");
+    assert!(
+        msg.contains("step 2 (expect h2_response)") && msg.contains("field block on stream 1") && msg.contains("--max-header-bytes"),
+        "{msg}"
+    );
     assert_ends_in_time(&r, timeout);
     // With a smaller cap the case says so sooner.
     let mut config = config_for(addr, timeout);
@@ -342,7 +354,9 @@ where
         let head = String::from_utf8_lossy(&read_head(&mut s).await).into_owned();
         let key = head.lines().find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ")).unwrap_or("").trim().to_string();
         let accept = peerspec::wire::ws::handshake::accept_for(&key);
-        let answer = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
+        let answer = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
         if s.write_all(answer.as_bytes()).await.is_ok() {
             script(s).await;
         }
@@ -350,11 +364,14 @@ where
     .await
 }
 
-const WS_ECHO: &str = "id: t\nprotocol: websocket\nsteps:\n  - send: { message: { text: hello } }\n  - expect: { message: { text: hello } }\n";
+const WS_ECHO: &str =
+    "id: t\nprotocol: websocket\nsteps:\n  - send: { message: { text: hello } }\n  - expect: { message: { text: hello } }\n";
 
 #[tokio::test]
 async fn ws_a_2_pow_63_minus_1_length_fails_at_the_frame_cap_and_2_pow_63_is_invalid() {
-    for (len, want) in [(u64::MAX >> 1, "over the 16777216-byte limit (--max-frame-size)"), (1u64 << 63, "most significant bit set (RFC 6455 §5.2)")] {
+    for (len, want) in
+        [(u64::MAX >> 1, "over the 16777216-byte limit (--max-frame-size)"), (1u64 << 63, "most significant bit set (RFC 6455 §5.2)")]
+    {
         let addr = ws_peer(move |mut s| async move {
             let mut header = vec![0x82, 127];
             header.extend_from_slice(&len.to_be_bytes());
@@ -439,7 +456,8 @@ async fn an_endless_header_line_fails_at_the_head_cap() {
 
 #[tokio::test]
 async fn an_endless_body_streams_through_counted_past_the_cap_until_the_timeout() {
-    for (framing, piece) in [("Content-Length: 99999999999", vec![b'x'; 8192]), ("Transfer-Encoding: chunked", b"1\r\nx\r\n".repeat(1000))] {
+    for (framing, piece) in [("Content-Length: 99999999999", vec![b'x'; 8192]), ("Transfer-Encoding: chunked", b"1\r\nx\r\n".repeat(1000))]
+    {
         let addr = fake_peer(move |mut s| {
             let piece = piece.clone();
             async move {

@@ -249,7 +249,11 @@ fn padding() -> impl Strategy<Value = Option<Padding>> {
 }
 
 fn priority_fields() -> impl Strategy<Value = PriorityFields> {
-    (any::<bool>(), 0u32..=0x7fff_ffff, any::<u8>()).prop_map(|(exclusive, dependency, weight)| PriorityFields { exclusive, dependency, weight })
+    (any::<bool>(), 0u32..=0x7fff_ffff, any::<u8>()).prop_map(|(exclusive, dependency, weight)| PriorityFields {
+        exclusive,
+        dependency,
+        weight,
+    })
 }
 
 /// A well-formed frame of any type, flags consistent with its payload.
@@ -266,19 +270,63 @@ fn frame() -> impl Strategy<Value = Frame> {
             let f = padded(&p) | flag::END_HEADERS | if pr.is_some() { flag::PRIORITY } else { 0 };
             Frame::new(kind::HEADERS, f, s, Payload::Headers(headers::Headers { padding: p, priority: pr, fragment: frag }))
         }),
-        (sid.clone(), priority_fields()).prop_map(|(s, fields)| Frame::new(kind::PRIORITY, 0, s, Payload::Priority(priority::Priority { fields }))),
-        (sid.clone(), any::<u32>()).prop_map(|(s, code)| Frame::new(kind::RST_STREAM, 0, s, Payload::RstStream(rst_stream::RstStream { code }))),
-        proptest::collection::vec(any::<(u16, u32)>(), 0..5)
-            .prop_map(|params| Frame::new(kind::SETTINGS, 0, 0, Payload::Settings(settings::Settings { params, trailing: vec![] }))),
+        (sid.clone(), priority_fields()).prop_map(|(s, fields)| Frame::new(
+            kind::PRIORITY,
+            0,
+            s,
+            Payload::Priority(priority::Priority { fields })
+        )),
+        (sid.clone(), any::<u32>()).prop_map(|(s, code)| Frame::new(
+            kind::RST_STREAM,
+            0,
+            s,
+            Payload::RstStream(rst_stream::RstStream { code })
+        )),
+        proptest::collection::vec(any::<(u16, u32)>(), 0..5).prop_map(|params| Frame::new(
+            kind::SETTINGS,
+            0,
+            0,
+            Payload::Settings(settings::Settings { params, trailing: vec![] })
+        )),
         (sid.clone(), padding(), any::<bool>(), 0u32..=0x7fff_ffff, bytes(40)).prop_map(move |(s, p, reserved, promised_id, fragment)| {
-            Frame::new(kind::PUSH_PROMISE, padded(&p) | flag::END_HEADERS, s, Payload::PushPromise(push_promise::PushPromise { padding: p, reserved, promised_id, fragment }))
+            Frame::new(
+                kind::PUSH_PROMISE,
+                padded(&p) | flag::END_HEADERS,
+                s,
+                Payload::PushPromise(push_promise::PushPromise { padding: p, reserved, promised_id, fragment }),
+            )
         }),
-        (proptest::array::uniform8(any::<u8>()), any::<bool>()).prop_map(|(d, ack)| Frame::new(kind::PING, if ack { flag::ACK } else { 0 }, 0, Payload::Ping(ping::Ping { data: d.to_vec() }))),
-        (0u32..=0x7fff_ffff, any::<u32>(), bytes(30)).prop_map(|(last_stream_id, code, debug)| Frame::new(kind::GOAWAY, 0, 0, Payload::Goaway(goaway::Goaway { last_stream_id, code, debug }))),
+        (proptest::array::uniform8(any::<u8>()), any::<bool>()).prop_map(|(d, ack)| Frame::new(
+            kind::PING,
+            if ack { flag::ACK } else { 0 },
+            0,
+            Payload::Ping(ping::Ping { data: d.to_vec() })
+        )),
+        (0u32..=0x7fff_ffff, any::<u32>(), bytes(30)).prop_map(|(last_stream_id, code, debug)| Frame::new(
+            kind::GOAWAY,
+            0,
+            0,
+            Payload::Goaway(goaway::Goaway { last_stream_id, code, debug })
+        )),
         // The decoder drops the reserved bit (RFC 9113 §6.9), so only 31-bit increments round-trip.
-        (sid.clone(), 0u32..=0x7fff_ffff).prop_map(|(s, increment)| Frame::new(kind::WINDOW_UPDATE, 0, s, Payload::WindowUpdate(window_update::WindowUpdate { increment }))),
-        (sid.clone(), bytes(40)).prop_map(|(s, fragment)| Frame::new(kind::CONTINUATION, flag::END_HEADERS, s, Payload::Continuation(continuation::Continuation { fragment }))),
-        (sid, 0x0au8..=0xff, any::<u8>(), bytes(40)).prop_map(|(s, k, f, payload)| Frame::new(k, f, s, Payload::Unknown(unknown::Unknown { payload }))),
+        (sid.clone(), 0u32..=0x7fff_ffff).prop_map(|(s, increment)| Frame::new(
+            kind::WINDOW_UPDATE,
+            0,
+            s,
+            Payload::WindowUpdate(window_update::WindowUpdate { increment })
+        )),
+        (sid.clone(), bytes(40)).prop_map(|(s, fragment)| Frame::new(
+            kind::CONTINUATION,
+            flag::END_HEADERS,
+            s,
+            Payload::Continuation(continuation::Continuation { fragment })
+        )),
+        (sid, 0x0au8..=0xff, any::<u8>(), bytes(40)).prop_map(|(s, k, f, payload)| Frame::new(
+            k,
+            f,
+            s,
+            Payload::Unknown(unknown::Unknown { payload })
+        )),
     ]
 }
 
@@ -315,8 +363,12 @@ fn rep() -> impl Strategy<Value = Rep> {
     let indexing = prop_oneof![Just(Indexing::Incremental), Just(Indexing::Without), Just(Indexing::Never)];
     prop_oneof![
         (1u32..=61).prop_map(Rep::Indexed),
-        (1u32..=61, bytes(30), any::<bool>(), indexing.clone())
-            .prop_map(|(i, value, huffman, indexing)| Rep::Literal { name: Name::Index(i), value, huffman, indexing }),
+        (1u32..=61, bytes(30), any::<bool>(), indexing.clone()).prop_map(|(i, value, huffman, indexing)| Rep::Literal {
+            name: Name::Index(i),
+            value,
+            huffman,
+            indexing
+        }),
         (bytes(20), any::<bool>(), bytes(30), any::<bool>(), indexing).prop_map(|(name, nh, value, huffman, indexing)| Rep::Literal {
             name: Name::Literal { name, huffman: nh },
             value,
@@ -361,15 +413,17 @@ proptest! {
 // ---------------------------------------------------------------- WebSocket frames
 
 fn ws_frame() -> impl Strategy<Value = FrameOut> {
-    (any::<bool>(), 0u8..8, 0u8..16, proptest::option::of(any::<[u8; 4]>()), 0u8..4, bytes(300)).prop_map(|(fin, rsv, opcode, mask, form, payload)| {
-        let length_form = match form {
-            0 => LengthForm::Minimal,
-            1 if payload.len() <= 125 => LengthForm::Bits7,
-            1 | 2 => LengthForm::Bits16,
-            _ => LengthForm::Bits64,
-        };
-        FrameOut { fin, rsv, opcode, mask, length_form, declared_len: None, payload }
-    })
+    (any::<bool>(), 0u8..8, 0u8..16, proptest::option::of(any::<[u8; 4]>()), 0u8..4, bytes(300)).prop_map(
+        |(fin, rsv, opcode, mask, form, payload)| {
+            let length_form = match form {
+                0 => LengthForm::Minimal,
+                1 if payload.len() <= 125 => LengthForm::Bits7,
+                1 | 2 => LengthForm::Bits16,
+                _ => LengthForm::Bits64,
+            };
+            FrameOut { fin, rsv, opcode, mask, length_form, declared_len: None, payload }
+        },
+    )
 }
 
 proptest! {

@@ -35,7 +35,13 @@ fn the_http1_client_suite_against_curl_fails_only_where_curl_breaks_a_rule() {
 fn a_client_that_reports_success_on_a_truncated_body_fails_the_case() {
     // `cat` of what it got, exit 0: the contract's "non-zero when truncated" is broken.
     let client = "exec 3<>/dev/tcp/{host}/{port}; printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3; cat <&3; exit 0";
-    let o = peerspec(&["serve", "cases/client/http1/truncation.yaml", "fin-before-content-length", "--client", &format!("bash -c \"{client}\"")]);
+    let o = peerspec(&[
+        "serve",
+        "cases/client/http1/truncation.yaml",
+        "fin-before-content-length",
+        "--client",
+        &format!("bash -c \"{client}\""),
+    ]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("client exit status: expected failure (non-zero), saw 0"), "{out}");
@@ -73,7 +79,8 @@ fn serve_with_a_misbehaving_client(client: &str) -> (Option<i32>, String) {
 
 #[test]
 fn a_client_that_disconnects_mid_request_fails_its_case_and_the_next_case_is_served() {
-    let (code, out) = serve_with_a_misbehaving_client("exec 3<>/dev/tcp/{host}/{port}; printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n' >&3; exit 0");
+    let (code, out) =
+        serve_with_a_misbehaving_client("exec 3<>/dev/tcp/{host}/{port}; printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n' >&3; exit 0");
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("case misbehaving ... FAILED") && out.contains("case good ... ok"), "{out}");
     assert!(out.contains("step 1 (expect request)") && out.contains("incomplete request head"), "{out}");
@@ -82,7 +89,9 @@ fn a_client_that_disconnects_mid_request_fails_its_case_and_the_next_case_is_ser
 #[test]
 fn a_client_that_disconnects_after_its_request_fails_its_case_and_the_next_case_is_served() {
     // The request is whole, then the client leaves without reading the response.
-    let (code, out) = serve_with_a_misbehaving_client("exec 3<>/dev/tcp/{host}/{port}; printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3; exec 3>&-; exit 0");
+    let (code, out) = serve_with_a_misbehaving_client(
+        "exec 3<>/dev/tcp/{host}/{port}; printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3; exec 3>&-; exit 0",
+    );
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("case misbehaving ... FAILED") && out.contains("case good ... ok"), "{out}");
     assert!(out.contains("the client under test") && out.contains("stdout"), "{out}");
@@ -102,7 +111,8 @@ fn a_client_that_connects_twice_does_not_break_the_case_or_the_run() {
 
 #[test]
 fn a_client_that_sends_garbage_fails_its_case_with_the_offset_and_the_next_case_is_served() {
-    let (code, out) = serve_with_a_misbehaving_client("exec 3<>/dev/tcp/{host}/{port}; printf 'SSH-2.0-OpenSSH_9.2\\r\\n\\r\\n' >&3; sleep 1");
+    let (code, out) =
+        serve_with_a_misbehaving_client("exec 3<>/dev/tcp/{host}/{port}; printf 'SSH-2.0-OpenSSH_9.2\\r\\n\\r\\n' >&3; sleep 1");
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("case misbehaving ... FAILED") && out.contains("case good ... ok"), "{out}");
     assert!(out.contains("step 1 (expect request)") && out.contains("at byte 0"), "{out}");

@@ -9,7 +9,8 @@ use peerspec::transport::{tls_config, TlsOptions};
 use support::*;
 use tokio::io::AsyncWriteExt;
 
-const CASE: &str = "id: t\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200, body: ok } }\n";
+const CASE: &str =
+    "id: t\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200, body: ok } }\n";
 
 /// A TLS server for `localhost` with a fresh self-signed certificate; returns its port and the
 /// certificate as PEM.

@@ -27,7 +27,14 @@ fn text(o: &Output) -> String {
 #[tokio::test]
 async fn served_without_a_command_it_prints_the_url_and_an_external_client_passes() {
     let mut child = peerspec()
-        .args(["serve", "cases/client/ws/messages.yaml", "--exact", "client/ws/5.4/utf8-character-split-across-fragments", "--timeout", "5s"])
+        .args([
+            "serve",
+            "cases/client/ws/messages.yaml",
+            "--exact",
+            "client/ws/5.4/utf8-character-split-across-fragments",
+            "--timeout",
+            "5s",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -37,7 +37,6 @@ pub struct RequestSpec {
     pub trailers: IndexMap<String, String>,
 }
 
-
 fn yes() -> bool {
     true
 }

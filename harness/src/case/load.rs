@@ -157,7 +157,10 @@ fn validate(case: &Case) -> Result<(), String> {
         };
         if wrong {
             let role = if server { "server" } else { "client" };
-            return Err(format!("step {}: not a step for role `{role}` (a client sends requests and expects responses; a server the reverse)", i + 1));
+            return Err(format!(
+                "step {}: not a step for role `{role}` (a client sends requests and expects responses; a server the reverse)",
+                i + 1
+            ));
         }
     }
     for (i, step) in case.steps.iter().enumerate() {
@@ -176,7 +179,9 @@ fn fits_protocol(step: &Step, protocol: super::Protocol) -> Result<(), String> {
         Step::Send(Send::Pipeline(_)) if ws => wrong("pipeline"),
         Step::Send(Send::Handshake(_)) if !ws => wrong("handshake"),
         Step::Send(Send::Message(_)) if !ws => wrong("message"),
-        Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_) | Send::WsHandshakeResponse(_)) if !ws => wrong("ws_*"),
+        Step::Send(Send::WsFrame(_) | Send::WsFrames(_) | Send::WsPing(_) | Send::WsClose(_) | Send::WsHandshakeResponse(_)) if !ws => {
+            wrong("ws_*")
+        }
         Step::Send(Send::Response(_)) if ws => wrong("response (a WebSocket server answers with ws_handshake_response)"),
         Step::Send(Send::H2Response(_)) if protocol != super::Protocol::H2 => wrong("h2_response"),
         Step::Expect(e) if e.h2_request.is_some() && protocol != super::Protocol::H2 => wrong("h2_request"),
@@ -452,7 +457,8 @@ fn collect_path(p: &Path, out: &mut Vec<(String, Result<String, String>)>) {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "id: a\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
+    const GOOD: &str =
+        "id: a\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
 
     #[test]
     fn parses_several_documents_with_their_lines() {
@@ -480,10 +486,7 @@ mod tests {
 
     #[test]
     fn header_patterns_are_checked_on_every_message_expectation() {
-        for expect in [
-            "response: { headers_match: { a: '(' } }",
-            "handshake: { headers_match: { a: '(' } }",
-        ] {
+        for expect in ["response: { headers_match: { a: '(' } }", "handshake: { headers_match: { a: '(' } }"] {
             let protocol = if expect.starts_with("handshake") { "websocket" } else { "http/1.1" };
             let text = format!("id: p\nprotocol: {protocol}\nsteps:\n  - expect: {{ {expect} }}\n");
             let err = parse_cases("p.yaml", &text).unwrap_err();

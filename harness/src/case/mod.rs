@@ -339,4 +339,3 @@ impl<T: PartialEq> OneOrMany<T> {
         }
     }
 }
-

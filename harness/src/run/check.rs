@@ -135,7 +135,11 @@ pub struct Closed;
 impl Check for Closed {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
         if !input.is_empty() {
-            return Verdict::Fail(format!("expected the peer to close the connection, but it sent {} more bytes: {}", input.len(), escape(input, 128)));
+            return Verdict::Fail(format!(
+                "expected the peer to close the connection, but it sent {} more bytes: {}",
+                input.len(),
+                escape(input, 128)
+            ));
         }
         if eof {
             return Verdict::Pass { consumed: 0, units: vec![] };
@@ -156,7 +160,11 @@ pub struct Open;
 impl Check for Open {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
         if !input.is_empty() {
-            return Verdict::Fail(format!("expected an open, quiet connection, but the peer sent {} bytes: {}", input.len(), escape(input, 128)));
+            return Verdict::Fail(format!(
+                "expected an open, quiet connection, but the peer sent {} bytes: {}",
+                input.len(),
+                escape(input, 128)
+            ));
         }
         if eof {
             return Verdict::Fail("expected the connection to stay open, but the peer closed it".into());
@@ -206,11 +214,8 @@ impl AnyOf {
         if pending {
             return Verdict::Pending;
         }
-        let reasons: Vec<String> = self
-            .alternatives
-            .iter()
-            .map(|(c, f)| format!("  - {}: {}", c.describe(), f.as_deref().unwrap_or("?")))
-            .collect();
+        let reasons: Vec<String> =
+            self.alternatives.iter().map(|(c, f)| format!("  - {}: {}", c.describe(), f.as_deref().unwrap_or("?"))).collect();
         Verdict::Fail(format!("none of the allowed behaviours was seen:\n{}", reasons.join("\n")))
     }
 }

@@ -167,7 +167,9 @@ pub fn judge(expect: &ClientExpect, outcome: &ClientOutcome) -> Vec<String> {
         match serde_json::from_slice::<serde_json::Value>(stdout) {
             Ok(saw) if json_equal(&saw, want) => {}
             Ok(saw) => problems.push(format!("  client stdout (JSON): expected {want}, saw {saw}")),
-            Err(e) => problems.push(format!("  client stdout: expected the JSON {want}, but it is not JSON ({e}): {}", escape(stdout, 200))),
+            Err(e) => {
+                problems.push(format!("  client stdout: expected the JSON {want}, but it is not JSON ({e}): {}", escape(stdout, 200)))
+            }
         }
     }
     if let Some(want) = &expect.stdout_json_lines {

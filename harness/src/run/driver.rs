@@ -55,7 +55,6 @@ impl Substitutions {
     }
 }
 
-
 /// A protocol's part in the step loop.
 pub trait Driver: std::marker::Send {
     /// Takes what the driver needs from the case and the target before the first connect
@@ -109,6 +108,9 @@ mod tests {
     #[test]
     fn placeholders_in_raw_bytes() {
         let subs = Substitutions { path: "/x".into(), host: "h:1".into(), ws_path: "/ws".into() };
-        assert_eq!(subs.apply_bytes(b"GET {path} HTTP/1.1\r\nHost: {host}\r\n{other}\xff{"), b"GET /x HTTP/1.1\r\nHost: h:1\r\n{other}\xff{");
+        assert_eq!(
+            subs.apply_bytes(b"GET {path} HTTP/1.1\r\nHost: {host}\r\n{other}\xff{"),
+            b"GET /x HTTP/1.1\r\nHost: h:1\r\n{other}\xff{"
+        );
     }
 }

@@ -148,15 +148,11 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions, tls: bool) -> Result
                 if spec.hpack.is_some() || spec.block.is_some() {
                     return Err("`request: true` combines with `fields` only".into());
                 }
-                let mut fields: indexmap::IndexMap<String, String> = [
-                    (":method", "GET"),
-                    (":scheme", if tls { "https" } else { "http" }),
-                    (":authority", "{host}"),
-                    (":path", "{path}"),
-                ]
-                .into_iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect();
+                let mut fields: indexmap::IndexMap<String, String> =
+                    [(":method", "GET"), (":scheme", if tls { "https" } else { "http" }), (":authority", "{host}"), (":path", "{path}")]
+                        .into_iter()
+                        .map(|(n, v)| (n.to_string(), v.to_string()))
+                        .collect();
                 fields.extend(spec.fields.take().unwrap_or_default());
                 spec.fields = Some(fields);
             }
@@ -200,7 +196,8 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions, tls: bool) -> Result
             let spec = BlockSpec { fields: p.fields.clone(), ..Default::default() };
             let fragment = block_bytes(&spec, subs)?;
             let flags = if p.end_headers { flag::END_HEADERS } else { 0 };
-            let payload = Payload::PushPromise(wire::push_promise::PushPromise { padding: None, reserved: false, promised_id: p.promised, fragment });
+            let payload =
+                Payload::PushPromise(wire::push_promise::PushPromise { padding: None, reserved: false, promised_id: p.promised, fragment });
             vec![labelled(raw_frame(kind::PUSH_PROMISE, flags, p.stream, payload, &p.raw), fields_note(&spec, subs))]
         }
         FrameSpec::Ping(p) => {
@@ -256,7 +253,12 @@ pub fn encode_request(r: &H2Request, stream: u32, subs: &Substitutions, tls: boo
     let end_on_headers = r.end_stream && !has_body && !has_trailers;
     let block = hpack::encode(&hpack::reps_for(&fields, r.huffman));
     let flags = flag::END_HEADERS | if end_on_headers { flag::END_STREAM } else { 0 };
-    let headers = Frame::new(kind::HEADERS, flags, stream, Payload::Headers(wire::headers::Headers { padding: None, priority: None, fragment: block }));
+    let headers = Frame::new(
+        kind::HEADERS,
+        flags,
+        stream,
+        Payload::Headers(wire::headers::Headers { padding: None, priority: None, fragment: block }),
+    );
     let note = format!("[{}]", fields.iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>().join(", "));
     let mut out = vec![labelled(headers, Some(note))];
     if let Some(body) = body.filter(|b| !b.is_empty()) {
@@ -264,14 +266,22 @@ pub fn encode_request(r: &H2Request, stream: u32, subs: &Substitutions, tls: boo
         for (i, c) in chunks.iter().enumerate() {
             let last = i + 1 == chunks.len();
             let flags = if last && r.end_stream && !has_trailers { flag::END_STREAM } else { 0 };
-            out.push(labelled(Frame::new(kind::DATA, flags, stream, Payload::Data(wire::data::Data { data: c.to_vec(), padding: None })), None));
+            out.push(labelled(
+                Frame::new(kind::DATA, flags, stream, Payload::Data(wire::data::Data { data: c.to_vec(), padding: None })),
+                None,
+            ));
         }
     }
     if has_trailers {
         let list: Vec<(String, String)> = r.trailers.iter().map(|(n, v)| (n.clone(), v.clone())).collect();
         let block = hpack::encode(&hpack::reps_for(&list, r.huffman));
         let flags = flag::END_HEADERS | if r.end_stream { flag::END_STREAM } else { 0 };
-        let f = Frame::new(kind::HEADERS, flags, stream, Payload::Headers(wire::headers::Headers { padding: None, priority: None, fragment: block }));
+        let f = Frame::new(
+            kind::HEADERS,
+            flags,
+            stream,
+            Payload::Headers(wire::headers::Headers { padding: None, priority: None, fragment: block }),
+        );
         out.push(labelled(f, Some("(trailers)".into())));
     }
     Ok(out)
@@ -431,7 +441,16 @@ impl Flow {
 
 impl Default for Reader {
     fn default() -> Self {
-        Reader { hpack: Decoder::default(), open_block: None, backlog: VecDeque::new(), replies: vec![], max_frame_size: wire::DEFAULT_MAX_FRAME_SIZE, peer_max_concurrent_streams: None, flow: Flow::default(), max_header_bytes: super::Caps::default().max_header_bytes }
+        Reader {
+            hpack: Decoder::default(),
+            open_block: None,
+            backlog: VecDeque::new(),
+            replies: vec![],
+            max_frame_size: wire::DEFAULT_MAX_FRAME_SIZE,
+            peer_max_concurrent_streams: None,
+            flow: Flow::default(),
+            max_header_bytes: super::Caps::default().max_header_bytes,
+        }
     }
 }
 
@@ -704,7 +723,11 @@ impl Check for H2Check {
             (false, more) => format!("{}; … and {more} more frames", seen[..shown].join("; ")),
         };
         let pos = self.resume.as_ref().map_or(0, |p| p.pos);
-        Verdict::Fail(format!("timed out waiting for {}; saw {seen}{}", self.matcher.describe(), partial_frame(input.len().saturating_sub(pos))))
+        Verdict::Fail(format!(
+            "timed out waiting for {}; saw {seen}{}",
+            self.matcher.describe(),
+            partial_frame(input.len().saturating_sub(pos))
+        ))
     }
     fn release(&mut self) -> Option<super::check::Released> {
         // Whole frames already read are done with: drop them from the input, rebase the rest.
@@ -921,7 +944,9 @@ impl ResponseMatcher {
             None => end != StreamEnd::RstStream,
         };
         if !end_ok {
-            let want = allowed_ends.map(|a| a.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or ")).unwrap_or_else(|| "END_STREAM".into());
+            let want = allowed_ends
+                .map(|a| a.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "))
+                .unwrap_or_else(|| "END_STREAM".into());
             let saw = match rst {
                 Some(c) => format!("RST_STREAM {}", wire::error_name(c)),
                 None => end.name().to_string(),
@@ -940,7 +965,11 @@ impl ResponseMatcher {
         };
         if let Some(want) = &self.body_want {
             if want != &self.body || !kept.is_empty() {
-                differ("body", format!("{} ({} B)", escape(want, 200), want.len()), format!("{} ({} B{kept})", escape(&self.body, 200), self.body_len));
+                differ(
+                    "body",
+                    format!("{} ({} B)", escape(want, 200), want.len()),
+                    format!("{} ({} B{kept})", escape(&self.body, 200), self.body_len),
+                );
             }
         }
         if let Some(n) = self.expect.body_length {
@@ -1245,7 +1274,17 @@ pub struct H2Driver {
 impl H2Driver {
     /// A driver for one case.
     pub fn new(subs: Substitutions) -> H2Driver {
-        H2Driver { subs, reader: Reader::default(), greet: true, tls: false, next_stream: 1, last_stream: None, last_ping: DEFAULT_PING.to_vec(), barrier: None, caps: Default::default() }
+        H2Driver {
+            subs,
+            reader: Reader::default(),
+            greet: true,
+            tls: false,
+            next_stream: 1,
+            last_stream: None,
+            last_ping: DEFAULT_PING.to_vec(),
+            barrier: None,
+            caps: Default::default(),
+        }
     }
 
     fn note_sent(&mut self, spec: &FrameSpec) -> Result<(), String> {
@@ -1260,8 +1299,11 @@ impl H2Driver {
                 self.reader.flow.sent(&Frame::new(kind::WINDOW_UPDATE, 0, w.stream, payload));
             }
             FrameSpec::Settings(st) if !st.ack => {
-                if let Some(v) = st.params.iter().filter(|(n, _)| settings::by_name(n) == Some(settings::INITIAL_WINDOW_SIZE)).map(|(_, v)| *v).max() {
-                    let payload = Payload::Settings(wire::settings::Settings { params: vec![(settings::INITIAL_WINDOW_SIZE, v)], trailing: vec![] });
+                if let Some(v) =
+                    st.params.iter().filter(|(n, _)| settings::by_name(n) == Some(settings::INITIAL_WINDOW_SIZE)).map(|(_, v)| *v).max()
+                {
+                    let payload =
+                        Payload::Settings(wire::settings::Settings { params: vec![(settings::INITIAL_WINDOW_SIZE, v)], trailing: vec![] });
                     self.reader.flow.sent(&Frame::new(kind::SETTINGS, 0, 0, payload));
                 }
             }
@@ -1426,7 +1468,8 @@ mod tests {
     }
 
     fn response(stream: u32) -> ResponseMatcher {
-        ResponseMatcher::new(&H2ResponseExpect { stream: Some(stream), status: Some(OneOrMany::One(200)), ..Default::default() }, stream).unwrap()
+        ResponseMatcher::new(&H2ResponseExpect { stream: Some(stream), status: Some(OneOrMany::One(200)), ..Default::default() }, stream)
+            .unwrap()
     }
 
     #[test]
@@ -1579,8 +1622,14 @@ mod tests {
         let list = vec![(":status".to_string(), "200".to_string()), ("x-a".to_string(), "b".to_string())];
         let block = hpack::encode(&hpack::reps_for(&list, false));
         let (a, b) = block.split_at(2);
-        let mut input = frame(kind::HEADERS, 0, 1, Payload::Headers(wire::headers::Headers { padding: None, priority: None, fragment: a.to_vec() }));
-        input.extend(frame(kind::CONTINUATION, flag::END_HEADERS, 1, Payload::Continuation(wire::continuation::Continuation { fragment: b.to_vec() })));
+        let mut input =
+            frame(kind::HEADERS, 0, 1, Payload::Headers(wire::headers::Headers { padding: None, priority: None, fragment: a.to_vec() }));
+        input.extend(frame(
+            kind::CONTINUATION,
+            flag::END_HEADERS,
+            1,
+            Payload::Continuation(wire::continuation::Continuation { fragment: b.to_vec() }),
+        ));
         input.extend(data(1, flag::END_STREAM, b""));
         let e = H2ResponseExpect { headers: [("x-a".to_string(), "b".to_string())].into_iter().collect(), ..Default::default() };
         let mut c = H2Check::new(Reader::default(), Box::new(ResponseMatcher::new(&e, 1).unwrap()));

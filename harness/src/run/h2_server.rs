@@ -119,7 +119,9 @@ impl Check for ClientPrefaceCheck {
         if input[..n] != wire::PREFACE[..n] {
             let hint = match input.first() {
                 Some(0x16) => " (a TLS handshake: the client wanted https)",
-                Some(b'A'..=b'Z') if !input.starts_with(b"PRI") => " (an HTTP/1.x request: the client did not use HTTP/2 with prior knowledge)",
+                Some(b'A'..=b'Z') if !input.starts_with(b"PRI") => {
+                    " (an HTTP/1.x request: the client did not use HTTP/2 with prior knowledge)"
+                }
                 _ => "",
             };
             return Verdict::Fail(format!(
@@ -311,7 +313,12 @@ impl RequestMatcher {
                 } else {
                     String::new()
                 };
-                differ(&mut problems, "body", format!("{} ({} B)", escape(want, 200), want.len()), format!("{} ({} B{kept})", escape(&self.body, 200), self.body_len));
+                differ(
+                    &mut problems,
+                    "body",
+                    format!("{} ({} B)", escape(want, 200), want.len()),
+                    format!("{} ({} B{kept})", escape(&self.body, 200), self.body_len),
+                );
             }
         }
         for (n, v) in &e.trailers {
@@ -326,7 +333,11 @@ impl RequestMatcher {
             None => end != StreamEnd::RstStream,
         };
         if !end_ok {
-            let want = e.ends_with.as_ref().map(|a| a.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or ")).unwrap_or_else(|| "END_STREAM".into());
+            let want = e
+                .ends_with
+                .as_ref()
+                .map(|a| a.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "))
+                .unwrap_or_else(|| "END_STREAM".into());
             let saw = match rst {
                 Some(code) => format!("RST_STREAM {}", wire::error_name(code)),
                 None => end.name().to_string(),
@@ -482,7 +493,8 @@ impl Driver for H2Server {
 
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
         if let Some(r) = &expect.h2_request {
-            let matcher = RequestMatcher { max_body_kept: self.conn.caps.max_body_kept, ..RequestMatcher::new(r, self.highest_request, &self.subs)? };
+            let matcher =
+                RequestMatcher { max_body_kept: self.conn.caps.max_body_kept, ..RequestMatcher::new(r, self.highest_request, &self.subs)? };
             return Ok(Box::new(H2Check::new(self.conn.reader.clone(), Box::new(matcher))));
         }
         if expect.h2_response.is_some() {
@@ -539,10 +551,22 @@ mod tests {
         let units = encode_response(&response("{body: あい, data_sizes: [2]}"), 3, &subs()).unwrap();
         assert_eq!(
             shape(&units),
-            vec![(kind::HEADERS, flag::END_HEADERS, 3, 1), (kind::DATA, 0, 3, 2), (kind::DATA, 0, 3, 2), (kind::DATA, flag::END_STREAM, 3, 2)]
+            vec![
+                (kind::HEADERS, flag::END_HEADERS, 3, 1),
+                (kind::DATA, 0, 3, 2),
+                (kind::DATA, 0, 3, 2),
+                (kind::DATA, flag::END_STREAM, 3, 2)
+            ]
         );
         // The pieces split inside each 3-byte character: e3 81 | 82 e3 | 81 84.
-        let data: Vec<Vec<u8>> = frames(&units).into_iter().skip(1).map(|f| match f.payload { Payload::Data(d) => d.data, _ => panic!() }).collect();
+        let data: Vec<Vec<u8>> = frames(&units)
+            .into_iter()
+            .skip(1)
+            .map(|f| match f.payload {
+                Payload::Data(d) => d.data,
+                _ => panic!(),
+            })
+            .collect();
         assert_eq!(data, vec![vec![0xe3, 0x81], vec![0x82, 0xe3], vec![0x81, 0x84]]);
         let units = encode_response(&response("{body: abc, end_stream: false}"), 1, &subs()).unwrap();
         assert_eq!(shape(&units), vec![(kind::HEADERS, flag::END_HEADERS, 1, 1), (kind::DATA, 0, 1, 3)]);
@@ -573,7 +597,10 @@ mod tests {
         assert_eq!(units.len(), 6);
         // END_STREAM on a split block with no body stays on the HEADERS frame (RFC 9113 §6.2).
         let units = encode_response(&response("{headers: {x-a: bcdef}, continuation: [5]}"), 1, &subs()).unwrap();
-        assert_eq!(shape(&units), vec![(kind::HEADERS, flag::END_STREAM, 1, 5), (kind::CONTINUATION, 0, 1, 5), (kind::CONTINUATION, flag::END_HEADERS, 1, 2)]);
+        assert_eq!(
+            shape(&units),
+            vec![(kind::HEADERS, flag::END_STREAM, 1, 5), (kind::CONTINUATION, 0, 1, 5), (kind::CONTINUATION, flag::END_HEADERS, 1, 2)]
+        );
     }
 
     #[test]
@@ -581,7 +608,12 @@ mod tests {
         let units = encode_response(&response("{data: [a, b], trailers: {x-sum: '2'}}"), 1, &subs()).unwrap();
         assert_eq!(
             shape(&units),
-            vec![(kind::HEADERS, flag::END_HEADERS, 1, 1), (kind::DATA, 0, 1, 1), (kind::DATA, 0, 1, 1), (kind::HEADERS, flag::END_HEADERS | flag::END_STREAM, 1, 9)]
+            vec![
+                (kind::HEADERS, flag::END_HEADERS, 1, 1),
+                (kind::DATA, 0, 1, 1),
+                (kind::DATA, 0, 1, 1),
+                (kind::HEADERS, flag::END_HEADERS | flag::END_STREAM, 1, 9)
+            ]
         );
     }
 
@@ -599,9 +631,14 @@ mod tests {
         let list: Vec<(String, String)> = fields.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
         let fragment = hpack::encode(&hpack::reps_for(&list, false));
         let flags = flag::END_HEADERS | if body.is_none() { flag::END_STREAM } else { 0 };
-        let mut out = Frame::new(kind::HEADERS, flags, stream, Payload::Headers(wire::headers::Headers { padding: None, priority: None, fragment })).encode();
+        let mut out =
+            Frame::new(kind::HEADERS, flags, stream, Payload::Headers(wire::headers::Headers { padding: None, priority: None, fragment }))
+                .encode();
         if let Some(b) = body {
-            out.extend(Frame::new(kind::DATA, flag::END_STREAM, stream, Payload::Data(wire::data::Data { data: b.to_vec(), padding: None })).encode());
+            out.extend(
+                Frame::new(kind::DATA, flag::END_STREAM, stream, Payload::Data(wire::data::Data { data: b.to_vec(), padding: None }))
+                    .encode(),
+            );
         }
         out
     }
@@ -640,7 +677,10 @@ mod tests {
         let (v, _) = poll(&expect("{body: hello, ends_with: end-stream-on-data, well_formed: true}"), 0, &input);
         assert!(matches!(v, Verdict::Pass { .. }), "{v:?}");
         let (v, _) = poll(&expect("{ends_with: end-stream-on-headers}"), 0, &input);
-        assert!(matches!(&v, Verdict::Fail(w) if w.contains("request end: expected end-stream-on-headers, saw end-stream-on-data")), "{v:?}");
+        assert!(
+            matches!(&v, Verdict::Fail(w) if w.contains("request end: expected end-stream-on-headers, saw end-stream-on-data")),
+            "{v:?}"
+        );
         let (v, _) = poll(&expect("{body: hellO}"), 0, &input);
         assert!(matches!(v, Verdict::Fail(_)));
     }
@@ -664,10 +704,19 @@ mod tests {
 
     #[test]
     fn malformed_requests_are_named() {
-        let bad = [(":method", "GET"), ("host", "other:1"), (":path", "/p"), (":authority", "127.0.0.1:1"), ("connection", "close"), ("te", "gzip")];
+        let bad = [
+            (":method", "GET"),
+            ("host", "other:1"),
+            (":path", "/p"),
+            (":authority", "127.0.0.1:1"),
+            ("connection", "close"),
+            ("te", "gzip"),
+        ];
         let (v, _) = poll(&expect("{well_formed: true}"), 0, &request_frames(&bad, None, 1));
         let Verdict::Fail(why) = v else { panic!("{v:?}") };
-        for part in ["after a regular field", "0 :scheme", "connection-specific field connection", "te: \"gzip\"", "differs from :authority"] {
+        for part in
+            ["after a regular field", "0 :scheme", "connection-specific field connection", "te: \"gzip\"", "differs from :authority"]
+        {
             assert!(why.contains(part), "{part}: {why}");
         }
         // Without `well_formed`, only what the case names is checked.

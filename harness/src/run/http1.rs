@@ -9,9 +9,9 @@ use crate::wire::http1::request::{OutgoingBody, Request};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
 use super::check::{annotated, Annotated, Check, Verdict};
+use super::driver::{Driver, Substitutions, Units};
 use super::fields::differ;
 use super::sse::EventStreamFollower;
-use super::driver::{Driver, Substitutions, Units};
 use crate::case::{Expect, Send};
 
 /// HTTP/1.x state a case carries between steps: the methods of requests sent and not yet
@@ -59,9 +59,7 @@ impl Http1State {
                 OutgoingBody::Full(b) if !has("content-length") && !has("transfer-encoding") => {
                     auto.push(("Content-Length".into(), b.len().to_string()))
                 }
-                OutgoingBody::Chunked { .. } if !has("transfer-encoding") => {
-                    auto.push(("Transfer-Encoding".into(), "chunked".into()))
-                }
+                OutgoingBody::Chunked { .. } if !has("transfer-encoding") => auto.push(("Transfer-Encoding".into(), "chunked".into())),
                 _ => {}
             }
             auto.append(&mut headers);
@@ -226,7 +224,11 @@ impl Check for ResponseCheck {
 /// `" (N of them kept for checks, --max-body-kept)"` when the body went over the cap, else
 /// nothing.
 fn kept_note(body: &crate::wire::http1::response::BodyRecord) -> String {
-    let chunks = if body.chunks_not_kept > 0 { format!("; {} chunks past the first {} counted only", body.chunks_not_kept, body.chunks.len()) } else { String::new() };
+    let chunks = if body.chunks_not_kept > 0 {
+        format!("; {} chunks past the first {} counted only", body.chunks_not_kept, body.chunks.len())
+    } else {
+        String::new()
+    };
     if body.kept_whole() {
         return chunks;
     }
@@ -265,7 +267,7 @@ fn join<T: std::fmt::Display>(xs: &[T]) -> String {
 /// Every way `record` differs from `expect`, one line each ("expected …, saw …").
 pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Option<&[u8]>, record: &ResponseRecord) -> Vec<String> {
     let mut problems = Vec::new();
-    
+
     if let Some(v) = &expect.version {
         if !v.allows(&record.version) {
             differ(&mut problems, "version", join(v.as_slice()), record.version.clone());
@@ -292,7 +294,8 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
         return problems;
     };
     match &expect.ends_with {
-        Some(allowed) if !allowed.allows(&end) => differ(&mut problems, 
+        Some(allowed) if !allowed.allows(&end) => differ(
+            &mut problems,
             "body end",
             allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "),
             describe_end(record),
@@ -306,7 +309,8 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
     if let Some(want) = body {
         if !kept_whole || record.body.bytes != want {
             let at = record.body.bytes.iter().zip(want).position(|(a, b)| a != b).unwrap_or(record.body.bytes.len().min(want.len()));
-            differ(&mut problems, 
+            differ(
+                &mut problems,
                 "body",
                 format!("{} ({} B)", escape(want, 200), want.len()),
                 format!("{} ({} B{kept}), first difference at byte {at}", escape(&record.body.bytes, 200), record.body.len),
@@ -315,7 +319,12 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
     }
     if let Some(part) = body_contains {
         if !record.body.bytes.windows(part.len().max(1)).any(|w| w == part) {
-            differ(&mut problems, "body", format!("to contain {}", escape(part, 100)), format!("{} ({} B{kept})", escape(&record.body.bytes, 200), record.body.len));
+            differ(
+                &mut problems,
+                "body",
+                format!("to contain {}", escape(part, 100)),
+                format!("{} ({} B{kept})", escape(&record.body.bytes, 200), record.body.len),
+            );
         }
     }
     if let Some(n) = expect.body_length {
@@ -328,7 +337,8 @@ pub fn compare(expect: &ResponseExpect, body: Option<&[u8]>, body_contains: Opti
         if record.body.chunks_not_kept > 0 || seen.iter().map(|s| *s as usize).ne(sizes.iter().copied()) {
             let hex = |xs: Vec<u64>| xs.iter().map(|s| format!("0x{s:x}")).collect::<Vec<_>>().join(", ");
             let total = seen.len() as u64 + record.body.chunks_not_kept;
-            let shown = if total > 32 { format!("[{}, …] ({total} chunks)", hex(seen[..32].to_vec())) } else { format!("[{}]", hex(seen)) };
+            let shown =
+                if total > 32 { format!("[{}, …] ({total} chunks)", hex(seen[..32].to_vec())) } else { format!("[{}]", hex(seen)) };
             differ(&mut problems, "chunks", format!("[{}]", hex(sizes.iter().map(|s| *s as u64).collect())), shown);
         }
     }

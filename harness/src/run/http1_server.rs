@@ -122,7 +122,7 @@ impl RequestCheck {
 
     fn compare(&self, r: &RequestRecord) -> Vec<String> {
         let mut problems = Vec::new();
-        
+
         let e = &self.expect;
         if let Some(m) = &e.method {
             if !m.allows(&r.method) {
@@ -148,10 +148,15 @@ impl RequestCheck {
         }
         let end = r.body.end.expect("a complete request has an end");
         match &e.ends_with {
-            Some(allowed) if !allowed.allows(&end) => {
-                differ(&mut problems, "body end", allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "), end.name().into())
+            Some(allowed) if !allowed.allows(&end) => differ(
+                &mut problems,
+                "body end",
+                allowed.as_slice().iter().map(|e| e.name()).collect::<Vec<_>>().join(" or "),
+                end.name().into(),
+            ),
+            None if end == crate::case::BodyEnd::Truncated => {
+                differ(&mut problems, "body end", "a complete body".into(), "truncated".into())
             }
-            None if end == crate::case::BodyEnd::Truncated => differ(&mut problems, "body end", "a complete body".into(), "truncated".into()),
             _ => {}
         }
         problems
@@ -179,8 +184,15 @@ impl Check for RequestCheck {
         if r.method.is_empty() {
             return Verdict::Fail(format!("timed out waiting for the client's request ({} bytes received)", input.len()));
         }
-        let kept = if r.body.kept_whole() { String::new() } else { format!(" ({} of them kept, --max-body-kept; the rest counted and dropped)", r.body.bytes.len()) };
-        Verdict::Fail(format!("timed out waiting for the client's request: {} {} received, body incomplete after {} bytes{kept}", r.method, r.target, r.body.len))
+        let kept = if r.body.kept_whole() {
+            String::new()
+        } else {
+            format!(" ({} of them kept, --max-body-kept; the rest counted and dropped)", r.body.bytes.len())
+        };
+        Verdict::Fail(format!(
+            "timed out waiting for the client's request: {} {} received, body incomplete after {} bytes{kept}",
+            r.method, r.target, r.body.len
+        ))
     }
     fn release(&mut self) -> Option<super::check::Released> {
         let (len, released) = self.reader.release()?;
@@ -220,7 +232,10 @@ mod tests {
     #[test]
     fn chunk_sizes_split_anywhere_and_the_last_size_repeats() {
         let body = "あい".as_bytes();
-        assert_eq!(split(body, &[2, 1]), vec![body[..2].to_vec(), body[2..3].to_vec(), body[3..4].to_vec(), body[4..5].to_vec(), body[5..6].to_vec()]);
+        assert_eq!(
+            split(body, &[2, 1]),
+            vec![body[..2].to_vec(), body[2..3].to_vec(), body[3..4].to_vec(), body[4..5].to_vec(), body[5..6].to_vec()]
+        );
         assert_eq!(split(b"abc", &[10]), vec![b"abc".to_vec()]);
     }
 }

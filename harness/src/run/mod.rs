@@ -4,9 +4,9 @@
 pub mod check;
 pub mod client;
 pub mod driver;
+pub mod fields;
 pub mod h2;
 pub mod h2_server;
-pub mod fields;
 pub mod http1;
 pub mod http1_server;
 pub mod session;
@@ -383,7 +383,10 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     if session.released() > 0 {
         let at = session.elapsed();
         let n = session.released();
-        session.transcript.note(at, format!("{n} bytes were read through a bounded buffer while a check waited (their units above, up to the transcript's limit)"));
+        session.transcript.note(
+            at,
+            format!("{n} bytes were read through a bounded buffer while a check waited (their units above, up to the transcript's limit)"),
+        );
     }
     result.transcript = session.transcript;
     // Units are recorded when a check judges them but dated by their arrival: restore wire order.
@@ -409,7 +412,12 @@ fn alpn_offered(protocol: crate::case::Protocol) -> &'static [&'static str] {
 
 /// Launches the client under test for a server-role case: the case's command, or the run's
 /// `--client` template; without either, announces the URL for an external client.
-fn start_client(loaded: &LoadedCase, config: &RunConfig, session: &mut Session, subs: &Substitutions) -> Result<Option<client::RunningClient>, String> {
+fn start_client(
+    loaded: &LoadedCase,
+    config: &RunConfig,
+    session: &mut Session,
+    subs: &Substitutions,
+) -> Result<Option<client::RunningClient>, String> {
     let spec = loaded.case.client.clone().unwrap_or_default();
     let authority = session.authority();
     let (host, port) = authority.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0))).unwrap_or_default();
@@ -486,7 +494,11 @@ fn step_name(step: &Step) -> &'static str {
 
 /// [`connect`], but when a launched client exits while peerspec waits for it to connect, the wait
 /// ends there and then instead of at the case's deadline.
-async fn connect_watching(session: &mut Session, driver: &mut dyn Driver, client: Option<&mut client::RunningClient>) -> Result<(), String> {
+async fn connect_watching(
+    session: &mut Session,
+    driver: &mut dyn Driver,
+    client: Option<&mut client::RunningClient>,
+) -> Result<(), String> {
     match client {
         // Biased: a client that connected and then exited still gets its connection served.
         Some(running) => tokio::select! {

@@ -84,7 +84,18 @@ pub struct Session {
 impl Session {
     /// A session that has not connected yet.
     pub fn new(link: Link, started: Instant, deadline: Instant) -> Self {
-        Session { link, stream: None, input: Vec::new(), arrivals: Default::default(), closed_at: None, closed: None, started, deadline, transcript: Transcript::default(), released: 0 }
+        Session {
+            link,
+            stream: None,
+            input: Vec::new(),
+            arrivals: Default::default(),
+            closed_at: None,
+            closed: None,
+            started,
+            deadline,
+            transcript: Transcript::default(),
+            released: 0,
+        }
     }
 
     /// Time since the case started.
@@ -121,8 +132,13 @@ impl Session {
                         Some(acceptor) => match tokio::time::timeout_at(self.deadline, acceptor.accept(tcp)).await {
                             Ok(Ok(tls)) => (Stream::TlsServer(Box::new(tls)), what),
                             Ok(Err(e)) => {
-                                let no_alpn = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) == Some(&rustls::Error::NoApplicationProtocol);
-                                let hint = if no_alpn { " (the client offered no ALPN protocol the fake server serves, e.g. not h2 for an HTTP/2 case: RFC 9113 §3.2)" } else { "" };
+                                let no_alpn = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+                                    == Some(&rustls::Error::NoApplicationProtocol);
+                                let hint = if no_alpn {
+                                    " (the client offered no ALPN protocol the fake server serves, e.g. not h2 for an HTTP/2 case: RFC 9113 §3.2)"
+                                } else {
+                                    ""
+                                };
                                 return Err(format!("{what}, but the TLS handshake failed: {e}{hint}"));
                             }
                             Err(_) => return Err(format!("{what}, but the client did not complete the TLS handshake")),
@@ -260,7 +276,11 @@ impl Session {
             }
             if self.input.len() > MAX_BUFFERED {
                 self.note_failure_input(check);
-                return Err(format!("{} still undecided after {} bytes; giving up (limit {MAX_BUFFERED} B)", check.describe(), self.input.len()));
+                return Err(format!(
+                    "{} still undecided after {} bytes; giving up (limit {MAX_BUFFERED} B)",
+                    check.describe(),
+                    self.input.len()
+                ));
             }
             let Some(stream) = self.stream.as_mut() else {
                 return Err(format!("waiting for {}, but there is no open connection", check.describe()));
@@ -345,12 +365,7 @@ impl Session {
 
     /// When the input byte at `offset` arrived (the close, or now, for a unit past the input).
     fn arrival_of(&self, offset: usize) -> Duration {
-        self.arrivals
-            .iter()
-            .find(|(end, _)| *end > offset)
-            .map(|(_, at)| *at)
-            .or(self.closed_at)
-            .unwrap_or_else(|| self.elapsed())
+        self.arrivals.iter().find(|(end, _)| *end > offset).map(|(_, at)| *at).or(self.closed_at).unwrap_or_else(|| self.elapsed())
     }
 
     /// Adds annotated units of the input to the transcript, each dated by the arrival of its last

@@ -81,7 +81,12 @@ impl EventStreamFollower {
                         problems.push(format!("  event {}: {why}", i + 1));
                     }
                 }
-                None => problems.push(format!("  event {}: expected {}, but the stream dispatched only {} events", i + 1, describe(want), seen.len())),
+                None => problems.push(format!(
+                    "  event {}: expected {}, but the stream dispatched only {} events",
+                    i + 1,
+                    describe(want),
+                    seen.len()
+                )),
             }
         }
         if ended && (seen.len() > expect.events.len() || self.events_not_kept() > 0) {
@@ -101,9 +106,9 @@ impl EventStreamFollower {
                 Some(want) if want != tail => {
                     problems.push(format!("  discarded tail: expected {want}, saw {tail}"));
                 }
-                None if tail => problems.push(
-                    "  the stream ended inside an event no blank line dispatched: a client discards it".to_string(),
-                ),
+                None if tail => {
+                    problems.push("  the stream ended inside an event no blank line dispatched: a client discards it".to_string())
+                }
                 _ => {}
             }
         }

@@ -7,7 +7,9 @@
 
 use std::hash::{BuildHasher, Hasher};
 
-use crate::case::ws::{CloseExpect, FrameExpect, FrameSpec, HandshakeExpect, HandshakeSpec, MaskSpec, MessageExpect, MessageSpec, OpcodeSpec};
+use crate::case::ws::{
+    CloseExpect, FrameExpect, FrameSpec, HandshakeExpect, HandshakeSpec, MaskSpec, MessageExpect, MessageSpec, OpcodeSpec,
+};
 use crate::case::{BytesSpec, Expect, OneOrMany, Send, Step};
 use crate::transcript::escape;
 use crate::wire::http1::response::{Progress, ResponseReader, ResponseRecord};
@@ -21,7 +23,6 @@ use indexmap::IndexMap;
 
 use super::check::{annotated, Annotated, Check, Released, Verdict};
 use super::driver::{Driver, Substitutions, Units};
-
 
 /// Most pongs owed to a client during one step: past that, a client is flooding pings and the
 /// step fails instead of queueing answers without end.
@@ -51,7 +52,16 @@ impl WsFrames {
     /// Frame state for a case whose peer is `peer`.
     pub fn new(peer: Sender) -> Self {
         let seed = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
-        WsFrames { peer, last_message: None, close_sent: false, sending: None, read_offset: 0, frames_read: 0, rng: seed, caps: Default::default() }
+        WsFrames {
+            peer,
+            last_message: None,
+            close_sent: false,
+            sending: None,
+            read_offset: 0,
+            frames_read: 0,
+            rng: seed,
+            caps: Default::default(),
+        }
     }
 
     /// Takes the run's caps on frame and message sizes.
@@ -311,7 +321,12 @@ impl WsDriver {
     }
 
     fn handshake_check(&self, expect: &HandshakeExpect) -> HandshakeCheck {
-        HandshakeCheck { reader: ResponseReader::new("GET", self.frames.caps().http1_limits()), expect: expect.clone(), key: self.key.clone(), consumed: 0 }
+        HandshakeCheck {
+            reader: ResponseReader::new("GET", self.frames.caps().http1_limits()),
+            expect: expect.clone(),
+            key: self.key.clone(),
+            consumed: 0,
+        }
     }
 }
 
@@ -495,7 +510,11 @@ impl FrameCheck {
                 return Some(self.rule_break(&f, rule));
             }
             self.unit_for(&f, String::new());
-            return Some(if problems.is_empty() { self.pass() } else { Verdict::Fail(format!("frame differs:\n  {}", problems.join("\n  "))) });
+            return Some(if problems.is_empty() {
+                self.pass()
+            } else {
+                Verdict::Fail(format!("frame differs:\n  {}", problems.join("\n  ")))
+            });
         }
         let assembled = match self.asm.push(f.clone()) {
             Ok(a) => a,
@@ -540,7 +559,11 @@ impl FrameCheck {
                 if let Some(d) = &w.data {
                     if d != &m.data || m.dropped > 0 {
                         let at = d.iter().zip(&m.data).position(|(a, b)| a != b).unwrap_or(d.len().min(m.data.len()));
-                        let kept = if m.dropped > 0 { format!(", {} of them kept for checks (--max-message-size)", m.data.len()) } else { String::new() };
+                        let kept = if m.dropped > 0 {
+                            format!(", {} of them kept for checks (--max-message-size)", m.data.len())
+                        } else {
+                            String::new()
+                        };
                         problems.push(format!(
                             "payload: expected {} ({} B), saw {} ({} B{kept}), first difference at byte {at}",
                             escape(d, 120),
@@ -584,7 +607,10 @@ impl FrameCheck {
             let code = close.effective_code();
             self.unit_for(&f, format!("close code {code} reason {}", escape(&close.reason, 60)));
             if close.code.is_some() && !code_is_valid_on_wire(code) {
-                return Verdict::Fail(format!("the {} sent close code {code}, which must not appear on the wire (RFC 6455 §7.4)", self.peer.name()));
+                return Verdict::Fail(format!(
+                    "the {} sent close code {code}, which must not appear on the wire (RFC 6455 §7.4)",
+                    self.peer.name()
+                ));
             }
             let verdict = match &self.want {
                 Want::Close(c) => {
@@ -611,7 +637,9 @@ impl FrameCheck {
                     self.peer.name(),
                     codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
                 )),
-                _ => Verdict::Fail(format!("expected {}, but the {} sent a close frame with code {code}", self.describe(), self.peer.name())),
+                _ => {
+                    Verdict::Fail(format!("expected {}, but the {} sent a close frame with code {code}", self.describe(), self.peer.name()))
+                }
             };
             if matches!(verdict, Verdict::Pass { .. }) {
                 self.seen_close = Some(close.code);
@@ -631,7 +659,13 @@ impl FrameCheck {
                     ))
                 }
             }
-            _ => Verdict::Fail(format!("expected {}, but the {} sent a {} frame {}", self.describe(), self.peer.name(), opcode::name(op), escape(&f.payload, 60))),
+            _ => Verdict::Fail(format!(
+                "expected {}, but the {} sent a {} frame {}",
+                self.describe(),
+                self.peer.name(),
+                opcode::name(op),
+                escape(&f.payload, 60)
+            )),
         }
     }
 }
@@ -765,7 +799,9 @@ impl HandshakeCheck {
                 let want = accept_for(key);
                 match r.header("sec-websocket-accept") {
                     Some(v) if v.trim() == want => {}
-                    other => problems.push(format!("Sec-WebSocket-Accept: expected {want:?} for key {key:?}, saw {other:?} (RFC 6455 §4.2.2)")),
+                    other => {
+                        problems.push(format!("Sec-WebSocket-Accept: expected {want:?} for key {key:?}, saw {other:?} (RFC 6455 §4.2.2)"))
+                    }
                 }
             }
             if r.header("sec-websocket-extensions").is_some() {
@@ -780,7 +816,10 @@ impl HandshakeCheck {
                 _ => false,
             };
             if !ok {
-                problems.push(format!("Sec-WebSocket-Protocol: expected {}, saw {seen:?}", if p.is_empty() { "none".into() } else { format!("{p:?}") }));
+                problems.push(format!(
+                    "Sec-WebSocket-Protocol: expected {}, saw {seen:?}",
+                    if p.is_empty() { "none".into() } else { format!("{p:?}") }
+                ));
             }
         }
         self.expect.header_expectations().compare(|name| r.header(name), &mut problems);

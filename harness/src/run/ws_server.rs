@@ -74,7 +74,9 @@ impl WsServer {
         }
         script_fields(&mut headers, &spec.omit, &spec.headers, &self.subs);
         // A refusal has an empty body, framed, so the client need not wait for the close.
-        if status != 101 && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")) {
+        if status != 101
+            && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding"))
+        {
             headers.push(("Content-Length".into(), "0".into()));
         }
         let response = Response { version: "HTTP/1.1".into(), status, reason, headers, body: OutgoingBody::None };
@@ -162,13 +164,20 @@ impl HandshakeRequestCheck {
         }
         let token = |name: &str, token: &str, item: u8, problems: &mut Vec<String>| match r.header(name) {
             Some(v) if has_token(&v, token) => {}
-            other => differ(problems, &format!("header {name}"), format!("the token {token:?} (RFC 6455 §4.1 item {item})"), format!("{other:?}")),
+            other => differ(
+                problems,
+                &format!("header {name}"),
+                format!("the token {token:?} (RFC 6455 §4.1 item {item})"),
+                format!("{other:?}"),
+            ),
         };
         token("Upgrade", "websocket", 5, &mut problems);
         token("Connection", "Upgrade", 6, &mut problems);
         match r.header("sec-websocket-key") {
             Some(k) if is_valid_key(k.trim()) => {}
-            other => differ(&mut problems, "header Sec-WebSocket-Key", "16 bytes in base64 (RFC 6455 §4.1 item 7)".into(), format!("{other:?}")),
+            other => {
+                differ(&mut problems, "header Sec-WebSocket-Key", "16 bytes in base64 (RFC 6455 §4.1 item 7)".into(), format!("{other:?}"))
+            }
         }
         match r.header("sec-websocket-version") {
             Some(v) if v.trim() == "13" => {}
@@ -290,7 +299,10 @@ Sec-WebSocket-Version: 13\r\n\r\n";
         assert!(text.contains("Sec-WebSocket-Accept: A3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "{text}");
         assert!(text.contains("Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: x-unknown\r\n"), "{text}");
         let refusal = s.response(&HandshakeResponseSpec { status: Some(200), accept: AcceptSpec::Omit, ..Default::default() });
-        assert_eq!(String::from_utf8(refusal.1).unwrap(), "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(
+            String::from_utf8(refusal.1).unwrap(),
+            "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n"
+        );
     }
 
     #[test]

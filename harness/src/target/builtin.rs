@@ -189,11 +189,7 @@ impl BuiltinTarget {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let builder = Arc::new(server_builder());
         let accept_task = tokio::spawn(accept_loop(listener, builder, shutdown_rx));
-        Ok(BuiltinTarget {
-            addr,
-            shutdown_tx: Some(shutdown_tx),
-            accept_task: Some(accept_task),
-        })
+        Ok(BuiltinTarget { addr, shutdown_tx: Some(shutdown_tx), accept_task: Some(accept_task) })
     }
 
     /// The address the target listens on.
@@ -236,10 +232,7 @@ impl Drop for BuiltinTarget {
 /// The hyper connection builder: HTTP/1 and h2c prior knowledge on one port.
 fn server_builder() -> Builder<TokioExecutor> {
     let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(IDLE_TIMEOUT);
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(IDLE_TIMEOUT);
     builder.http2().timer(TokioTimer::new());
     builder
 }
@@ -249,11 +242,7 @@ fn server_builder() -> Builder<TokioExecutor> {
 ///
 /// The connection tasks live in a `JoinSet` owned by this task, so aborting
 /// this task aborts them all.
-async fn accept_loop(
-    listener: TcpListener,
-    builder: Arc<Builder<TokioExecutor>>,
-    mut shutdown_rx: watch::Receiver<bool>,
-) {
+async fn accept_loop(listener: TcpListener, builder: Arc<Builder<TokioExecutor>>, mut shutdown_rx: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -276,19 +265,12 @@ async fn accept_loop(
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} }).await;
     connections.abort_all();
 }
 
 /// Serves one connection until it ends, or until shutdown asks it to close.
-async fn serve_connection(
-    stream: TcpStream,
-    builder: Arc<Builder<TokioExecutor>>,
-    mut shutdown_rx: watch::Receiver<bool>,
-) {
+async fn serve_connection(stream: TcpStream, builder: Arc<Builder<TokioExecutor>>, mut shutdown_rx: watch::Receiver<bool>) {
     let _ = stream.set_nodelay(true);
 
     // The auto builder sniffs the HTTP/2 preface before any hyper timeout is
@@ -324,8 +306,7 @@ async fn service(req: Request<Incoming>) -> Result<Response<RespBody>, Infallibl
         // sends it over HTTP/2; the fields (Content-Length included) stay as for GET.
         *resp.body_mut() = empty();
     }
-    resp.headers_mut()
-        .insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
+    resp.headers_mut().insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
     if version == Version::HTTP_10 && !http10_keep_alive_possible(&resp) {
         // hyper decides HTTP/1.0 keep-alive from the *response* version: with
         // the default (HTTP/1.1) it answers a `connection: keep-alive` request
@@ -341,11 +322,7 @@ async fn service(req: Request<Incoming>) -> Result<Response<RespBody>, Infallibl
 /// have a known length and the response must not ask to close.
 fn http10_keep_alive_possible(resp: &Response<RespBody>) -> bool {
     let sized = resp.body().size_hint().exact().is_some();
-    let closing = resp
-        .headers()
-        .get_all(header::CONNECTION)
-        .iter()
-        .any(|value| value.as_bytes().eq_ignore_ascii_case(b"close"));
+    let closing = resp.headers().get_all(header::CONNECTION).iter().any(|value| value.as_bytes().eq_ignore_ascii_case(b"close"));
     sized && !closing
 }
 
@@ -379,9 +356,7 @@ async fn respond(req: Request<Incoming>) -> Response<RespBody> {
     // RFC 9112 §6.3 item 3. hyper strips Content-Length when it sees a chunked
     // Transfer-Encoding (and closes the connection itself), so this does not
     // fire with the hyper version in use; it keeps the rule true regardless.
-    let te_and_cl = is_http1
-        && req.headers().contains_key(header::TRANSFER_ENCODING)
-        && req.headers().contains_key(header::CONTENT_LENGTH);
+    let te_and_cl = is_http1 && req.headers().contains_key(header::TRANSFER_ENCODING) && req.headers().contains_key(header::CONTENT_LENGTH);
 
     let mut resp = route(req).await;
     if te_and_cl {
@@ -433,15 +408,7 @@ async fn route(req: Request<Incoming>) -> Response<RespBody> {
         return if is_get_or_head { resp } else { method_not_allowed() };
     }
     match path.as_str() {
-        "/"
-        | "/main.html"
-        | "/hello.html"
-        | "/chunked/main.html"
-        | "/chunked/hello.html"
-        | "/trailers"
-        | "/slow"
-            if !is_get_or_head =>
-        {
+        "/" | "/main.html" | "/hello.html" | "/chunked/main.html" | "/chunked/hello.html" | "/trailers" | "/slow" if !is_get_or_head => {
             method_not_allowed()
         }
         "/" => with_type(StatusCode::OK, "text/plain", full(ROOT_BODY)),
@@ -473,25 +440,14 @@ fn static_html(body: &'static [u8], version: Version, head: bool) -> Response<Re
 /// A 200 response whose body is the given frames with unknown length. For
 /// HEAD the body is empty instead: an unknown-length HEAD response would make
 /// hyper close the connection.
-fn streamed(
-    content_type: &'static str,
-    frames: Vec<Frame<Bytes>>,
-    head: bool,
-) -> Response<RespBody> {
-    let body = if head {
-        empty()
-    } else {
-        ScriptedBody::new(frames.into_iter().map(|frame| (Duration::ZERO, frame))).boxed_unsync()
-    };
+fn streamed(content_type: &'static str, frames: Vec<Frame<Bytes>>, head: bool) -> Response<RespBody> {
+    let body = if head { empty() } else { ScriptedBody::new(frames.into_iter().map(|frame| (Duration::ZERO, frame))).boxed_unsync() };
     with_type(StatusCode::OK, content_type, body)
 }
 
 /// Data frames borrowing static bytes.
 fn frames(chunks: &[&'static [u8]]) -> Vec<Frame<Bytes>> {
-    chunks
-        .iter()
-        .map(|chunk| Frame::data(Bytes::from_static(chunk)))
-        .collect()
+    chunks.iter().map(|chunk| Frame::data(Bytes::from_static(chunk))).collect()
 }
 
 /// `/trailers`: `hello` then the trailer field `x-checksum`. hyper sends
@@ -500,20 +456,9 @@ fn frames(chunks: &[&'static [u8]]) -> Vec<Frame<Bytes>> {
 /// body with a bare zero chunk.
 fn trailers(head: bool) -> Response<RespBody> {
     let mut trailer_fields = HeaderMap::new();
-    trailer_fields.insert(
-        HeaderName::from_static("x-checksum"),
-        HeaderValue::from_static(TRAILERS_CHECKSUM),
-    );
-    let mut resp = streamed(
-        "text/plain",
-        vec![
-            Frame::data(Bytes::from_static(TRAILERS_BODY)),
-            Frame::trailers(trailer_fields),
-        ],
-        head,
-    );
-    resp.headers_mut()
-        .insert(header::TRAILER, HeaderValue::from_static("x-checksum"));
+    trailer_fields.insert(HeaderName::from_static("x-checksum"), HeaderValue::from_static(TRAILERS_CHECKSUM));
+    let mut resp = streamed("text/plain", vec![Frame::data(Bytes::from_static(TRAILERS_BODY)), Frame::trailers(trailer_fields)], head);
+    resp.headers_mut().insert(header::TRAILER, HeaderValue::from_static("x-checksum"));
     resp
 }
 
@@ -536,11 +481,8 @@ async fn echo(req: Request<Incoming>) -> Response<RespBody> {
     let body = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(err) => {
-            let status = if err.downcast_ref::<LengthLimitError>().is_some() {
-                StatusCode::PAYLOAD_TOO_LARGE
-            } else {
-                StatusCode::BAD_REQUEST
-            };
+            let status =
+                if err.downcast_ref::<LengthLimitError>().is_some() { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
             let mut resp = with_type(status, "text/plain", empty());
             set_connection_close(&mut resp);
             return resp;
@@ -549,10 +491,7 @@ async fn echo(req: Request<Incoming>) -> Response<RespBody> {
     let length = body.len();
     let mut resp = with_type(StatusCode::OK, "application/octet-stream", full(body));
     let headers = resp.headers_mut();
-    headers.insert(
-        HeaderName::from_static("x-request-body-length"),
-        HeaderValue::from(length),
-    );
+    headers.insert(HeaderName::from_static("x-request-body-length"), HeaderValue::from(length));
     if let Ok(value) = HeaderValue::from_str(method.as_str()) {
         headers.insert(HeaderName::from_static("x-request-method"), value);
     }
@@ -577,8 +516,7 @@ fn status(code: &str) -> Response<RespBody> {
 /// 405 for a static resource asked for with a method other than GET or HEAD.
 fn method_not_allowed() -> Response<RespBody> {
     let mut resp = response(StatusCode::METHOD_NOT_ALLOWED, empty());
-    resp.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     resp
 }
 
@@ -590,8 +528,7 @@ fn html(status: StatusCode, body: &'static [u8]) -> Response<RespBody> {
 /// A response with a `content-type` field.
 fn with_type(status: StatusCode, content_type: &'static str, body: RespBody) -> Response<RespBody> {
     let mut resp = response(status, body);
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
@@ -602,8 +539,7 @@ fn response(status: StatusCode, body: RespBody) -> Response<RespBody> {
 }
 
 fn set_connection_close(resp: &mut Response<RespBody>) {
-    resp.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// A body of unknown length that yields a fixed list of frames, each after
@@ -622,10 +558,7 @@ struct ScriptedBody {
 
 impl ScriptedBody {
     fn new(steps: impl IntoIterator<Item = (Duration, Frame<Bytes>)>) -> Self {
-        ScriptedBody {
-            steps: steps.into_iter().collect(),
-            pause: None,
-        }
+        ScriptedBody { steps: steps.into_iter().collect(), pause: None }
     }
 }
 
@@ -633,18 +566,13 @@ impl Body for ScriptedBody {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = &mut *self;
         let Some(&(delay, _)) = this.steps.front() else {
             return Poll::Ready(None);
         };
         if !delay.is_zero() {
-            let pause = this
-                .pause
-                .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+            let pause = this.pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
             ready!(pause.as_mut().poll(cx));
             this.pause = None;
         }
@@ -686,9 +614,10 @@ mod ws {
     }
 
     fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
-        headers.get_all(name).iter().any(|v| {
-            v.to_str().map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))).unwrap_or(false)
-        })
+        headers
+            .get_all(name)
+            .iter()
+            .any(|v| v.to_str().map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))).unwrap_or(false))
     }
 
     fn key_is_valid(key: &HeaderValue) -> bool {
@@ -731,9 +660,7 @@ mod ws {
         let on_upgrade = hyper::upgrade::on(&mut req);
         tokio::spawn(async move {
             if let Ok(Ok(upgraded)) = tokio::time::timeout(WS_IDLE, on_upgrade).await {
-                let config = WebSocketConfig::default()
-                    .max_message_size(Some(WS_MAX_MESSAGE))
-                    .max_frame_size(Some(WS_MAX_MESSAGE));
+                let config = WebSocketConfig::default().max_message_size(Some(WS_MAX_MESSAGE)).max_frame_size(Some(WS_MAX_MESSAGE));
                 let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
                 echo(ws).await;
             }
@@ -830,33 +757,22 @@ mod tests {
     const MAX_READ: usize = 1 << 20;
 
     async fn start() -> BuiltinTarget {
-        timeout(IO_TIMEOUT, BuiltinTarget::start())
-            .await
-            .expect("start timed out")
-            .expect("start")
+        timeout(IO_TIMEOUT, BuiltinTarget::start()).await.expect("start timed out").expect("start")
     }
 
     async fn connect(target: &BuiltinTarget) -> TcpStream {
-        timeout(IO_TIMEOUT, TcpStream::connect(target.addr()))
-            .await
-            .expect("connect timed out")
-            .expect("connect")
+        timeout(IO_TIMEOUT, TcpStream::connect(target.addr())).await.expect("connect timed out").expect("connect")
     }
 
     async fn send(stream: &mut TcpStream, bytes: &[u8]) {
-        timeout(IO_TIMEOUT, stream.write_all(bytes))
-            .await
-            .expect("write timed out")
-            .expect("write");
+        timeout(IO_TIMEOUT, stream.write_all(bytes)).await.expect("write timed out").expect("write");
     }
 
     /// One bounded read; an empty vector means EOF (FIN).
     async fn read_some(stream: &mut TcpStream) -> Vec<u8> {
         let mut buf = vec![0u8; 8192];
-        let n = timeout(IO_TIMEOUT, stream.read(&mut buf))
-            .await
-            .expect("read timed out: server neither sent data nor closed")
-            .expect("read");
+        let n =
+            timeout(IO_TIMEOUT, stream.read(&mut buf)).await.expect("read timed out: server neither sent data nor closed").expect("read");
         buf.truncate(n);
         buf
     }
@@ -905,10 +821,7 @@ mod tests {
                 }
             }
             let chunk = read_some(stream).await;
-            assert!(
-                !chunk.is_empty(),
-                "connection closed mid-response: {pending:?}"
-            );
+            assert!(!chunk.is_empty(), "connection closed mid-response: {pending:?}");
             pending.extend_from_slice(&chunk);
         }
         panic!("response larger than {MAX_READ} bytes");
@@ -934,11 +847,7 @@ mod tests {
         };
         let value_start = start + "\r\ndate: ".len();
         let value_end = value_start + text[value_start..].find("\r\n").expect("date line end");
-        assert_eq!(
-            value_end - value_start,
-            29,
-            "date is not an IMF-fixdate: {text}"
-        );
+        assert_eq!(value_end - value_start, 29, "date is not an IMF-fixdate: {text}");
         format!("{}<DATE>{}", &text[..value_start], &text[value_end..])
     }
 
@@ -946,32 +855,21 @@ mod tests {
     async fn url_and_addr() {
         let target = start().await;
         assert!(target.addr().ip().is_loopback());
-        assert_eq!(
-            target.url(),
-            format!("http://127.0.0.1:{}", target.addr().port())
-        );
+        assert_eq!(target.url(), format!("http://127.0.0.1:{}", target.addr().port()));
         target.shutdown().await;
     }
 
     #[tokio::test]
     async fn root_get_and_head() {
         let target = start().await;
-        let raw = exchange(
-            &target,
-            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nserver: peerspec-builtin\r\n\
              connection: close\r\ncontent-length: 20\r\ndate: <DATE>\r\n\r\n\
              Hello from peerspec\n"
         );
-        let raw = exchange(
-            &target,
-            b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nserver: peerspec-builtin\r\n\
@@ -1005,11 +903,7 @@ mod tests {
         // Sized responses honour an HTTP/1.0 keep-alive request.
         let mut stream = connect(&target).await;
         let mut pending = Vec::new();
-        send(
-            &mut stream,
-            b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-        )
-        .await;
+        send(&mut stream, b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
         let first = read_sized_response(&mut stream, &mut pending).await;
         assert_eq!(
             mask_date(&first),
@@ -1020,11 +914,7 @@ mod tests {
         assert_still_open(&mut stream).await;
 
         // A close-delimited body on the same connection: no keep-alive, FIN.
-        send(
-            &mut stream,
-            b"GET /main.html HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-        )
-        .await;
+        send(&mut stream, b"GET /main.html HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
         let mut second = std::mem::take(&mut pending);
         second.extend_from_slice(&read_to_eof(&mut stream).await);
         assert_eq!(
@@ -1034,11 +924,7 @@ mod tests {
         );
 
         // A response that asks to close carries exactly `connection: close`.
-        let raw = exchange(
-            &target,
-            b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\nConnection: keep-alive\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\nConnection: keep-alive\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.0 400 Bad Request\r\ncontent-type: text/html\r\nconnection: close\r\n\
@@ -1079,11 +965,7 @@ mod tests {
         let target = start().await;
         let mut stream = connect(&target).await;
         let mut pending = Vec::new();
-        send(
-            &mut stream,
-            b"GET /hello.html HTTP/1.1\r\nHost: x\r\n\r\nGET /main.html HTTP/1.1\r\nHost: x\r\n\r\n",
-        )
-        .await;
+        send(&mut stream, b"GET /hello.html HTTP/1.1\r\nHost: x\r\n\r\nGET /main.html HTTP/1.1\r\nHost: x\r\n\r\n").await;
         let first = read_sized_response(&mut stream, &mut pending).await;
         let second = read_sized_response(&mut stream, &mut pending).await;
         assert!(first.ends_with(HELLO_HTML));
@@ -1094,22 +976,14 @@ mod tests {
     #[tokio::test]
     async fn chunked_main_html_exact_bytes() {
         let target = start().await;
-        let raw = exchange(
-            &target,
-            b"GET /chunked/main.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"GET /chunked/main.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
              connection: close\r\ntransfer-encoding: chunked\r\ndate: <DATE>\r\n\r\n\
              19\r\n<iframe src=\"hello.html\">\r\n9\r\n</iframe>\r\n0\r\n\r\n"
         );
-        let raw = exchange(
-            &target,
-            b"GET /chunked/hello.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"GET /chunked/hello.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert!(
             // hyper writes chunk sizes in upper-case hex.
             mask_date(&raw).ends_with("\r\n\r\nE\r\n<h1>Hello</h1>\r\n0\r\n\r\n"),
@@ -1124,19 +998,11 @@ mod tests {
         // Over HTTP/1.1 without Connection: close the chunked body ends with
         // the zero chunk and the connection stays open.
         let mut stream = connect(&target).await;
-        send(
-            &mut stream,
-            b"GET /chunked/main.html HTTP/1.1\r\nHost: x\r\n\r\n",
-        )
-        .await;
+        send(&mut stream, b"GET /chunked/main.html HTTP/1.1\r\nHost: x\r\n\r\n").await;
         let want_tail: &[u8] = b"19\r\n<iframe src=\"hello.html\">\r\n9\r\n</iframe>\r\n0\r\n\r\n";
         let mut got = Vec::new();
         while !got.ends_with(want_tail) {
-            assert!(
-                got.len() < 4096,
-                "no zero chunk: {}",
-                String::from_utf8_lossy(&got)
-            );
+            assert!(got.len() < 4096, "no zero chunk: {}", String::from_utf8_lossy(&got));
             let chunk = read_some(&mut stream).await;
             assert!(!chunk.is_empty(), "closed early");
             got.extend_from_slice(&chunk);
@@ -1156,11 +1022,7 @@ mod tests {
     async fn head_of_streamed_resource_keeps_connection() {
         let target = start().await;
         let mut stream = connect(&target).await;
-        send(
-            &mut stream,
-            b"HEAD /chunked/main.html HTTP/1.1\r\nHost: x\r\n\r\n",
-        )
-        .await;
+        send(&mut stream, b"HEAD /chunked/main.html HTTP/1.1\r\nHost: x\r\n\r\n").await;
         let raw = read_some(&mut stream).await;
         assert_eq!(
             mask_date(&raw),
@@ -1173,11 +1035,7 @@ mod tests {
     #[tokio::test]
     async fn not_found() {
         let target = start().await;
-        let raw = exchange(
-            &target,
-            b"GET /hoge.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"GET /hoge.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\nserver: peerspec-builtin\r\n\
@@ -1188,11 +1046,7 @@ mod tests {
     #[tokio::test]
     async fn static_resource_rejects_post() {
         let target = start().await;
-        let raw = exchange(
-            &target,
-            b"POST /main.html HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"POST /main.html HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD\r\nserver: peerspec-builtin\r\n\
@@ -1203,11 +1057,7 @@ mod tests {
     #[tokio::test]
     async fn echo_sized_and_chunked_bodies() {
         let target = start().await;
-        let raw = exchange(
-            &target,
-            b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
-        )
-        .await;
+        let raw = exchange(&target, b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n\
@@ -1223,25 +1073,12 @@ mod tests {
         let text = mask_date(&raw);
         assert!(text.contains("\r\nx-request-body-length: 7\r\n"), "{text}");
         assert!(text.contains("\r\nx-request-method: POST\r\n"), "{text}");
-        assert!(
-            text.ends_with("\r\ncontent-length: 7\r\ndate: <DATE>\r\n\r\nabcdefg"),
-            "{text}"
-        );
+        assert!(text.ends_with("\r\ncontent-length: 7\r\ndate: <DATE>\r\n\r\nabcdefg"), "{text}");
 
-        let raw = exchange(
-            &target,
-            b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         let text = mask_date(&raw);
-        assert!(
-            text.contains("\r\nx-request-body-length: 0\r\nx-request-method: GET\r\n"),
-            "{text}"
-        );
-        assert!(
-            text.ends_with("\r\ncontent-length: 0\r\ndate: <DATE>\r\n\r\n"),
-            "{text}"
-        );
+        assert!(text.contains("\r\nx-request-body-length: 0\r\nx-request-method: GET\r\n"), "{text}");
+        assert!(text.ends_with("\r\ncontent-length: 0\r\ndate: <DATE>\r\n\r\n"), "{text}");
     }
 
     #[tokio::test]
@@ -1262,11 +1099,7 @@ mod tests {
              connection: close\r\ncontent-length: 5\r\ndate: <DATE>\r\n\r\nhello"
         );
         // Transfer-Encoding on HTTP/1.0 is a hyper-level 400 (no server field).
-        let raw = exchange(
-            &target,
-            b"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").await;
         let text = mask_date(&raw);
         assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
         assert!(!text.contains("server:"), "{text}");
@@ -1275,45 +1108,28 @@ mod tests {
     #[tokio::test]
     async fn status_codes() {
         let target = start().await;
-        let raw = exchange(
-            &target,
-            b"GET /status/204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"GET /status/204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 204 No Content\r\nserver: peerspec-builtin\r\nconnection: close\r\n\
              date: <DATE>\r\n\r\n"
         );
-        let raw = exchange(
-            &target,
-            b"GET /status/304 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"GET /status/304 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 304 Not Modified\r\nserver: peerspec-builtin\r\nconnection: close\r\n\
              date: <DATE>\r\n\r\n"
         );
-        let raw = exchange(
-            &target,
-            b"DELETE /status/503 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"DELETE /status/503 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 503 Service Unavailable\r\nserver: peerspec-builtin\r\nconnection: close\r\n\
              content-length: 0\r\ndate: <DATE>\r\n\r\n"
         );
         for bad in ["100", "101", "99", "600", "abc", "", "204/x", "+204"] {
-            let request =
-                format!("GET /status/{bad} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let request = format!("GET /status/{bad} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             let raw = exchange(&target, request.as_bytes()).await;
-            assert!(
-                raw.starts_with(b"HTTP/1.1 400 Bad Request\r\n"),
-                "/status/{bad}: {}",
-                mask_date(&raw)
-            );
+            assert!(raw.starts_with(b"HTTP/1.1 400 Bad Request\r\n"), "/status/{bad}: {}", mask_date(&raw));
         }
     }
 
@@ -1323,10 +1139,7 @@ mod tests {
         let mut stream = connect(&target).await;
         send(&mut stream, b"GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n").await;
         let raw = read_some(&mut stream).await;
-        assert_eq!(
-            mask_date(&raw),
-            "HTTP/1.1 204 No Content\r\nserver: peerspec-builtin\r\ndate: <DATE>\r\n\r\n"
-        );
+        assert_eq!(mask_date(&raw), "HTTP/1.1 204 No Content\r\nserver: peerspec-builtin\r\ndate: <DATE>\r\n\r\n");
         assert_still_open(&mut stream).await;
     }
 
@@ -1348,8 +1161,7 @@ mod tests {
         ] {
             let raw = exchange(&target, request).await;
             assert!(
-                raw.starts_with(b"HTTP/1.1 400 Bad Request\r\n")
-                    || raw.starts_with(b"HTTP/1.0 400 Bad Request\r\n"),
+                raw.starts_with(b"HTTP/1.1 400 Bad Request\r\n") || raw.starts_with(b"HTTP/1.0 400 Bad Request\r\n"),
                 "{:?}: {}",
                 String::from_utf8_lossy(request),
                 mask_date(&raw)
@@ -1363,23 +1175,14 @@ mod tests {
             b"GET / HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close\r\n\r\n",
         ] {
             let raw = exchange(&target, request).await;
-            assert!(
-                mask_date(&raw).contains(" 200 OK\r\n"),
-                "{:?}: {}",
-                String::from_utf8_lossy(request),
-                mask_date(&raw)
-            );
+            assert!(mask_date(&raw).contains(" 200 OK\r\n"), "{:?}: {}", String::from_utf8_lossy(request), mask_date(&raw));
         }
     }
 
     #[tokio::test]
     async fn trailers_with_and_without_te() {
         let target = start().await;
-        let raw = exchange(
-            &target,
-            b"GET /trailers HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let raw = exchange(&target, b"GET /trailers HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nConnection: close\r\n\r\n").await;
         assert_eq!(
             mask_date(&raw),
             "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntrailer: x-checksum\r\n\
@@ -1388,27 +1191,15 @@ mod tests {
              5\r\nhello\r\n0\r\nx-checksum: 5d41402abc4b2a76b9719d911017c592\r\n\r\n"
         );
         // Without TE: trailers hyper drops the trailer section.
-        let raw = exchange(
-            &target,
-            b"GET /trailers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
-        assert!(
-            mask_date(&raw).ends_with("date: <DATE>\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
-            "{}",
-            mask_date(&raw)
-        );
+        let raw = exchange(&target, b"GET /trailers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        assert!(mask_date(&raw).ends_with("date: <DATE>\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), "{}", mask_date(&raw));
     }
 
     #[tokio::test]
     async fn slow_pauses_between_frames() {
         let target = start().await;
         let mut stream = connect(&target).await;
-        send(
-            &mut stream,
-            b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        send(&mut stream, b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         let mut got = Vec::new();
         let mut first_at = None;
         let mut second_at = None;
@@ -1426,10 +1217,7 @@ mod tests {
             }
         }
         let text = mask_date(&got);
-        assert!(
-            text.ends_with("\r\n\r\n6\r\nfirst\n\r\n7\r\nsecond\n\r\n0\r\n\r\n"),
-            "{text}"
-        );
+        assert!(text.ends_with("\r\n\r\n6\r\nfirst\n\r\n7\r\nsecond\n\r\n0\r\n\r\n"), "{text}");
         let gap = second_at.expect("second") - first_at.expect("first");
         assert!(gap >= Duration::from_millis(150), "gap {gap:?}");
     }
@@ -1450,9 +1238,7 @@ mod tests {
         drop(target);
         // The open connection is aborted (FIN or reset) ...
         let mut buf = [0u8; 16];
-        let closed = timeout(IO_TIMEOUT, open.read(&mut buf))
-            .await
-            .expect("aborted connection was not closed");
+        let closed = timeout(IO_TIMEOUT, open.read(&mut buf)).await.expect("aborted connection was not closed");
         assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
         // ... and nothing accepts any more (the listener is closed, so the
         // connect is refused or, at worst, closed without a response).
@@ -1480,15 +1266,8 @@ mod tests {
         }
         let shutdown = tokio::spawn(target.shutdown());
         got.extend_from_slice(&read_to_eof(&mut stream).await);
-        assert!(
-            got.ends_with(b"7\r\nsecond\n\r\n0\r\n\r\n"),
-            "{}",
-            mask_date(&got)
-        );
-        timeout(IO_TIMEOUT, shutdown)
-            .await
-            .expect("shutdown timed out")
-            .expect("shutdown task");
+        assert!(got.ends_with(b"7\r\nsecond\n\r\n0\r\n\r\n"), "{}", mask_date(&got));
+        timeout(IO_TIMEOUT, shutdown).await.expect("shutdown timed out").expect("shutdown task");
     }
 
     #[tokio::test]
@@ -1497,10 +1276,7 @@ mod tests {
         use tokio_tungstenite::tungstenite::Message;
         let target = start().await;
         let url = format!("ws://{}/ws", target.addr());
-        let (mut ws, resp) = timeout(IO_TIMEOUT, tokio_tungstenite::connect_async(url))
-            .await
-            .expect("connect timed out")
-            .expect("connect");
+        let (mut ws, resp) = timeout(IO_TIMEOUT, tokio_tungstenite::connect_async(url)).await.expect("connect timed out").expect("connect");
         assert_eq!(resp.status(), StatusCode::SWITCHING_PROTOCOLS);
         for m in [Message::Text("héllo".into()), Message::Binary(vec![0u8, 1, 255].into())] {
             ws.send(m.clone()).await.expect("send");
@@ -1538,35 +1314,19 @@ mod tests {
 
     /// HTTP/2 with prior knowledge: one request, returning status, headers,
     /// the data frames as received, and trailers.
-    async fn h2_get(
-        target: &BuiltinTarget,
-        path: &str,
-    ) -> (StatusCode, HeaderMap, Vec<Bytes>, Option<HeaderMap>) {
+    async fn h2_get(target: &BuiltinTarget, path: &str) -> (StatusCode, HeaderMap, Vec<Bytes>, Option<HeaderMap>) {
         let tcp = connect(target).await;
-        let (client, connection) = timeout(IO_TIMEOUT, h2::client::handshake(tcp))
-            .await
-            .expect("h2 handshake timed out")
-            .expect("h2 handshake");
+        let (client, connection) =
+            timeout(IO_TIMEOUT, h2::client::handshake(tcp)).await.expect("h2 handshake timed out").expect("h2 handshake");
         let driver = tokio::spawn(connection);
-        let mut client = timeout(IO_TIMEOUT, client.ready())
-            .await
-            .expect("h2 ready timed out")
-            .expect("h2 ready");
-        let request = Request::get(format!("{}{path}", target.url()))
-            .body(())
-            .expect("request");
+        let mut client = timeout(IO_TIMEOUT, client.ready()).await.expect("h2 ready timed out").expect("h2 ready");
+        let request = Request::get(format!("{}{path}", target.url())).body(()).expect("request");
         let (response, _) = client.send_request(request, true).expect("send_request");
-        let response = timeout(IO_TIMEOUT, response)
-            .await
-            .expect("h2 response timed out")
-            .expect("h2 response");
+        let response = timeout(IO_TIMEOUT, response).await.expect("h2 response timed out").expect("h2 response");
         let (parts, mut body) = response.into_parts();
         let mut frames = Vec::new();
         for _ in 0..64 {
-            match timeout(IO_TIMEOUT, body.data())
-                .await
-                .expect("h2 data timed out")
-            {
+            match timeout(IO_TIMEOUT, body.data()).await.expect("h2 data timed out") {
                 Some(data) => {
                     let data = data.expect("h2 data");
                     let _ = body.flow_control().release_capacity(data.len());
@@ -1575,10 +1335,7 @@ mod tests {
                 None => break,
             }
         }
-        let trailers = timeout(IO_TIMEOUT, body.trailers())
-            .await
-            .expect("h2 trailers timed out")
-            .expect("h2 trailers");
+        let trailers = timeout(IO_TIMEOUT, body.trailers()).await.expect("h2 trailers timed out").expect("h2 trailers");
         drop(client);
         driver.abort();
         (parts.status, parts.headers, frames, trailers)

@@ -84,12 +84,9 @@ pub fn parse_int(s: &str) -> Option<u64> {
 pub fn flags_name(k: u8, flags: u8) -> String {
     let known: &[(u8, &str)] = match k {
         kind::DATA => &[(flag::END_STREAM, "END_STREAM"), (flag::PADDED, "PADDED")],
-        kind::HEADERS => &[
-            (flag::END_STREAM, "END_STREAM"),
-            (flag::END_HEADERS, "END_HEADERS"),
-            (flag::PADDED, "PADDED"),
-            (flag::PRIORITY, "PRIORITY"),
-        ],
+        kind::HEADERS => {
+            &[(flag::END_STREAM, "END_STREAM"), (flag::END_HEADERS, "END_HEADERS"), (flag::PADDED, "PADDED"), (flag::PRIORITY, "PRIORITY")]
+        }
         kind::PUSH_PROMISE => &[(flag::END_HEADERS, "END_HEADERS"), (flag::PADDED, "PADDED")],
         kind::CONTINUATION => &[(flag::END_HEADERS, "END_HEADERS")],
         kind::SETTINGS | kind::PING => &[(flag::ACK, "ACK")],
@@ -390,7 +387,12 @@ pub fn describe(frame: &Frame) -> String {
         }
         Payload::Ping(p) => format!(" data={}", crate::transcript::escape(&p.data, 16)),
         Payload::PushPromise(p) => format!(" promised={}", p.promised_id),
-        Payload::Priority(p) => format!(" depends_on={} weight={}{}", p.fields.dependency, p.fields.weight as u32 + 1, if p.fields.exclusive { " exclusive" } else { "" }),
+        Payload::Priority(p) => format!(
+            " depends_on={} weight={}{}",
+            p.fields.dependency,
+            p.fields.weight as u32 + 1,
+            if p.fields.exclusive { " exclusive" } else { "" }
+        ),
         _ => String::new(),
     };
     format!("{h}{extra}")

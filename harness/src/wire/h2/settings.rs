@@ -38,10 +38,8 @@ impl Settings {
         if payload.len() % 6 != 0 {
             return Err(format!("SETTINGS payload length {} is not a multiple of 6", payload.len()));
         }
-        let params = payload
-            .chunks_exact(6)
-            .map(|c| (u16::from_be_bytes([c[0], c[1]]), u32::from_be_bytes([c[2], c[3], c[4], c[5]])))
-            .collect();
+        let params =
+            payload.chunks_exact(6).map(|c| (u16::from_be_bytes([c[0], c[1]]), u32::from_be_bytes([c[2], c[3], c[4], c[5]]))).collect();
         Ok(Settings { params, trailing: vec![] })
     }
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {

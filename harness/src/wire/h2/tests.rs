@@ -3,12 +3,7 @@ use super::*;
 fn frames() -> Vec<Frame> {
     vec![
         Frame::new(kind::DATA, flag::END_STREAM, 1, Payload::Data(data::Data { data: b"hello".to_vec(), padding: None })),
-        Frame::new(
-            kind::DATA,
-            flag::PADDED,
-            3,
-            Payload::Data(data::Data { data: b"x".to_vec(), padding: Some(Padding::zeros(4)) }),
-        ),
+        Frame::new(kind::DATA, flag::PADDED, 3, Payload::Data(data::Data { data: b"x".to_vec(), padding: Some(Padding::zeros(4)) })),
         Frame::new(
             kind::HEADERS,
             flag::END_HEADERS | flag::PRIORITY | flag::PADDED,
@@ -19,7 +14,12 @@ fn frames() -> Vec<Frame> {
                 fragment: vec![0x82, 0x86],
             }),
         ),
-        Frame::new(kind::PRIORITY, 0, 5, Payload::Priority(priority::Priority { fields: PriorityFields { exclusive: false, dependency: 1, weight: 255 } })),
+        Frame::new(
+            kind::PRIORITY,
+            0,
+            5,
+            Payload::Priority(priority::Priority { fields: PriorityFields { exclusive: false, dependency: 1, weight: 255 } }),
+        ),
         Frame::new(kind::RST_STREAM, 0, 1, Payload::RstStream(rst_stream::RstStream { code: 8 })),
         Frame::new(kind::SETTINGS, 0, 0, Payload::Settings(settings::Settings { params: vec![(4, 65535), (3, 100)], trailing: vec![] })),
         Frame::new(kind::SETTINGS, flag::ACK, 0, Payload::Settings(settings::Settings::default())),

@@ -169,11 +169,8 @@ impl BodyRecord {
 
 /// All values of a field (case-insensitive name), joined by `, ` as RFC 9110 §5.3 allows.
 pub fn join_fields(fields: &[(String, Vec<u8>)], name: &str) -> Option<String> {
-    let values: Vec<String> = fields
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-        .collect();
+    let values: Vec<String> =
+        fields.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| String::from_utf8_lossy(v).into_owned()).collect();
     (!values.is_empty()).then(|| values.join(", "))
 }
 
@@ -263,7 +260,14 @@ impl BodyReader {
 
     /// Reads body bytes from `buf[*pos..]`, advancing `*pos` past what it used and recording
     /// units (with offsets in `buf`) and body facts. `eof`: the peer has closed.
-    pub fn advance(&mut self, buf: &[u8], pos: &mut usize, eof: bool, record: &mut BodyRecord, units: &mut Vec<Unit>) -> Result<(), WireError> {
+    pub fn advance(
+        &mut self,
+        buf: &[u8],
+        pos: &mut usize,
+        eof: bool,
+        record: &mut BodyRecord,
+        units: &mut Vec<Unit>,
+    ) -> Result<(), WireError> {
         let rest = &buf[*pos..];
         let limits = self.limits;
         let released = self.released;

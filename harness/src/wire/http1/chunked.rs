@@ -192,8 +192,7 @@ fn parse_size_line(line: &[u8]) -> Result<(u64, String), String> {
     if significant > 16 {
         return Err(format!("chunk size {:?} overflows 64 bits", String::from_utf8_lossy(&line[..digits])));
     }
-    let size = u64::from_str_radix(std::str::from_utf8(&line[..digits]).expect("hex digits are ASCII"), 16)
-        .map_err(|e| e.to_string())?;
+    let size = u64::from_str_radix(std::str::from_utf8(&line[..digits]).expect("hex digits are ASCII"), 16).map_err(|e| e.to_string())?;
     let rest = &line[digits..];
     let after_ws = trim_ows(rest);
     if after_ws.is_empty() && rest.iter().all(|b| *b == b' ' || *b == b'\t') {

@@ -1,7 +1,7 @@
 //! Encoding HTTP/1.x requests from their parts.
 
-pub use super::body::OutgoingBody;
 use super::body::encode_head;
+pub use super::body::OutgoingBody;
 
 /// A request ready to encode. Header fields are written exactly as given, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,11 +52,7 @@ mod tests {
             body: OutgoingBody::None,
         };
         assert_eq!(req.encode(), b"GET /main.html HTTP/1.0\r\n\r\n");
-        let req = Request {
-            version: "HTTP/1.1".into(),
-            headers: vec![("Host".into(), "example.com".into())],
-            ..req
-        };
+        let req = Request { version: "HTTP/1.1".into(), headers: vec![("Host".into(), "example.com".into())], ..req };
         assert_eq!(req.encode(), b"GET /main.html HTTP/1.1\r\nHost: example.com\r\n\r\n");
     }
 
@@ -81,7 +77,11 @@ mod tests {
             target: "/echo".into(),
             version: "HTTP/1.1".into(),
             headers: vec![("Transfer-Encoding".into(), "chunked".into())],
-            body: OutgoingBody::Chunked { chunks: vec![b"ab".to_vec(), vec![], b"c".to_vec()], trailers: vec![("X-T".into(), "1".into())], last_chunk: true },
+            body: OutgoingBody::Chunked {
+                chunks: vec![b"ab".to_vec(), vec![], b"c".to_vec()],
+                trailers: vec![("X-T".into(), "1".into())],
+                last_chunk: true,
+            },
         };
         let text = String::from_utf8(req.encode()).unwrap();
         assert!(text.ends_with("\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\nX-T: 1\r\n\r\n"), "{text:?}");

@@ -6,8 +6,8 @@
 //! chunk size lines, chunk data, the zero chunk, trailers, FIN) with its offset, which checks and
 //! transcripts use. The head is parsed with `httparse`; the body is read by [`BodyReader`].
 
-pub use super::body::{BodyRecord, ChunkRecord, Framing, Limits, Progress, Unit, UnitKind};
 use super::body::{framing, join_fields, BodyReader, MessageKind};
+pub use super::body::{BodyRecord, ChunkRecord, Framing, Limits, Progress, Unit, UnitKind};
 use super::WireError;
 
 /// Interim (1xx) responses read before the final one; past that, a peer sending them without
@@ -140,7 +140,10 @@ impl ResponseReader {
         let status = response.code.unwrap_or(0);
         if (100..200).contains(&status) && status != 101 {
             if self.record.interim.len() >= MAX_INTERIM {
-                return Err(fail(self.pos, format!("more than {MAX_INTERIM} interim (1xx) responses and no final one; peerspec stops reading")));
+                return Err(fail(
+                    self.pos,
+                    format!("more than {MAX_INTERIM} interim (1xx) responses and no final one; peerspec stops reading"),
+                ));
             }
             self.record.interim.push(status);
             self.record.units.push(Unit { offset: self.pos, len: head_len, kind: UnitKind::InterimHead { status } });
@@ -184,7 +187,8 @@ mod tests {
 
     #[test]
     fn content_length_keeps_the_rest_unread() {
-        let wire = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 34\r\n\r\n<iframe src=\"hello.html\"></iframe>HTTP/1.1 200";
+        let wire =
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 34\r\n\r\n<iframe src=\"hello.html\"></iframe>HTTP/1.1 200";
         for step in 1..wire.len() {
             let (p, r) = read(wire, "GET", step, false);
             let head_and_body = wire.len() - b"HTTP/1.1 200".len();

@@ -1,8 +1,8 @@
 //! The server side of HTTP/1.x, for the fake peer: reading a client's request and recording how
 //! it was framed, and encoding the responses a case scripts (well-formed or broken on purpose).
 
-pub use super::body::{BodyRecord, Limits, Progress, Unit, UnitKind};
 use super::body::{encode_head, framing, join_fields, BodyReader, MessageKind, OutgoingBody};
+pub use super::body::{BodyRecord, Limits, Progress, Unit, UnitKind};
 
 use super::WireError;
 
@@ -204,7 +204,11 @@ mod tests {
             status: 200,
             reason: "OK".into(),
             headers: vec![("Transfer-Encoding".into(), "chunked".into())],
-            body: OutgoingBody::Chunked { chunks: vec!["あ".as_bytes()[..2].to_vec(), "あ".as_bytes()[2..].to_vec()], trailers: vec![], last_chunk: false },
+            body: OutgoingBody::Chunked {
+                chunks: vec!["あ".as_bytes()[..2].to_vec(), "あ".as_bytes()[2..].to_vec()],
+                trailers: vec![],
+                last_chunk: false,
+            },
         };
         assert_eq!(r.encode(), b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n\xe3\x81\r\n1\r\n\x82\r\n");
     }

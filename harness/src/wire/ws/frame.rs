@@ -131,12 +131,7 @@ impl FrameOut {
             Some(d) if d != self.payload.len() as u64 => format!(" (payload {} B)", self.payload.len()),
             _ => String::new(),
         };
-        format!(
-            "frame FIN={} RSV={:03b} op={} {mask} len={len}{form}{lie}",
-            self.fin as u8,
-            self.rsv & 7,
-            opcode::name(self.opcode & 0xF)
-        )
+        format!("frame FIN={} RSV={:03b} op={} {mask} len={len}{form}{lie}", self.fin as u8, self.rsv & 7, opcode::name(self.opcode & 0xF))
     }
 }
 
@@ -213,7 +208,10 @@ pub fn parse_header(buf: &[u8]) -> Result<Option<FrameHeader>, FrameError> {
             }
             let len = u64::from_be_bytes(buf[2..10].try_into().expect("8 bytes"));
             if len >> 63 != 0 {
-                return Err(FrameError { offset: 2, message: format!("64-bit payload length 0x{len:016x} has its most significant bit set (RFC 6455 §5.2)") });
+                return Err(FrameError {
+                    offset: 2,
+                    message: format!("64-bit payload length 0x{len:016x} has its most significant bit set (RFC 6455 §5.2)"),
+                });
             }
             (len, 64, 10)
         }

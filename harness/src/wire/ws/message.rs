@@ -107,7 +107,11 @@ impl Message {
     pub fn describe(&self) -> String {
         let parts: Vec<String> = self.fragments.iter().map(|f| format!("{} B FIN={}", f.len, f.fin as u8)).collect();
         let parts = if parts.len() > 16 { format!("{}, …", parts[..16].join(", ")) } else { parts.join(", ") };
-        let dropped = if self.dropped > 0 { format!(" ({} kept, {} counted and dropped, --max-message-size)", self.data.len(), self.dropped) } else { String::new() };
+        let dropped = if self.dropped > 0 {
+            format!(" ({} kept, {} counted and dropped, --max-message-size)", self.data.len(), self.dropped)
+        } else {
+            String::new()
+        };
         format!("{} message, {} B{dropped} in {} fragment(s) [{parts}]", opcode::name(self.opcode), self.len(), self.fragments.len())
     }
 
@@ -211,7 +215,9 @@ impl Assembler {
         let who = self.sender.name();
         match (self.sender, h.mask.is_some()) {
             (Sender::Server, true) => return Err("the server sent a masked frame; a server MUST NOT mask frames (RFC 6455 §5.1)".into()),
-            (Sender::Client, false) => return Err("the client sent an unmasked frame; a client MUST mask every frame it sends (RFC 6455 §5.1)".into()),
+            (Sender::Client, false) => {
+                return Err("the client sent an unmasked frame; a client MUST mask every frame it sends (RFC 6455 §5.1)".into())
+            }
             _ => {}
         }
         if h.rsv != 0 {
@@ -225,7 +231,11 @@ impl Assembler {
                 return Err(format!("the {who} fragmented a {} control frame (FIN=0; RFC 6455 §5.5)", opcode::name(h.opcode)));
             }
             if h.len > 125 {
-                return Err(format!("the {who} sent a {} control frame of {} bytes, over 125 (RFC 6455 §5.5)", opcode::name(h.opcode), h.len));
+                return Err(format!(
+                    "the {who} sent a {} control frame of {} bytes, over 125 (RFC 6455 §5.5)",
+                    opcode::name(h.opcode),
+                    h.len
+                ));
             }
             return Ok(Assembled::Control(frame));
         }
@@ -264,7 +274,10 @@ impl Assembler {
                 _ => Err(e),
             });
             if let Err(e) = checked {
-                return Err(format!("the {who} sent a text message that is not valid UTF-8 (at byte {}; RFC 6455 §5.6, §8.1)", e.valid_up_to()));
+                return Err(format!(
+                    "the {who} sent a text message that is not valid UTF-8 (at byte {}; RFC 6455 §5.6, §8.1)",
+                    e.valid_up_to()
+                ));
             }
         }
         Ok(Assembled::Message(message))

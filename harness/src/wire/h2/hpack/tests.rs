@@ -106,7 +106,13 @@ fn requests(h: bool, hex: [&'static str; 3]) -> Vec<Example> {
                 Rep::Indexed(62),
                 lit(Name::Index(24), "no-cache", h, Indexing::Incremental),
             ],
-            fields: vec![(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "www.example.com"), ("cache-control", "no-cache")],
+            fields: vec![
+                (":method", "GET"),
+                (":scheme", "http"),
+                (":path", "/"),
+                (":authority", "www.example.com"),
+                ("cache-control", "no-cache"),
+            ],
             table: vec![("cache-control", "no-cache"), (auth.1, auth.0)],
             size: 110,
         },
@@ -291,7 +297,11 @@ fn table_driven_huffman_decoder_matches_the_bitwise_one() {
         let text: Vec<u8> = (0..n % 97)
             .map(|_| {
                 x = x.wrapping_mul(1103515245).wrapping_add(12345);
-                if n % 3 == 0 { (x >> 16) as u8 } else { b"abcdefghijklmnop0123/-.:=_ XYZ\"%"[(x >> 16) as usize % 32] }
+                if n % 3 == 0 {
+                    (x >> 16) as u8
+                } else {
+                    b"abcdefghijklmnop0123/-.:=_ XYZ\"%"[(x >> 16) as usize % 32]
+                }
             })
             .collect();
         let enc = huffman::encode(&text);
