@@ -5,7 +5,10 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/http1.rs"]
 mod http1_common;
-use peerspec::wire::http1::{response::Progress, server::{Limits, RequestReader}};
+use peerspec::wire::http1::{
+    response::Progress,
+    server::{Limits, RequestReader},
+};
 
 fn run(input: &[u8], cut: Option<usize>, _method: &str, limits: Limits) -> (Progress, String) {
     let mut r = RequestReader::new(limits);

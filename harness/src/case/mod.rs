@@ -72,6 +72,12 @@ pub struct Case {
     /// The rule checked, e.g. `RFC 9112 §7.1`.
     #[serde(default)]
     pub spec: Option<String>,
+    /// The sentence of the cited specification this case enforces, quoted word for word
+    /// (whitespace may differ). Its BCP 14 keyword sets `level`: MUST, MUST NOT, REQUIRED,
+    /// SHALL, SHALL NOT → `must`; SHOULD, SHOULD NOT, RECOMMENDED → `should`; MAY, OPTIONAL or
+    /// none → `may`. Reports show it beside a failure.
+    #[serde(default)]
+    pub rule: Option<String>,
     /// Longer explanation: why the rule matters, what a failure usually means.
     #[serde(default)]
     pub description: Option<String>,
