@@ -20,7 +20,11 @@ pub fn render(report: &RunReport<'_>) -> String {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 let message = case.message.clone().unwrap_or_default();
                 s.set_message(message.lines().next().unwrap_or("failed").to_string());
-                s.set_description(message);
+                // The quoted rule leads the failure text, so CI pages show it beside the failure.
+                s.set_description(match &case.rule {
+                    Some(rule) => format!("rule: \"{}\"\n{message}", super::one_line(rule)),
+                    None => message,
+                });
                 s.set_type("conformance");
                 s
             }
@@ -45,6 +49,9 @@ pub fn render(report: &RunReport<'_>) -> String {
         }
         if let Some(spec) = &case.spec {
             test.add_property(quick_junit::Property::new("spec", spec.clone()));
+        }
+        if let Some(rule) = &case.rule {
+            test.add_property(quick_junit::Property::new("rule", super::one_line(rule)));
         }
         test.add_property(quick_junit::Property::new("source", case.source.clone()));
         suites.entry(case.protocol).or_insert_with(|| TestSuite::new(case.protocol)).add_test_case(test);

@@ -119,6 +119,10 @@ pub struct CaseResult {
     pub title: Option<String>,
     /// The rule checked.
     pub spec: Option<String>,
+    /// The sentence of the spec the case enforces, quoted (the case's `rule:`), shown beside a
+    /// failure so a reader judges the verdict without opening the spec.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     /// Requirement level.
     pub level: Level,
     /// Whether a failure of this case fails the run (MUST cases, or every case with `--strict`).
@@ -244,6 +248,7 @@ fn failed_without_run(case: &LoadedCase, strict: bool, why: &str) -> CaseResult 
         id: case.case.id.clone(),
         title: case.case.title.clone(),
         spec: case.case.spec.clone(),
+        rule: case.case.rule.clone(),
         level: case.case.level,
         required: strict || case.case.level == Level::Must,
         protocol: case.case.protocol.name(),
