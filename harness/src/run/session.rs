@@ -50,6 +50,9 @@ const FIRST_READ_SIZE: usize = 2 * 1024;
 /// exactly as they were received.
 pub const RELEASE_AT: usize = 256 * 1024;
 
+/// Longest a wait keeps its worker thread while the peer's input is always ready.
+const YIELD_EVERY: Duration = Duration::from_millis(5);
+
 /// How reading ended, when it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Closed {
@@ -251,7 +254,15 @@ impl Session {
     /// On a pass, the bytes it used are removed from the input and annotated in the transcript.
     pub async fn wait_for(&mut self, check: &mut dyn Check, deadline: Instant) -> Result<(), String> {
         let deadline = deadline.min(self.deadline);
+        let mut last_yield = Instant::now();
         loop {
+            // Input that is always ready never makes a read return Pending within one poll of
+            // the task (tokio's budget counts reads, not time): give the worker back now and
+            // then, so timers, signals (Ctrl-C) and a cancellation are seen while a peer floods.
+            if last_yield.elapsed() >= YIELD_EVERY {
+                tokio::task::yield_now().await;
+                last_yield = Instant::now();
+            }
             let verdict = match check.poll(&self.input, self.closed.is_some()) {
                 Verdict::Pending if self.closed.is_some() => check.on_deadline(&self.input),
                 v => v,

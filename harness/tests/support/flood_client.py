@@ -1,11 +1,12 @@
 """A hostile client for server-role flood tests: connects to 127.0.0.1:PORT and floods tiny
 protocol units for at most SECONDS (or until peerspec closes).
 
-    python3 flood_client.py KIND PORT [SECONDS]
+    python3 flood_client.py KIND PORT [SECONDS [PIDFILE]]
 
 KIND: http1 (a POST with a chunked body of 1-byte chunks), ws (an opening handshake, then a
 fragmented message of 1-byte masked fragments), h2 (the preface, a POST and 1-byte DATA frames),
-forkwait (fork a grandchild that sleeps, print both pids, then sleep; never connects).
+forkwait (fork a grandchild that sleeps, print both pids and write them to PIDFILE, then sleep;
+never connects).
 """
 import os
 import socket
@@ -23,6 +24,10 @@ if kind == "forkwait":
         time.sleep(seconds)
         os._exit(0)
     print(f"child {os.getpid()} grandchild {pid}", flush=True)
+    if len(sys.argv) > 4:
+        with open(sys.argv[4] + ".tmp", "w") as f:
+            f.write(f"{os.getpid()} {pid}\n")
+        os.rename(sys.argv[4] + ".tmp", sys.argv[4])
     time.sleep(seconds)
     sys.exit(0)
 
