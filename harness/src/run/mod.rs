@@ -260,7 +260,7 @@ fn failed_without_run(case: &LoadedCase, strict: bool, why: &str) -> CaseResult 
         protocol: case.case.protocol.name(),
         source: format!("{}:{}", case.file, case.line),
         status: Status::Failed,
-        message: Some(why.to_string()),
+        message: Some(fit_message(why)),
         failed_step: None,
         duration: Duration::ZERO,
         transcript: Transcript::default(),
@@ -402,7 +402,15 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     result.transcript = session.transcript;
     // Units are recorded when a check judges them but dated by their arrival: restore wire order.
     result.transcript.sort();
+    result.transcript.fit_for_reports();
+    result.message = result.message.map(|m| fit_message(&m));
     result
+}
+
+/// A failure message as reports show it: characters they forbid escaped visibly, cut at
+/// [`crate::transcript::MAX_MESSAGE_BYTES`].
+fn fit_message(message: &str) -> String {
+    crate::transcript::clip(&crate::transcript::visible(message), crate::transcript::MAX_MESSAGE_BYTES)
 }
 
 /// Why a server-role case about several URLs cannot run: its client command takes one URL.
