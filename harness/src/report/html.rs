@@ -123,6 +123,7 @@ fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
+            c if crate::transcript::needs_escape(c) => out.push_str(&crate::transcript::visible(c.encode_utf8(&mut [0; 4]))),
             c => out.push(c),
         }
     }
