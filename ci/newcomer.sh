@@ -3,7 +3,7 @@
 # README's install and its two commands, every quick-start command against real local peers
 # (nginx, Python's http.server, a websockets echo server, curl as a client), each checked against
 # the exit status the README documents; then, from another directory, a mistyped path (exit 2),
-# and a dead target (exit 2 within a second, one message).
+# a dead target (exit 2 within a second, one message) and a silent one (exit 2 within seconds).
 #
 #   ci/newcomer.sh                      (from anywhere; clones the repository this script is in)
 #
@@ -50,8 +50,7 @@ export NO_COLOR=1
 
 # 2. The README, top to bottom: install, the two commands, every quick start (the `git clone`
 # line is the one above). The peers stand where the README says they are.
-mkdir -p "$tmp/www"
-docs_peers_start "$tmp/www" || exit 2
+docs_peers_start "$tmp/peers" || exit 2
 logs=$root/reports/newcomer
 rm -rf -- "$logs"
 NGINX_RUN_TIMEOUT=3600 "$root/ci/nginx/run.sh" "$DOCS_NGINX_PORT" -- \
@@ -90,13 +89,40 @@ else
         fail "a dead target: exit $status, not 2"
     elif [ "$ms" -gt 1000 ]; then
         fail "a dead target: exit 2 after $ms ms, not within a second"
-    elif [ "$lines" -gt 2 ] || printf '%s\n' "$out" | grep -qE '^case |FAILED'; then
+    elif [ "$lines" -lt 1 ] || [ "$lines" -gt 2 ] || printf '%s\n' "$out" | grep -qE '^case |FAILED'; then
         fail "a dead target: $lines lines of output, not one message"
     else
         say "ok: a dead target exits 2 after $ms ms: $out"
     fi
     [ "$status" = 2 ] && [ "$ms" -le 1000 ] && [ "$lines" -le 2 ] || printf '%s\n' "$out" | tail -n 10 >&2
 fi
+
+# 5. A target that accepts and never answers: one message and exit 2 too, in seconds, not a
+# failure per case after each one's timeout. (The listener holds at most 120 s.)
+ps_start_server "$tmp/silent.log" python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); s.settimeout(1); held = []; end = time.time() + 120
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except socket.timeout: pass
+' "$DOCS_SILENT_PORT"
+silent_pid=$PS_SERVER_PID
+if ps_wait_port 127.0.0.1 "$DOCS_SILENT_PORT" 20 "$silent_pid" "the silent listener" "$tmp/silent.log"; then
+    start=$(date +%s%N)
+    out=$(cd "$elsewhere" && timeout 60 "$peerspec" run --target "http://127.0.0.1:$DOCS_SILENT_PORT" 2>&1) && status=0 || status=$?
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    lines=$(printf '%s\n' "$out" | grep -c .)
+    if [ "$status" = 2 ] && [ "$ms" -le 10000 ] && [ "$lines" -le 2 ]; then
+        say "ok: a silent target exits 2 after $ms ms: $out"
+    else
+        fail "a silent target: exit $status after $ms ms, $lines lines (documented: exit 2, one message, within seconds)"
+        printf '%s\n' "$out" | tail -n 10 >&2
+    fi
+else
+    fail "the silent listener did not start"
+fi
+ps_stop "$silent_pid" 5
 
 if [ "$failures" -gt 0 ]; then
     say "$failures check(s) failed"

@@ -24,14 +24,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-mkdir -p "$tmp/bin" "$tmp/www" "$tmp/repo/reports"
+mkdir -p "$tmp/bin" "$tmp/repo/reports"
 ln -s "$peerspec" "$tmp/bin/peerspec"
 for entry in "$root"/* "$root"/.ci; do
     case ${entry##*/} in target|reports) continue ;; esac
     ln -s "$entry" "$tmp/repo/${entry##*/}"
 done
 
-docs_peers_start "$tmp/www" || exit 2
+docs_peers_start "$tmp/peers" || exit 2
 cd "$tmp/repo" || exit 2
 PATH="$tmp/bin:$PATH" NGINX_RUN_TIMEOUT=${DOCS_RUN_TIMEOUT:-900} \
     "$root/ci/nginx/run.sh" "$DOCS_NGINX_PORT" -- \
