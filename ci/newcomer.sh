@@ -15,6 +15,8 @@
 #                        commit's source.)
 #   DOCS_PORT_BASE       first of the ports the example peers use (default 18400; ci/docs/peers.sh)
 #   NEWCOMER_REV         what to clone (default HEAD: the committed state, as a newcomer gets it)
+#   NEWCOMER_SKIP_TESTS=1  leave out the README's `cargo test --locked` (said in the output; for
+#                        trying this script on a busy machine, never in CI)
 #
 # `cargo install` goes to a temporary CARGO_INSTALL_ROOT, put first on PATH, so the README's
 # command runs as written without touching ~/.cargo/bin. Every command is bounded (blocks.py:
@@ -55,7 +57,7 @@ logs=$root/reports/newcomer
 rm -rf -- "$logs"
 NGINX_RUN_TIMEOUT=3600 "$root/ci/nginx/run.sh" "$DOCS_NGINX_PORT" -- \
     python3 "$root/ci/docs/blocks.py" --marks clone,plain,peers --cwd "$clone" --port-map "$DOCS_PORT_MAP" \
-    --log "$logs" "$clone/README.md" || fail "a README command did not do as documented (above; logs in reports/newcomer/)"
+    --log "$logs" ${NEWCOMER_SKIP_TESTS:+--skip "cargo test --locked"} "$clone/README.md" || fail "a README command did not do as documented (above; logs in reports/newcomer/)"
 
 peerspec=$CARGO_INSTALL_ROOT/bin/peerspec
 [ -x "$peerspec" ] || { fail "the README's install put no peerspec in $CARGO_INSTALL_ROOT/bin"; exit 1; }

@@ -2,7 +2,7 @@
 """Runs the shell commands of Markdown pages and checks each exits as documented.
 
 Usage: blocks.py [--marks plain,peers,clone] [--cwd DIR] [--port-map 8000=18400,...]
-                 [--timeout SECS] [--clone-timeout SECS] [--log DIR] [--list] PAGE.md...
+                 [--timeout SECS] [--clone-timeout SECS] [--log DIR] [--skip CMD] [--list] PAGE.md...
 
 The convention (docs/README.md, "The commands in these pages are tested"): a ```sh block is run;
 its fence may carry one mark, `peers` (needs the example peers), `clone` (needs a fresh clone and
@@ -109,6 +109,8 @@ def main():
     ap.add_argument("--clone-timeout", type=float, default=2400, help="bound for `clone` commands (builds)")
     ap.add_argument("--log", help="write each command's output here, one file per command")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--skip", action="append", default=[], metavar="TEXT",
+                    help="leave out commands that are exactly TEXT, saying so (for trying a script, never in CI)")
     a = ap.parse_args()
     marks = set(a.marks.split(","))
     if not marks <= MARKS | {"plain"}:
@@ -126,6 +128,9 @@ def main():
                 where = f"{os.path.relpath(page)}:{line}"
                 if a.list:
                     print(f"{where} [{mark}] {real}   # exit {expect}")
+                    continue
+                if cmd in a.skip:
+                    print(f"skipped {where}  (--skip)  {real}", flush=True)
                     continue
                 ran += 1
                 limit = a.clone_timeout if mark == "clone" else a.timeout

@@ -155,11 +155,7 @@ fn readme_test_command_is_the_one_ci_runs() {
         .filter(|c| c.starts_with("cargo test"))
         .collect();
     assert_eq!(from_readme.len(), 1, "README.md gives one test command: {from_readme:?}");
-    assert!(
-        ci.lines().any(|l| l.trim() == from_readme[0]),
-        "README.md's test command `{}` is not a line of .ci/run",
-        from_readme[0]
-    );
+    assert!(ci.lines().any(|l| l.trim() == from_readme[0]), "README.md's test command `{}` is not a line of .ci/run", from_readme[0]);
     assert!(readme.contains(&from_readme[0]));
 }
 
@@ -231,6 +227,15 @@ fn links_between_pages_resolve() {
 }
 
 #[test]
+fn the_table_of_contents_lists_every_page() {
+    let toc = read(&repo().join("docs/README.md"));
+    for page in pages().iter().skip(1).filter(|p| !p.ends_with("README.md")) {
+        let file = page.file_name().unwrap().to_string_lossy();
+        assert!(toc.contains(&format!("]({file})")), "docs/README.md does not link {file}");
+    }
+}
+
+#[test]
 fn every_shell_block_says_what_it_needs() {
     let mut wrong = Vec::new();
     for page in pages() {
@@ -245,9 +250,8 @@ fn every_shell_block_says_what_it_needs() {
                         wrong.push(format!("{at}: a shell block without a command"));
                     }
                 }
-                "bash" | "shell" | "console" | "zsh" | "" => {
-                    wrong.push(format!("{at}: a shell block is ```sh (with a mark if it is not run by cargo test); a block of text is ```text"))
-                }
+                "bash" | "shell" | "console" | "zsh" | "" => wrong
+                    .push(format!("{at}: a shell block is ```sh (with a mark if it is not run by cargo test); a block of text is ```text")),
                 _ => {}
             }
         }
