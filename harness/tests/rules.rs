@@ -409,11 +409,18 @@ fn every_case_quotes_its_rule_at_its_level() {
             problem("no spec: naming a document".into());
             continue;
         };
+        let held = specs.iter().find(|s| s.name == first.doc);
         let Some(rule) = c.rule.as_deref().filter(|r| !r.trim().is_empty()) else {
-            problem("no rule:".into());
+            // Without a quote, still say when the cited section does not exist.
+            let missing: Vec<&String> =
+                held.map(|h| first.sections.iter().filter(|s| h.section(s).is_none()).collect()).unwrap_or_default();
+            match missing.is_empty() {
+                true => problem("no rule:".into()),
+                false => problem(format!("no rule:; and {} has no section {missing:?}", first.doc)),
+            }
             continue;
         };
-        match specs.iter().find(|s| s.name == first.doc) {
+        match held {
             Some(text) => {
                 if let Some(what) = check_quote(text, &first.sections, rule) {
                     problem(what);
