@@ -125,7 +125,8 @@ def main():
                 continue
             for cmd, expect in commands(body):
                 real = remap(cmd, ports)
-                where = f"{os.path.relpath(page)}:{line}"
+                shown = os.path.relpath(page, a.cwd) if os.path.abspath(page).startswith(os.path.abspath(a.cwd) + os.sep) else page
+                where = f"{shown}:{line}"
                 if a.list:
                     print(f"{where} [{mark}] {real}   # exit {expect}")
                     continue
