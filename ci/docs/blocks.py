@@ -137,7 +137,7 @@ def main():
                 limit = a.clone_timeout if mark == "clone" else a.timeout
                 code, out, secs = run(real, a.cwd, limit)
                 if a.log:
-                    with open(os.path.join(a.log, f"{ran:02d}.txt"), "w", encoding="utf-8") as f:
+                    with open(os.path.join(a.log, f"{ran:02d}-{os.path.basename(page)}-{line}.txt"), "w", encoding="utf-8") as f:
                         f.write(f"# {where}\n$ {real}\n{out}\n# exit {code} after {secs:.1f}s\n")
                 if code == expect:
                     print(f"ok      {where}  exit {code}  {secs:.1f}s  {real}", flush=True)
