@@ -21,7 +21,7 @@
 # `cargo install` goes to a temporary CARGO_INSTALL_ROOT, put first on PATH, so the README's
 # command runs as written without touching ~/.cargo/bin. Every command is bounded (blocks.py:
 # 180 s, 2400 s for builds); the logs of the README's commands are kept in
-# reports/newcomer/ (with the full output of the run against Python's http.server).
+# reports/newcomer/, one file per command (the run against Python's http.server among them).
 # Exit status: 0 all as documented, 1 something was not, 2 the set-up failed.
 set -u
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -125,7 +125,8 @@ def main():
                 continue
             for cmd, expect in commands(body):
                 real = remap(cmd, ports)
-                where = f"{os.path.relpath(page)}:{line}"
+                shown = os.path.relpath(page, a.cwd) if os.path.abspath(page).startswith(os.path.abspath(a.cwd) + os.sep) else page
+                where = f"{shown}:{line}"
                 if a.list:
                     print(f"{where} [{mark}] {real}   # exit {expect}")
                     continue
@@ -136,7 +137,7 @@ def main():
                 limit = a.clone_timeout if mark == "clone" else a.timeout
                 code, out, secs = run(real, a.cwd, limit)
                 if a.log:
-                    with open(os.path.join(a.log, f"{ran:02d}.txt"), "w", encoding="utf-8") as f:
+                    with open(os.path.join(a.log, f"{ran:02d}-{os.path.basename(page)}-{line}.txt"), "w", encoding="utf-8") as f:
                         f.write(f"# {where}\n$ {real}\n{out}\n# exit {code} after {secs:.1f}s\n")
                 if code == expect:
                     print(f"ok      {where}  exit {code}  {secs:.1f}s  {real}", flush=True)

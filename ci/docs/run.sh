@@ -3,7 +3,8 @@
 # documented (the plain ```sh ones run in `cargo test`, harness/tests/docs.rs; the README's run in
 # ci/newcomer.sh). From the repository root, after `cargo build --release`:
 #
-#   ci/docs/run.sh            (PEERSPEC: default target/release/peerspec; DOCS_PORT_BASE: 18400)
+#   ci/docs/run.sh [PAGE...]  (default docs/*.md; PEERSPEC: default target/release/peerspec;
+#                              DOCS_PORT_BASE: 18400; DOCS_MARKS: default peers)
 #
 # The commands run in a temporary directory that mirrors the checkout (its top-level entries
 # linked, a reports/ of its own), with peerspec first on PATH. Every command is bounded
@@ -31,8 +32,10 @@ for entry in "$root"/* "$root"/.ci; do
     ln -s "$entry" "$tmp/repo/${entry##*/}"
 done
 
+pages=("$@")
+[ ${#pages[@]} -gt 0 ] || pages=(docs/*.md)
 docs_peers_start "$tmp/peers" || exit 2
 cd "$tmp/repo" || exit 2
 PATH="$tmp/bin:$PATH" NGINX_RUN_TIMEOUT=${DOCS_RUN_TIMEOUT:-900} \
     "$root/ci/nginx/run.sh" "$DOCS_NGINX_PORT" -- \
-    python3 "$root/ci/docs/blocks.py" --marks peers --port-map "$DOCS_PORT_MAP" docs/*.md
+    python3 "$root/ci/docs/blocks.py" --marks "${DOCS_MARKS:-peers}" --port-map "$DOCS_PORT_MAP" "${pages[@]}"
