@@ -344,7 +344,7 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         client_command: args.client.clone(),
         caps: args.caps.caps(),
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let target = match resolve(&options).await {
             Ok(t) => t,
             Err(e) => {
@@ -421,7 +421,11 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
             None if report.summary.failed > 0 => EXIT_FAILED,
             None => EXIT_OK,
         }
-    })
+    });
+    // The reports are written: a task that has not noticed its cancellation yet (a case
+    // mid-flood when Ctrl-C came) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
 }
 
 /// Case ids from a list file: one per line, blank lines and `#` comments ignored.
