@@ -330,6 +330,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
 
     let mut client = None;
     let mut outcome = Ok(());
+    // Set when a step failed only because the peer closed a connection it had said it would close.
+    let mut not_applicable = None;
     if case.role == Role::Server {
         outcome = start_client(loaded, config, &mut session, &subs).map(|c| client = c).map_err(|e| (0, e));
     }
@@ -348,6 +350,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
                 _ => run_step(step, &mut session, driver.as_mut(), &subs).await,
             };
             if let Err(e) = stepped {
+                not_applicable = after_declared_close(&session, driver.as_ref(), i + 1, step, &e);
                 outcome = Err((i + 1, e));
                 break;
             }
@@ -388,6 +391,10 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     }
     result.duration = started.elapsed();
     match outcome {
+        Err(_) if not_applicable.is_some() => {
+            result.status = Status::Skipped;
+            result.message = not_applicable;
+        }
         Ok(()) => result.status = Status::Passed,
         Err((step, why)) => {
             result.status = Status::Failed;
@@ -410,6 +417,23 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     result.transcript.fit_for_reports();
     result.message = result.message.map(|m| fit_message(&m));
     result
+}
+
+/// When step `n` failed (`why`) only because the peer closed a connection one of its responses
+/// had said would end (RFC 9112 §9.3, §9.6: closing then is the server's right): what to report
+/// instead of a failure. The close must have followed the declaration with nothing after it:
+/// bytes left unread, or a connection still open, keep the failure.
+fn after_declared_close(session: &Session, driver: &dyn Driver, n: usize, step: &Step, why: &str) -> Option<String> {
+    let declared = driver.declared_close()?;
+    if session.closed.is_none() || !session.input.is_empty() {
+        return None;
+    }
+    let name = step_name(step);
+    Some(format!(
+        "not applicable from step {n} ({name}) on: {declared}, and the server then closed the connection, as RFC 9112 §9.3 and §9.6 \
+         allow; the steps before passed, the rest need the connection to persist (the step saw: {})",
+        why.lines().next().unwrap_or(why)
+    ))
 }
 
 /// A failure message as reports show it: characters they forbid escaped visibly, cut at
