@@ -6,6 +6,7 @@ pub mod client;
 pub mod driver;
 pub mod fields;
 pub mod h2;
+mod h2_errors;
 pub mod h2_server;
 pub mod http1;
 pub mod http1_server;
