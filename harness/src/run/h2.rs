@@ -1405,6 +1405,22 @@ mod tests {
     }
 
     #[test]
+    fn a_graceful_goaway_that_keeps_the_stream_does_not_fail_its_response() {
+        let goaway =
+            |last, code| frame(kind::GOAWAY, 0, 0, Payload::Goaway(wire::goaway::Goaway { last_stream_id: last, code, debug: vec![] }));
+        let mut input = goaway(1, 0);
+        input.extend(headers(1, flag::END_HEADERS, &[(":status", "200")]));
+        input.extend(data(1, flag::END_STREAM, b"ok"));
+        assert!(matches!(H2Check::new(Reader::default(), Box::new(response(1))).poll(&input, false), Verdict::Pass { .. }));
+        // One that leaves the stream out, or carries an error, still fails the wait.
+        for (last, code) in [(0, 0), (1, 1)] {
+            let mut input = goaway(last, code);
+            input.extend(headers(1, flag::END_HEADERS, &[(":status", "200")]));
+            assert!(matches!(H2Check::new(Reader::default(), Box::new(response(1))).poll(&input, false), Verdict::Fail(_)));
+        }
+    }
+
+    #[test]
     fn interleaved_streams_are_read_one_after_the_other() {
         let mut input = vec![];
         input.extend(frame(kind::SETTINGS, 0, 0, Payload::Settings(Default::default())));
