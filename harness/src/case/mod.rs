@@ -265,10 +265,12 @@ pub struct Expect {
     /// HTTP/2: a request from the client under test on a stream, and how it ended (role `server`).
     #[serde(default)]
     pub h2_request: Option<Box<h2::H2RequestExpect>>,
-    /// HTTP/2: a connection error with one of these codes: GOAWAY, then the peer closes.
+    /// HTTP/2: a connection error: GOAWAY with one of these codes or a generic one (or the peer
+    /// closes without GOAWAY). See [`h2::ConnectionErrorExpect`].
     #[serde(default)]
-    pub connection_error: Option<OneOrMany<h2::NameOrNumber>>,
-    /// HTTP/2: a stream error (RST_STREAM) with one of these codes.
+    pub connection_error: Option<h2::ConnectionErrorExpect>,
+    /// HTTP/2: a stream error (RST_STREAM, or a connection error) with one of these codes or a
+    /// generic one. See [`h2::StreamErrorExpect`].
     #[serde(default)]
     pub stream_error: Option<Box<h2::StreamErrorExpect>>,
     /// HTTP/2: the PING acknowledgement that proves everything sent before was processed.

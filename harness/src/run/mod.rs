@@ -7,6 +7,7 @@ pub mod driver;
 pub mod fields;
 pub mod group;
 pub mod h2;
+mod h2_errors;
 pub mod h2_server;
 pub mod http1;
 pub mod http1_server;
