@@ -173,7 +173,7 @@ fn a_client_that_reports_success_on_a_truncated_message_fails_every_truncation_c
     let script = dir.path().join("broken_ws_client.py");
     std::fs::write(&script, BROKEN_CLIENT).unwrap();
     let command = format!("python3 {} {{url}}", script.display());
-    let o = peerspec().args(["serve", "cases/client/ws/truncation.yaml", "--timeout", "3s", "--client", &command]).output().unwrap();
+    let o = peerspec().args(["serve", "cases/client/ws/truncation.yaml", "--timeout", "10s", "--client", &command]).output().unwrap();
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     let cases = [
