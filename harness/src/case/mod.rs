@@ -294,10 +294,10 @@ pub struct Expect {
     /// closes first).
     #[serde(default)]
     pub close: Option<Box<ws::CloseExpect>>,
-    /// WebSocket: the peer fails the connection (RFC 6455 §7.1.7): a close frame with one of
-    /// these codes, or a TCP close without one.
+    /// WebSocket: the peer fails the connection (RFC 6455 §7.1.7). `any`: a close frame with any
+    /// code, or a TCP close without one; a list of codes: a close frame with one of them.
     #[serde(default)]
-    pub fail: Option<OneOrMany<u16>>,
+    pub fail: Option<ws::FailExpect>,
     /// WebSocket: one frame, field by field.
     #[serde(default)]
     pub ws_frame: Option<Box<ws::FrameExpect>>,
