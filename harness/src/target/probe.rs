@@ -163,13 +163,10 @@ fn first_line(bytes: &[u8]) -> String {
     }
 }
 
-/// A hint for a connection error: what the user can do about it.
-pub fn hint_for(error: &str) -> &'static str {
-    if error.contains("UnknownIssuer") || error.contains("CaUsedAsEndEntity") || error.contains("invalid peer certificate") {
-        " (the certificate is not signed by a CA peerspec trusts: give the CA, or the self-signed certificate itself, with --ca-file FILE, or skip verification with --insecure)"
-    } else if error.contains("NotValidForName") {
-        " (the certificate does not name this host: use the name it was issued for in --target, or --insecure)"
-    } else if error.contains("Connection refused") {
+/// A hint for a connection error: what the user can do about it (TLS hints come with the
+/// handshake error itself, from [`crate::transport`]).
+fn hint_for(error: &str) -> &'static str {
+    if error.contains("Connection refused") {
         " (is the server running, on this port?)"
     } else {
         ""
