@@ -127,6 +127,21 @@ fn invalid_case_files_exit_2_naming_file_line_and_column() {
         assert!(out.contains("bad.yaml:5:"), "{out}");
         assert!(out.contains("unknown field `respons`"), "{out}");
     }
+    // A value of the wrong form: the message names the field and the accepted forms, and
+    // points at the value itself (line 7, column 17), not at its parent.
+    let wrong = write(
+        dir.path(),
+        "wrong.yaml",
+        "id: x\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect:\n      response:\n        status: { code: 200 }\n",
+    );
+    let o = peerspec(&["check", &wrong]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("wrong.yaml:7:17: steps[1].expect.response.status: expected one value or a list of allowed values (status: 400 or status: [400, 411])"),
+        "{out}"
+    );
+    assert!(out.contains("got { code: 200 }") && !out.contains("untagged enum"), "{out}");
     let o = peerspec(&["check"]);
     assert_eq!(o.status.code(), Some(0), "the built-in suites are valid: {}", text(&o));
 }
