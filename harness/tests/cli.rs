@@ -233,8 +233,11 @@ fn suites_fit_the_target_and_the_choice_is_said_on_stderr() {
     assert!(text(&o).contains("case needs/h2 ... ERROR (setup)"), "{}", text(&o));
     // Without the h2 case, the run skipped everything: that fails too.
     let url = answering_server(2);
-    let o = peerspec(&["run", &case, "--target", &url, "--skip", "needs/h2"]);
+    let html = dir.path().join("report.html");
+    let o = peerspec(&["run", &case, "--target", &url, "--skip", "needs/h2", "--html", html.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("skipped: the target does not declare seed-files (--provides seed-files)"), "the HTML report says why: {page}");
     assert!(
         text(&o).contains("error: every case was skipped (1 skipped: see the reasons above) (--no-cases pass allows it)"),
         "{}",
