@@ -99,6 +99,10 @@ struct RunArgs {
     /// (has a `/`, or ends in .yaml/.yml), does not exist and matches no case id is an error.
     args: Vec<String>,
     /// The server under test: `builtin`, or a URL such as http://127.0.0.1:8080, https://host:8443 or ws://127.0.0.1:9001/.
+    /// A URL is checked once before the run (unreachable or silent: exit 2), and the suites that
+    /// fit it run: ws(s):// the WebSocket suites; http:// HTTP/1.x, plus HTTP/2 when the target
+    /// answers the HTTP/2 connection preface; https:// HTTP/1.x, plus HTTP/2 when ALPN chooses
+    /// h2. The choice and its reasons are printed on stderr; --only or case paths override it.
     #[arg(help_heading = "Target", long, short, default_value = "builtin", env = "PEERSPEC_TARGET")]
     target: String,
     /// Base path substituted for `{path}` in cases (default: the URL's path, else `/`).
@@ -112,7 +116,8 @@ struct RunArgs {
     /// or websocket (a WebSocket endpoint at --ws-path; implied by ws:// and wss:// targets).
     #[arg(help_heading = "Target", long, value_delimiter = ',')]
     provides: Vec<String>,
-    /// Trust the CA certificates in this PEM file (for https targets).
+    /// Trust the CA certificates in this PEM file (for https and wss targets); a self-signed
+    /// server certificate given here is trusted as the server's own, as curl does.
     #[arg(help_heading = "Target", long)]
     ca_file: Option<PathBuf>,
     /// Do not verify the target's TLS certificate. Reports say so.
@@ -135,7 +140,7 @@ struct RunArgs {
     skip: Vec<String>,
     /// Only cases of these protocols (comma-separated): http1 (= http/1.0 + http/1.1),
     /// http/1.0, http/1.1, h2, ws (or websocket), sse. Server-Sent Events cases are `sse`
-    /// whatever HTTP version carries them.
+    /// whatever HTTP version carries them. Overrides the choice of suites by the target.
     #[arg(help_heading = "Selection", long, value_delimiter = ',', value_parser = parse_families, value_name = "PROTOCOLS")]
     only: Vec<Families>,
     /// Only cases whose `spec:` cites this rule or a subsection of it: 'RFC 9112 §7.1' takes
@@ -177,7 +182,9 @@ struct RunArgs {
     no_progress: bool,
     /// A file of case ids known to fail against this target (one per line, `#` comments). The
     /// exit status is then 0 only when exactly those cases fail: a new failure, or a listed case
-    /// that now passes, exits 1. Failures are still reported in full.
+    /// that now passes, exits 1. Listed failures are shown as `expected failure: <reason>` (the
+    /// comment paragraph above the id); a setup error is never forgiven; an id that is no case's
+    /// is an error. The built-in target brings its own list; this one replaces it.
     #[arg(help_heading = "Verdicts", long)]
     known_failures: Option<PathBuf>,
     /// What a run that tests nothing does (no case selected, or every case skipped): fail
