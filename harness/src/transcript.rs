@@ -17,6 +17,17 @@ pub const HEAD_ENTRIES: usize = 2000;
 /// Entries kept from the end of a case once [`HEAD_ENTRIES`] are full.
 pub const TAIL_ENTRIES: usize = 200;
 
+/// Most characters of one entry's unit label kept (a label quoting a huge header block is cut).
+pub const MAX_UNIT_CHARS: usize = 2048;
+
+/// Most text (labels and previews) one case's transcript brings to a report; entries past it
+/// are counted, not shown (a flood of frames each with a full preview would make reports of
+/// tens of megabytes).
+pub const MAX_TEXT_BYTES: usize = 512 << 10;
+
+/// Most bytes of a case's failure message kept in reports.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 10;
+
 /// Which way an entry went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -76,7 +87,10 @@ impl Transcript {
         self.add(Entry { at, direction: Direction::Note, unit: text.into(), len: 0, preview: String::new() });
     }
 
-    fn add(&mut self, entry: Entry) {
+    fn add(&mut self, mut entry: Entry) {
+        if entry.unit.len() > MAX_UNIT_CHARS {
+            entry.unit = clip(&entry.unit, MAX_UNIT_CHARS);
+        }
         if self.entries.len() < HEAD_ENTRIES {
             self.entries.push(entry);
             return;
@@ -126,6 +140,56 @@ impl Transcript {
         self.entries.sort_by_key(|e| e.at);
     }
 
+    /// Makes the transcript fit a report: every character a report format forbids is escaped
+    /// visibly ([`visible`]), and past [`MAX_TEXT_BYTES`] of text the middle entries are left
+    /// out, counted in a note. Call after [`Transcript::sort`].
+    pub fn fit_for_reports(&mut self) {
+        for e in &mut self.entries {
+            if let std::borrow::Cow::Owned(v) = visible(&e.unit) {
+                e.unit = v;
+            }
+            if let std::borrow::Cow::Owned(v) = visible(&e.preview) {
+                e.preview = v;
+            }
+        }
+        let size = |e: &Entry| e.unit.len() + e.preview.len() + 64;
+        let total: usize = self.entries.iter().map(size).sum();
+        if total <= MAX_TEXT_BYTES {
+            return;
+        }
+        // Three quarters of the room for the first entries, the rest for the last ones.
+        let mut head = 0;
+        let mut used = 0;
+        while head < self.entries.len() && used + size(&self.entries[head]) <= MAX_TEXT_BYTES * 3 / 4 {
+            used += size(&self.entries[head]);
+            head += 1;
+        }
+        let mut tail = self.entries.len();
+        while tail > head && used + size(&self.entries[tail - 1]) <= MAX_TEXT_BYTES {
+            used += size(&self.entries[tail - 1]);
+            tail -= 1;
+        }
+        let cut: Vec<Entry> = self.entries.drain(head..tail).collect();
+        let wire: usize = cut.iter().map(|e| e.len).sum();
+        let text: usize = cut.iter().map(size).sum();
+        let at = cut.last().map_or(Duration::ZERO, |e| e.at);
+        self.entries.insert(
+            head,
+            Entry {
+                at,
+                direction: Direction::Note,
+                unit: format!(
+                    "… {} more entries ({wire} B on the wire, {} of text) not shown (a report keeps {} of text per case) …",
+                    cut.len(),
+                    human_bytes(text),
+                    human_bytes(MAX_TEXT_BYTES)
+                ),
+                len: 0,
+                preview: String::new(),
+            },
+        );
+    }
+
     /// Renders the transcript for a terminal or a text report, one entry per line.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -149,6 +213,50 @@ impl Transcript {
     }
 }
 
+/// Whether a report shows `c` as an escape: controls other than tab, LF and CR (XML 1.0 forbids
+/// C0 ones; HTML, C1 ones) and noncharacters (XML 1.0 forbids U+FFFE and U+FFFF).
+pub fn needs_escape(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || ('\u{fdd0}'..='\u{fdef}').contains(&c) || (c as u32 & 0xfffe) == 0xfffe
+}
+
+/// `s` with every character [`needs_escape`] spelled `\u{…}`, so every report is well-formed
+/// and the character can still be read.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if needs_escape(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `s` cut to at most `max` bytes (at a character boundary), saying how much was left out.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} … ({} more not shown)", &s[..end], human_bytes(s.len() - end))
+}
+
+/// A byte count for people: `512 B`, `12.3 KiB`, `98.1 MiB`.
+pub fn human_bytes(n: usize) -> String {
+    match n {
+        n if n < 1 << 10 => format!("{n} B"),
+        n if n < 1 << 20 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{:.1} MiB", n as f64 / (1 << 20) as f64),
+    }
+}
+
 /// Escapes bytes for display: printable ASCII and valid UTF-8 as is, `\r` `\n` `\t` spelled out,
 /// other bytes as `\xNN`; cut at `max` bytes with a note of what was left out.
 pub fn escape(bytes: &[u8], max: usize) -> String {
@@ -163,7 +271,7 @@ pub fn escape(bytes: &[u8], max: usize) -> String {
                 '\t' => out.push_str("\\t"),
                 '"' => out.push_str("\\\""),
                 '\\' => out.push_str("\\\\"),
-                c if c.is_control() => {
+                c if needs_escape(c) => {
                     let _ = write!(out, "\\u{{{:x}}}", c as u32);
                 }
                 c => out.push(c),

@@ -225,7 +225,7 @@ pub(super) fn run(mut args: RunArgs, command: Mode) -> u8 {
         caps: args.caps.caps(),
     };
     let explicit_suites = !paths.is_empty() || !args.only.is_empty();
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let target = match resolve(&options).await {
             Ok(t) => t,
             Err(e) => return usage_error(&e),
@@ -250,7 +250,11 @@ pub(super) fn run(mut args: RunArgs, command: Mode) -> u8 {
             }
         }
         run_cases(cases, target, &args, known.as_ref()).await
-    })
+    });
+    // The reports are written: a task that has not noticed its cancellation yet (a case
+    // mid-flood when Ctrl-C came) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
 }
 
 /// Runs, reports and judges.

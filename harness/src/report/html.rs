@@ -92,6 +92,9 @@ fn failure(out: &mut String, c: &CaseResult) {
         c.level.name(),
         esc(&c.source)
     );
+    if let Some(rule) = &c.rule {
+        let _ = writeln!(out, "<blockquote class=\"rule\">{}</blockquote>", esc(&super::one_line(rule)));
+    }
     let _ = writeln!(out, "<pre class=\"message\">{}</pre>", esc(c.message.as_deref().unwrap_or("")));
     if c.transcript.entries.is_empty() {
         out.push_str("</section>\n");
@@ -130,6 +133,7 @@ fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
+            c if crate::transcript::needs_escape(c) => out.push_str(&crate::transcript::visible(c.encode_utf8(&mut [0; 4]))),
             c => out.push(c),
         }
     }
@@ -146,7 +150,7 @@ span.optional{background:#fff8c5;color:#7d4e00}span.skip{background:#eaeef2;colo
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td:last-child{white-space:nowrap}td,th{text-align:left;padding:.2rem .5rem;border-bottom:1px solid #eaeef2;vertical-align:top}
 tr.fail td:nth-child(3){color:#a40e26;font-weight:600}tr.optional td:nth-child(3){color:#7d4e00}tr.skip td{color:#57606a}
 .failure{border:1px solid #ffcecb;border-radius:6px;padding:.5rem 1rem;margin:1rem 0;background:#fffafa}
-.meta{color:#57606a}pre.message{background:#fff;border:1px solid #eaeef2;padding:.5rem;white-space:pre-wrap}
+.meta{color:#57606a}blockquote.rule{margin:.5rem 0;padding:.25rem .75rem;border-left:3px solid #8c959f;color:#24292f;font-style:italic}pre.message{background:#fff;border:1px solid #eaeef2;padding:.5rem;white-space:pre-wrap}
 table.wire td:first-child{white-space:nowrap;color:#57606a}table.wire code{white-space:pre-wrap;word-break:break-all}
 tr.sent td:nth-child(2){color:#0969da}tr.received td:nth-child(2){color:#8250df}tr.note td{color:#57606a;font-style:italic}
 ";

@@ -41,7 +41,11 @@ pub fn render(report: &RunReport<'_>) -> String {
                 let mut s = TestCaseStatus::non_success(if kind.is_error() { NonSuccessKind::Error } else { NonSuccessKind::Failure });
                 let message = case.message.clone().unwrap_or_default();
                 s.set_message(headline(&message));
-                s.set_description(message);
+                // The quoted rule leads the failure text, so CI pages show it beside the failure.
+                s.set_description(match &case.rule {
+                    Some(rule) => format!("rule: \"{}\"\n{message}", super::one_line(rule)),
+                    None => message,
+                });
                 s.set_type(kind.name());
                 s
             }
@@ -67,6 +71,9 @@ pub fn render(report: &RunReport<'_>) -> String {
         if let Some(spec) = &case.spec {
             test.add_property(quick_junit::Property::new("spec", spec.clone()));
         }
+        if let Some(rule) = &case.rule {
+            test.add_property(quick_junit::Property::new("rule", super::one_line(rule)));
+        }
         test.add_property(quick_junit::Property::new("source", case.source.clone()));
         suites.entry(case.protocol).or_insert_with(|| TestSuite::new(case.protocol)).add_test_case(test);
     }
@@ -77,7 +84,9 @@ pub fn render(report: &RunReport<'_>) -> String {
         }
         junit.add_test_suite(suite);
     }
-    junit.to_string().expect("JUnit serialization does not fail on valid strings")
+    let xml = junit.to_string().expect("JUnit serialization does not fail on valid strings");
+    // Whatever a case file or a peer put in a string, the XML stays well-formed (XML 1.0 §2.2).
+    crate::transcript::visible(&xml).into_owned()
 }
 
 #[cfg(test)]

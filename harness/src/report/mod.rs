@@ -69,6 +69,11 @@ pub struct RunReport<'a> {
     pub cases: &'a [CaseResult],
 }
 
+/// A quoted rule on one line: case files fold long quotes over several lines.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }

@@ -95,6 +95,9 @@ pub fn summary(results: &[CaseResult], elapsed: Duration, colours: Colours) -> S
             }
             let spec = r.spec.as_deref().unwrap_or("-");
             let _ = writeln!(out, "  spec: {spec} ({})   source: {}", r.level.name(), r.source);
+            if let Some(rule) = &r.rule {
+                let _ = writeln!(out, "  rule: \"{}\"", super::one_line(rule));
+            }
             for line in r.message.as_deref().unwrap_or("").lines() {
                 let _ = writeln!(out, "  {line}");
             }

@@ -22,6 +22,8 @@ pub struct RunningClient {
     /// The command line, as run.
     pub command: String,
     child: Child,
+    /// The client's process group (its leader's pid), until it is ended.
+    group: Option<i32>,
     stdout: JoinHandle<Captured>,
     stderr: JoinHandle<Captured>,
 }
@@ -37,6 +39,9 @@ pub struct ClientOutcome {
     pub stdout: Captured,
     /// Standard error (kept part) and its full length.
     pub stderr: Captured,
+    /// What peerspec did to end the client's process group when the case ended, if anything
+    /// of it was still running (the client, or a process it started).
+    pub ended: Option<String>,
 }
 
 /// Fills `{url}`, `{host}`, `{port}`, `{path}` in a command template.
@@ -44,9 +49,13 @@ pub fn fill(template: &str, url: &str, host: &str, port: u16, path: &str) -> Str
     template.replace("{url}", url).replace("{host}", host).replace("{port}", &port.to_string()).replace("{path}", path)
 }
 
-/// Starts `command` with `sh -c`, output piped, killed if dropped.
-pub fn launch(command: &str, env: &[(String, String)]) -> Result<RunningClient, String> {
-    let mut child = Command::new("sh")
+/// Starts `command` with `sh -c` in a process group of its own (for case `case`), output
+/// piped; the whole group is ended when the case ends or the client is dropped.
+pub fn launch(command: &str, env: &[(String, String)], case: &str) -> Result<RunningClient, String> {
+    let mut command_line = Command::new("sh");
+    #[cfg(unix)]
+    command_line.process_group(0);
+    let mut child = command_line
         .arg("-c")
         .arg(command)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -56,9 +65,24 @@ pub fn launch(command: &str, env: &[(String, String)]) -> Result<RunningClient, 
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("cannot start the client `{command}`: {e}"))?;
+    let group = child.id().and_then(|pid| i32::try_from(pid).ok()).filter(|_| cfg!(unix));
+    if let Some(pgid) = group {
+        super::group::register(pgid, case);
+    }
     let stdout = tokio::spawn(capture(child.stdout.take()));
     let stderr = tokio::spawn(capture(child.stderr.take()));
-    Ok(RunningClient { command: command.to_string(), child, stdout, stderr })
+    Ok(RunningClient { command: command.to_string(), child, group, stdout, stderr })
+}
+
+impl Drop for RunningClient {
+    /// A case cancelled (Ctrl-C) or failed before [`RunningClient::finish`]: nothing of the
+    /// client may outlive it.
+    fn drop(&mut self) {
+        if let Some(pgid) = self.group.take() {
+            super::group::signal(pgid, super::group::SIGKILL);
+            super::group::forget(pgid);
+        }
+    }
 }
 
 async fn capture(pipe: Option<impl AsyncRead + Unpin>) -> Captured {
@@ -87,11 +111,12 @@ impl RunningClient {
     pub async fn finish(mut self, deadline: Instant) -> ClientOutcome {
         let (code, killed) = match tokio::time::timeout_at(deadline, self.child.wait()).await {
             Ok(status) => (status.ok().and_then(|s| s.code()), false),
-            Err(_) => {
-                let _ = self.child.kill().await;
-                (None, true)
-            }
+            Err(_) => (None, true),
         };
+        let ended = self.end_group().await;
+        if killed {
+            let _ = self.child.kill().await;
+        }
         // The pipes close when the client (and anything it started) exits; don't wait forever
         // for a grandchild that keeps them open.
         let grace = Instant::now() + std::time::Duration::from_millis(500);
@@ -99,7 +124,35 @@ impl RunningClient {
         let stderr = tokio::time::timeout_at(grace, &mut self.stderr).await.ok().and_then(Result::ok).unwrap_or_default();
         self.stdout.abort();
         self.stderr.abort();
-        ClientOutcome { code, killed, stdout, stderr }
+        ClientOutcome { code, killed, stdout, stderr, ended }
+    }
+
+    /// Ends what is left of the client's process group: SIGTERM, then SIGKILL after
+    /// [`super::group::GRACE`]; says what it did (`None`: nothing was left).
+    async fn end_group(&mut self) -> Option<String> {
+        use super::group::{signal, GRACE, SIGKILL, SIGTERM};
+        let pgid = self.group.take()?;
+        // Reaped first: the leader, once exited, is a zombie until then.
+        let alive = |child: &mut Child| {
+            let _ = child.try_wait();
+            super::group::alive(pgid)
+        };
+        let mut what = None;
+        if alive(&mut self.child) && signal(pgid, SIGTERM) {
+            let until = Instant::now() + GRACE;
+            let mut how = "SIGTERM";
+            while alive(&mut self.child) {
+                if Instant::now() >= until {
+                    signal(pgid, SIGKILL);
+                    how = "SIGTERM, then SIGKILL after 200 ms";
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            what = Some(format!("ended the client's process group {pgid} ({how})"));
+        }
+        super::group::forget(pgid);
+        what
     }
 }
 
@@ -111,8 +164,9 @@ impl ClientOutcome {
             (false, Some(c)) => format!("exited with status {c}"),
             (false, None) => "was ended by a signal".to_string(),
         };
+        let ended = self.ended.as_deref().map(|e| format!("; {e}")).unwrap_or_default();
         format!(
-            "client {status}; stdout {} B {}; stderr {} B {}",
+            "client {status}; stdout {} B {}; stderr {} B {}{ended}",
             self.stdout.1,
             escape(&self.stdout.0, 200),
             self.stderr.1,
@@ -218,7 +272,13 @@ mod tests {
     use serde_json::json;
 
     fn outcome(stdout: &str) -> ClientOutcome {
-        ClientOutcome { code: Some(0), killed: false, stdout: (stdout.as_bytes().to_vec(), stdout.len()), stderr: (Vec::new(), 0) }
+        ClientOutcome {
+            code: Some(0),
+            killed: false,
+            stdout: (stdout.as_bytes().to_vec(), stdout.len()),
+            stderr: (Vec::new(), 0),
+            ended: None,
+        }
     }
 
     #[test]

@@ -473,6 +473,8 @@ impl Reader {
     pub fn greeting(&mut self, params: &[(u16, u32)]) -> Units {
         let mut params = params.to_vec();
         params.push((settings::INITIAL_WINDOW_SIZE, BIG_WINDOW));
+        // The decoded field section peerspec keeps (RFC 9113 §10.5.1); over it, the case fails.
+        params.push((settings::MAX_HEADER_LIST_SIZE, u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX)));
         let settings = Payload::Settings(wire::settings::Settings { params, trailing: vec![] });
         let update = Payload::WindowUpdate(wire::window_update::WindowUpdate { increment: BIG_WINDOW - 65_535 });
         let (settings, update) = (Frame::new(kind::SETTINGS, 0, 0, settings), Frame::new(kind::WINDOW_UPDATE, 0, 0, update));
@@ -545,7 +547,7 @@ impl Reader {
                     self.open_block = Some((open, frag));
                     continue;
                 }
-                let fields = match self.hpack.decode(&frag) {
+                let fields = match self.hpack.decode_bounded(&frag, self.max_header_bytes as u64) {
                     Ok(f) => f
                         .into_iter()
                         .map(|(n, v)| (String::from_utf8_lossy(&n).into_owned(), String::from_utf8_lossy(&v).into_owned()))

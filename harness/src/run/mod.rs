@@ -5,6 +5,7 @@ pub mod check;
 pub mod client;
 pub mod driver;
 pub mod fields;
+pub mod group;
 pub mod h2;
 pub mod h2_server;
 pub mod http1;
@@ -166,6 +167,10 @@ pub struct CaseResult {
     pub title: Option<String>,
     /// The rule checked.
     pub spec: Option<String>,
+    /// The sentence of the spec the case enforces, quoted (the case's `rule:`), shown beside a
+    /// failure so a reader judges the verdict without opening the spec.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     /// Requirement level.
     pub level: Level,
     /// Whether a failure of this case fails the run (MUST cases, or every case with `--strict`).
@@ -247,9 +252,19 @@ pub async fn run_cases_until(
                 None => break,
             },
             why = &mut stop => {
+                // No client under test outlives the run: every group still running is ended.
+                let groups = group::take_all();
                 tasks.abort_all();
+                let ended = group::end_all(groups).await;
                 for (index, slot) in results.iter_mut().enumerate().filter(|(_, r)| r.is_none()) {
-                    let mut result = failed_without_run(&meta[index], config.strict, &format!("interrupted before it finished ({why})"));
+                    let id = &meta[index].case.id;
+                    let clients: String = ended
+                        .iter()
+                        .filter(|(_, case, _)| case == id)
+                        .map(|(pgid, _, how)| format!("; its client's process group {pgid} was ended ({how})"))
+                        .collect();
+                    let mut result =
+                        failed_without_run(&meta[index], config.strict, &format!("interrupted before it finished ({why}){clients}"));
                     result.status = Status::Interrupted;
                     on_result(&result);
                     *slot = Some(result);
@@ -305,12 +320,13 @@ fn failed_without_run(case: &LoadedCase, strict: bool, why: &str) -> CaseResult 
         id: case.case.id.clone(),
         title: case.case.title.clone(),
         spec: case.case.spec.clone(),
+        rule: case.case.rule.clone(),
         level: case.case.level,
         required: strict || case.case.level == Level::Must,
         protocol: case.case.protocol.name(),
         source: format!("{}:{}", case.file, case.line),
         status: Status::Failed,
-        message: Some(why.to_string()),
+        message: Some(fit_message(why)),
         failed_step: None,
         duration: Duration::ZERO,
         transcript: Transcript::default(),
@@ -461,7 +477,15 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     result.transcript = session.transcript;
     // Units are recorded when a check judges them but dated by their arrival: restore wire order.
     result.transcript.sort();
+    result.transcript.fit_for_reports();
+    result.message = result.message.map(|m| fit_message(&m));
     result
+}
+
+/// A failure message as reports show it: characters they forbid escaped visibly, cut at
+/// [`crate::transcript::MAX_MESSAGE_BYTES`].
+fn fit_message(message: &str) -> String {
+    crate::transcript::clip(&crate::transcript::visible(message), crate::transcript::MAX_MESSAGE_BYTES)
 }
 
 /// Why a server-role case about several URLs cannot run: its client command takes one URL.
@@ -514,7 +538,7 @@ fn start_client(
         std::iter::once(url.clone()).chain(spec.more_paths.iter().map(|p| format!("{scheme}://{authority}{p}"))).collect();
     let command = client::fill(template, &url, &host, port, &subs.path).replace("{ca_file}", &ca_file).replace("{urls}", &urls.join(" "));
     let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let running = client::launch(&command, &env)?;
+    let running = client::launch(&command, &env, &loaded.case.id)?;
     let at = session.elapsed();
     session.transcript.note(at, format!("started the client: {command}"));
     Ok(Some(running))

@@ -50,6 +50,9 @@ const FIRST_READ_SIZE: usize = 2 * 1024;
 /// exactly as they were received.
 pub const RELEASE_AT: usize = 256 * 1024;
 
+/// Longest a wait keeps its worker thread while the peer's input is always ready.
+const YIELD_EVERY: Duration = Duration::from_millis(5);
+
 /// How reading ended, when it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Closed {
@@ -251,7 +254,15 @@ impl Session {
     /// On a pass, the bytes it used are removed from the input and annotated in the transcript.
     pub async fn wait_for(&mut self, check: &mut dyn Check, deadline: Instant) -> Result<(), String> {
         let deadline = deadline.min(self.deadline);
+        let mut last_yield = Instant::now();
         loop {
+            // Input that is always ready never makes a read return Pending within one poll of
+            // the task (tokio's budget counts reads, not time): give the worker back now and
+            // then, so timers, signals (Ctrl-C) and a cancellation are seen while a peer floods.
+            if last_yield.elapsed() >= YIELD_EVERY {
+                tokio::task::yield_now().await;
+                last_yield = Instant::now();
+            }
             let verdict = match check.poll(&self.input, self.closed.is_some()) {
                 Verdict::Pending if self.closed.is_some() => check.on_deadline(&self.input),
                 v => v,
@@ -282,6 +293,11 @@ impl Session {
                     self.input.len()
                 ));
             }
+            // Looked at on every pass, not only when a read would block: a peer whose input is
+            // always ready (a flood of 1-byte units) would otherwise never let the deadline fire.
+            if Instant::now() >= deadline {
+                return self.timed_out(check, deadline);
+            }
             let Some(stream) = self.stream.as_mut() else {
                 return Err(format!("waiting for {}, but there is no open connection", check.describe()));
             };
@@ -294,25 +310,28 @@ impl Session {
                     self.arrivals.push_back((self.input.len(), at));
                 }
                 Ok(Err(e)) => self.mark_closed(Closed::Reset, &format!("connection error: {e}")),
-                Err(_) => {
-                    return match check.on_deadline(&self.input) {
-                        Verdict::Pass { consumed, .. } => {
-                            self.consume(consumed);
-                            Ok(())
-                        }
-                        Verdict::Fail(why) => {
-                            self.note_failure_input(check);
-                            let case_over = deadline >= self.deadline;
-                            Err(if case_over && !check.passes_on_quiet() {
-                                format!("case timed out waiting for {}: {why}", check.describe())
-                            } else {
-                                why
-                            })
-                        }
-                        Verdict::Pending => Err(format!("timed out waiting for {}", check.describe())),
-                    };
-                }
+                Err(_) => return self.timed_out(check, deadline),
             }
+        }
+    }
+
+    /// `deadline` passed while `check` waited: its last word on what arrived.
+    fn timed_out(&mut self, check: &mut dyn Check, deadline: Instant) -> Result<(), String> {
+        match check.on_deadline(&self.input) {
+            Verdict::Pass { consumed, .. } => {
+                self.consume(consumed);
+                Ok(())
+            }
+            Verdict::Fail(why) => {
+                self.note_failure_input(check);
+                let case_over = deadline >= self.deadline;
+                Err(if case_over && !check.passes_on_quiet() {
+                    format!("case timed out waiting for {}: {why}", check.describe())
+                } else {
+                    why
+                })
+            }
+            Verdict::Pending => Err(format!("timed out waiting for {}", check.describe())),
         }
     }
 
@@ -326,19 +345,10 @@ impl Session {
     /// A pending check let go of the front of the input: its units go to the transcript, its
     /// bytes are dropped, and the transcript counts what went by that way.
     fn release(&mut self, released: Released) {
-        let Released { len, mut units } = released;
+        let Released { len, units } = released;
         let len = len.min(self.input.len());
         if len == 0 {
             return;
-        }
-        // Past the transcript's head, only the last units could still be shown: count the rest.
-        let tail = crate::transcript::TAIL_ENTRIES;
-        if self.transcript.head_is_full() && units.len() > tail {
-            let skipped: Vec<Annotated> = units.drain(..units.len() - tail).collect();
-            let bytes = skipped.iter().map(|u| u.len as u64).sum();
-            let last = skipped.last().map_or(0, |u| u.offset + u.len);
-            let at = self.arrival_of(last.saturating_sub(1));
-            self.transcript.count_left_out(skipped.len() as u64, bytes, at);
         }
         self.annotate(units);
         self.released += len as u64;
@@ -370,8 +380,19 @@ impl Session {
 
     /// Adds annotated units of the input to the transcript, each dated by the arrival of its last
     /// byte; returns how far they reach.
-    fn annotate(&mut self, units: Vec<Annotated>) -> usize {
-        let mut reach = 0;
+    fn annotate(&mut self, mut units: Vec<Annotated>) -> usize {
+        let mut reach = units.iter().map(|u| (u.offset + u.len).min(self.input.len())).max().unwrap_or(0);
+        // Past the transcript's head, only the last units could still be shown: count the rest
+        // without formatting them (a flood of tiny units would spend the case's time on it).
+        let room = crate::transcript::HEAD_ENTRIES.saturating_sub(self.transcript.entries.len());
+        let keep = room + crate::transcript::TAIL_ENTRIES;
+        if units.len() > keep {
+            let skipped: Vec<Annotated> = units.drain(room..units.len() - crate::transcript::TAIL_ENTRIES).collect();
+            let bytes = skipped.iter().map(|u| u.len as u64).sum();
+            let last = skipped.last().map_or(0, |u| u.offset + u.len);
+            let at = self.arrival_of(last.saturating_sub(1));
+            self.transcript.count_left_out(skipped.len() as u64, bytes, at);
+        }
         for u in units {
             let end = (u.offset + u.len).min(self.input.len());
             let at = self.arrival_of(end.saturating_sub(1).max(u.offset.min(end)));

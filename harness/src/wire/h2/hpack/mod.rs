@@ -263,7 +263,30 @@ impl Decoder {
     /// Decodes a complete field block, updating the dynamic table. On error the table may be
     /// partly updated (the connection is broken anyway, §4.3).
     pub fn decode(&mut self, block: &[u8]) -> Result<Vec<Field>, HpackError> {
+        match self.decode_bounded(block, u64::MAX) {
+            Ok(fields) => Ok(fields),
+            Err(BoundedError::Hpack(e)) => Err(e),
+            Err(BoundedError::TooLarge { .. }) => unreachable!("no field section is over u64::MAX bytes"),
+        }
+    }
+
+    /// [`Decoder::decode`] that keeps at most `max_list` bytes of decoded field section (each
+    /// field counted as name + value + 32, as SETTINGS_MAX_HEADER_LIST_SIZE counts it, RFC 9113
+    /// §6.5.2): a small block that references a large table entry many times would otherwise
+    /// decode to hundreds of megabytes (§10.5.1). Past the limit, the rest of the block is only
+    /// measured (the table still follows it), and the error says how large it was.
+    pub fn decode_bounded(&mut self, block: &[u8], max_list: u64) -> Result<Vec<Field>, BoundedError> {
         let mut fields = Vec::new();
+        let mut decoded: u64 = 0;
+        let mut over_at = None;
+        let mut keep = |f: Field, at: usize, fields: &mut Vec<Field>| {
+            decoded = decoded.saturating_add(entry_size(&f) as u64);
+            if decoded > max_list {
+                over_at.get_or_insert(at);
+            } else {
+                fields.push(f);
+            }
+        };
         let mut pos = 0;
         let mut seen_field = false;
         while pos < block.len() {
@@ -272,15 +295,15 @@ impl Decoder {
             let b = block[pos];
             if b & 0x80 != 0 {
                 let i = decode_int(block, &mut pos, 7).map_err(err)?;
-                fields.push(self.get(i).map_err(err)?);
+                keep(self.get(i).map_err(err)?, at, &mut fields);
                 seen_field = true;
             } else if b & 0xe0 == 0x20 {
                 if seen_field {
-                    return Err(err("dynamic table size update after a field representation (RFC 7541 §4.2)".into()));
+                    return Err(err("dynamic table size update after a field representation (RFC 7541 §4.2)".into()).into());
                 }
                 let n = decode_int(block, &mut pos, 5).map_err(err)?;
                 if n as usize > self.max_allowed {
-                    return Err(err(format!("dynamic table size update to {n} exceeds the limit {}", self.max_allowed)));
+                    return Err(err(format!("dynamic table size update to {n} exceeds the limit {}", self.max_allowed)).into());
                 }
                 self.max_size = n as usize;
                 self.evict();
@@ -293,11 +316,52 @@ impl Decoder {
                 if incremental {
                     self.insert(f.clone());
                 }
-                fields.push(f);
+                keep(f, at, &mut fields);
                 seen_field = true;
             }
         }
-        Ok(fields)
+        match over_at {
+            None => Ok(fields),
+            Some(offset) => Err(BoundedError::TooLarge { decoded, limit: max_list, offset, block: block.len() }),
+        }
+    }
+}
+
+/// Why a bounded decode failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BoundedError {
+    /// The block is not valid HPACK.
+    Hpack(HpackError),
+    /// The decoded field section is over the limit.
+    TooLarge {
+        /// Its decoded size (name + value + 32 per field).
+        decoded: u64,
+        /// The limit.
+        limit: u64,
+        /// Where in the block the limit was passed.
+        offset: usize,
+        /// The block's (compressed) size.
+        block: usize,
+    },
+}
+
+impl From<HpackError> for BoundedError {
+    fn from(e: HpackError) -> Self {
+        BoundedError::Hpack(e)
+    }
+}
+
+impl fmt::Display for BoundedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BoundedError::Hpack(e) => e.fmt(f),
+            BoundedError::TooLarge { decoded, limit, offset, block } => write!(
+                f,
+                "the {block}-byte field block decodes to a {decoded}-byte field section (name + value + 32 per field), \
+                 over the {limit}-byte limit peerspec announces as SETTINGS_MAX_HEADER_LIST_SIZE (set by --max-header-bytes); \
+                 the limit was passed at byte {offset} of the block and peerspec kept nothing past it (RFC 9113 §10.5.1)"
+            ),
+        }
     }
 }
 
