@@ -9,7 +9,7 @@ use super::{BytesSpec, OneOrMany};
 
 /// A number or a name (`type: HEADERS` or `type: 0xff`; `error: PROTOCOL_ERROR` or `error: 1`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a name or a number (type: HEADERS or type: 0x1; error: PROTOCOL_ERROR or error: 1)")]
 pub enum NameOrNumber {
     /// A number.
     Number(u64),

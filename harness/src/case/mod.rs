@@ -323,7 +323,10 @@ pub enum ConnectionState {
 
 /// A value or a list of allowed values (`status: 400` or `status: [400, 411]`).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected one value or a list of allowed values (status: 400 or status: [400, 411]), each of the field's type"
+)]
 pub enum OneOrMany<T> {
     /// A single allowed value.
     One(T),

@@ -81,7 +81,7 @@ pub struct MessageSpec {
 
 /// Masking: `true` (a random key, the default), `false` (unmasked), or a key in hex (`37fa213d`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected true (a random key), false (unmasked) or a key of 8 hex digits (mask: 37fa213d)")]
 pub enum MaskSpec {
     /// Random key or unmasked.
     On(bool),
@@ -92,7 +92,7 @@ pub enum MaskSpec {
 /// An opcode by name (`continuation`, `text`, `binary`, `close`, `ping`, `pong`) or number 0–15
 /// (reserved ones included).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected an opcode: continuation, text, binary, close, ping, pong, or a number 0-15 (opcode: 0xB)")]
 pub enum OpcodeSpec {
     /// Number 0–15.
     Number(u8),

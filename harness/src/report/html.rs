@@ -25,11 +25,17 @@ pub fn render(report: &RunReport<'_>) -> String {
     let _ = writeln!(
         out,
         "<p class=\"summary\"><span class=\"pass\">{} passed</span> <span class=\"fail\">{} failed</span> \
-         <span class=\"optional\">{} failed, not required</span> <span class=\"skip\">{} skipped</span>{}</p>",
+         <span class=\"optional\">{} failed, not required</span> <span class=\"skip\">{} skipped</span>{}{}{}</p>",
         s.passed,
         s.failed,
         s.failed_optional,
         s.skipped,
+        if s.errors > 0 { format!(" <span class=\"fail\">{} errors</span>", s.errors) } else { String::new() },
+        if s.expected_failures > 0 {
+            format!(" <span class=\"optional\">{} expected failures</span>", s.expected_failures)
+        } else {
+            String::new()
+        },
         if s.interrupted > 0 { format!(" <span class=\"fail\">{} interrupted</span>", s.interrupted) } else { String::new() }
     );
     let mut by_protocol: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
@@ -43,9 +49,13 @@ pub fn render(report: &RunReport<'_>) -> String {
         for c in &cases {
             let (class, label) = match c.status {
                 Status::Passed => ("pass", "ok".to_string()),
+                Status::Failed if c.expected_failure.is_some() => {
+                    ("optional", format!("expected failure: {}", c.expected_failure.as_deref().unwrap_or("")))
+                }
+                Status::Failed if c.is_error() => ("fail", format!("ERROR ({})", c.failure_kind.map(|k| k.name()).unwrap_or("setup"))),
                 Status::Failed if c.required => ("fail", "FAILED".to_string()),
                 Status::Failed => ("optional", format!("failed ({}, not required)", c.level.name())),
-                Status::Skipped => ("skip", "skipped".to_string()),
+                Status::Skipped => ("skip", format!("skipped: {}", c.message.as_deref().unwrap_or("not applicable"))),
                 Status::Interrupted => ("fail", "interrupted".to_string()),
             };
             let link = if matches!(c.status, Status::Failed | Status::Interrupted) {
