@@ -417,7 +417,10 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
                 _ => run_step(step, &mut session, driver.as_mut(), &subs, accepting).await,
             };
             if let Err(e) = stepped {
-                not_applicable = after_declared_close(&session, driver.as_ref(), i + 1, step, &e);
+                // Only a verdict on the peer can turn out not to apply; a setup or authoring error stays one.
+                if matches!(e.0, FailureKind::Conformance | FailureKind::Timeout) {
+                    not_applicable = after_declared_close(&session, driver.as_ref(), i + 1, step, &e.1);
+                }
                 outcome = Err((i + 1, e));
                 break;
             }
