@@ -136,6 +136,11 @@ struct RunArgs {
     /// case at a time).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: std::net::SocketAddr,
+    /// Serve every server-role case over TLS, as if each case set `client.tls` (`https://`
+    /// URLs, the run's CA as `{ca_file}`): for clients that speak HTTP/2 only over TLS, such as
+    /// browsers.
+    #[arg(long)]
+    serve_tls: bool,
     /// Count failures of SHOULD and MAY cases as failures of the run (exit status 1).
     #[arg(long)]
     strict: bool,
@@ -342,6 +347,7 @@ fn run(mut args: RunArgs, command: Mode) -> u8 {
         strict: args.strict,
         listen: args.listen,
         client_command: args.client.clone(),
+        serve_tls: args.serve_tls,
         caps: args.caps.caps(),
     };
     runtime.block_on(async move {
