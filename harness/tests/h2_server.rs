@@ -202,7 +202,8 @@ fn misbehaving_clients_fail_the_case_with_the_reason_never_a_hang() {
 #[test]
 fn serve_tls_serves_every_case_over_tls_with_alpn_h2() {
     let serve = |extra: &[&str], client: &str| {
-        let mut args = vec!["serve", "cases/client/h2/errors-frames.yaml", "data-of-16384-octets", "--exact", "--client", client];
+        let mut args =
+            vec!["serve", "cases/client/h2/errors-frames.yaml", "client/h2/errors/data-of-16384-octets", "--exact", "--client", client];
         args.extend(extra);
         let o = Command::new(env!("CARGO_BIN_EXE_peerspec"))
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
@@ -214,6 +215,7 @@ fn serve_tls_serves_every_case_over_tls_with_alpn_h2() {
     // The case sets no `tls`: --serve-tls alone makes its URL https and offers ALPN h2.
     let (code, out) = serve(&["--serve-tls"], "curl -sS --http2 --cacert {ca_file} {url}");
     assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("1 passed"), "{out}");
     let (code, out) = serve(&["--serve-tls"], "curl -sS --http1.1 --cacert {ca_file} {url}");
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("offered no ALPN protocol the fake server serves"), "{out}");
