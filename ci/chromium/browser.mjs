@@ -1,6 +1,6 @@
 // A real browser as the client under test: Debian's Chromium, headless, driven by playwright-core.
 //
-//   node ci/chromium/browser.mjs eventsource|websocket URL [CA_FILE]
+//   node ci/chromium/browser.mjs eventsource|websocket|fetch URL [CA_FILE]
 //
 // With CA_FILE (peerspec's `{ca_file}`), the browser trusts that CA the way a user would: it is
 // added to the NSS database of a fresh $HOME (certutil, Debian's libnss3-tools), which Chromium
@@ -12,6 +12,12 @@
 // {"type", "data", "lastEventId"} (the contract of cases/client/sse). The browser reconnects on
 // its own; when the EventSource is closed for good (readyState CLOSED after an error: a 204,
 // another status, a wrong Content-Type) the script exits 0. Still open after TIMEOUT_MS: exit 2.
+//
+// `fetch`: a page at URL's origin (served by playwright, as for `eventsource`) calls
+// `fetch(URL)` and reads the whole body (the contract of cases/client/h2 over TLS, run with
+// --serve-tls: Chromium speaks HTTP/2 only over TLS). The body is written to stdout as it was
+// received; exit 0 when the fetch and the body read resolved, 1 when either rejected (Chromium's
+// net error: a reset stream, a protocol error, a truncated body), 2 on a timeout.
 //
 // `websocket`: the page opens `new WebSocket(URL)` (ws:// or wss://) and follows the contract of
 // cases/client/ws, as ci/clients/ws_client.mjs does: each message received is printed as a JSON
@@ -28,8 +34,8 @@ import { chromium } from 'playwright-core';
 
 const [mode, url, caFile] = process.argv.slice(2);
 const TIMEOUT_MS = Number(process.env.PEERSPEC_BROWSER_TIMEOUT_MS || 20000);
-if (!['eventsource', 'websocket'].includes(mode) || !url) {
-  console.error('usage: browser.mjs eventsource|websocket URL [CA_FILE]');
+if (!['eventsource', 'websocket', 'fetch'].includes(mode) || !url) {
+  console.error('usage: browser.mjs eventsource|websocket|fetch URL [CA_FILE]');
   process.exit(64);
 }
 
@@ -93,6 +99,21 @@ function followWebSocket({ url, timeoutMs }) {
   });
 }
 
+/** In the page: one fetch, the whole body read; the body in base64, exit 0 when both resolved. */
+function followFetch({ url, timeoutMs }) {
+  return new Promise((resolve) => {
+    setTimeout(() => resolve({ body: '', code: 2, error: `the fetch had not completed after ${timeoutMs} ms` }), timeoutMs);
+    fetch(url, { cache: 'no-store' })
+      .then((res) => res.arrayBuffer())
+      .then((buf) => {
+        let bin = '';
+        for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
+        resolve({ body: btoa(bin), code: 0 });
+      })
+      .catch((e) => resolve({ body: '', code: 1, error: `fetch failed: ${e}` }));
+  });
+}
+
 const PAGE = '<!doctype html><link rel="icon" href="data:,"><title>peerspec</title>';
 let pageServer = null;
 let code = 1;
@@ -106,7 +127,7 @@ try {
   const context = await browser.newContext({ ignoreHTTPSErrors: false });
   const page = await context.newPage();
   if (process.env.PEERSPEC_BROWSER_DEBUG) page.on('console', (m) => console.error('page:', m.text()));
-  if (mode === 'eventsource') {
+  if (mode === 'eventsource' || mode === 'fetch') {
     const origin = new URL(url).origin;
     await page.route(`${origin}/__peerspec_page`, (route) => route.fulfill({ contentType: 'text/html', body: PAGE }));
     await page.goto(`${origin}/__peerspec_page`);
@@ -115,8 +136,10 @@ try {
     await new Promise((ready) => pageServer.listen(0, '127.0.0.1', ready));
     await page.goto(`http://127.0.0.1:${pageServer.address().port}/`);
   }
-  const result = await page.evaluate(mode === 'eventsource' ? followEventSource : followWebSocket, { url, timeoutMs: TIMEOUT_MS });
-  for (const line of result.lines) console.log(JSON.stringify(line));
+  const follow = { eventsource: followEventSource, websocket: followWebSocket, fetch: followFetch }[mode];
+  const result = await page.evaluate(follow, { url, timeoutMs: TIMEOUT_MS });
+  if (mode === 'fetch') process.stdout.write(Buffer.from(result.body, 'base64'));
+  for (const line of result.lines || []) console.log(JSON.stringify(line));
   code = result.code;
   if (result.error) console.error(`browser.mjs: ${result.error}`);
 } catch (e) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Headless Chromium as the client under test: its EventSource against cases/client/sse (over
+# Headless Chromium as the client under test: fetch() against cases/client/h2 over TLS; its
+# EventSource against cases/client/sse (over
 # HTTP/1.0, HTTP/1.1, and HTTP/2 and HTTP/1.1 over TLS with the run's generated CA) and its
 # WebSocket against cases/client/ws (ws:// and wss://), judged on what the browser sent and what
 # the page reported (ci/chromium/browser.mjs prints each event, message and close).
@@ -26,3 +27,9 @@ echo "== Chromium WebSocket: cases/client/ws"
   --client 'node ci/chromium/browser.mjs websocket {url} {ca_file}' \
   --known-failures ci/chromium/known-failures-ws.txt \
   --junit reports/client-chromium-ws-junit.xml "$@"
+
+echo "== Chromium fetch(): cases/client/h2 over TLS (--serve-tls: browsers speak HTTP/2 only over TLS)"
+"$peerspec" serve cases/client/h2 --serve-tls --jobs 2 --timeout 20s \
+  --client 'node ci/chromium/browser.mjs fetch {url} {ca_file}' \
+  --known-failures ci/chromium/known-failures-h2.txt \
+  --junit reports/client-chromium-h2-junit.xml "$@"

@@ -166,6 +166,11 @@ struct RunArgs {
     /// case at a time).
     #[arg(help_heading = "Clients under test (server-role cases)", long, default_value = "127.0.0.1:0")]
     listen: std::net::SocketAddr,
+    /// Serve every server-role case over TLS, as if each case set `client.tls` (`https://`
+    /// URLs, the run's CA as `{ca_file}`): for clients that speak HTTP/2 only over TLS, such as
+    /// browsers.
+    #[arg(long)]
+    serve_tls: bool,
     /// Count failures of SHOULD and MAY cases as failures of the run (exit status 1).
     #[arg(help_heading = "Verdicts", long)]
     strict: bool,

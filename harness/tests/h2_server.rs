@@ -237,3 +237,28 @@ fn a_request_whose_content_length_disagrees_with_its_data_fails_the_request_step
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("content-length \"5\" with a body of 2 bytes") && out.contains("§8.1.1"), "{out}");
 }
+
+#[test]
+fn serve_tls_serves_every_case_over_tls_with_alpn_h2() {
+    let serve = |extra: &[&str], client: &str| {
+        let mut args =
+            vec!["serve", "cases/client/h2/errors-frames.yaml", "client/h2/errors/data-of-16384-octets", "--exact", "--client", client];
+        args.extend(extra);
+        let o = Command::new(env!("CARGO_BIN_EXE_peerspec"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .args(&args)
+            .output()
+            .expect("the binary runs");
+        (o.status.code(), text(&o))
+    };
+    // The case sets no `tls`: --serve-tls alone makes its URL https and offers ALPN h2.
+    let (code, out) = serve(&["--serve-tls"], "curl -sS --http2 --cacert {ca_file} {url}");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("1 passed"), "{out}");
+    let (code, out) = serve(&["--serve-tls"], "curl -sS --http1.1 --cacert {ca_file} {url}");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("offered no ALPN protocol the fake server serves"), "{out}");
+    // Without it the same case is h2c with prior knowledge.
+    let (code, out) = serve(&[], "curl -sS --http2-prior-knowledge {url}");
+    assert_eq!(code, Some(0), "{out}");
+}

@@ -200,6 +200,22 @@ pub enum FrameSpec {
     /// HEADERS (without END_STREAM, so each stream stays open) on new streams, one more than the
     /// server's SETTINGS_MAX_CONCURRENT_STREAMS (read by an earlier step): RFC 9113 §5.1.2.
     ExceedConcurrentStreams(ExceedSpec),
+    /// A DATA or HEADERS frame one octet longer than the peer's SETTINGS_MAX_FRAME_SIZE (read
+    /// from its SETTINGS by an earlier step; 16384 when it announced none): RFC 9113 §4.2.
+    ExceedMaxFrameSize(OversizeSpec),
+}
+
+/// A frame over the peer's SETTINGS_MAX_FRAME_SIZE.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OversizeSpec {
+    /// `DATA` (the payload filled with `a`) or `HEADERS` (a response header block, `:status`
+    /// 200 and one `x-pad` field long enough; END_HEADERS set).
+    #[serde(rename = "type")]
+    pub kind: NameOrNumber,
+    /// Stream id (default 1).
+    #[serde(default = "one")]
+    pub stream: u32,
 }
 
 /// Streams past the server's concurrency limit.

@@ -78,6 +78,11 @@ pub struct Case {
     /// none → `may`. Reports show it beside a failure.
     #[serde(default)]
     pub rule: Option<String>,
+    /// For HTTP/2 client cases (`role: server`): the ids of the h2spec client-mode (h2specd)
+    /// cases this case is the counterpart of (`"6.5/1"`, or a list); docs/h2specd.md maps every
+    /// h2specd id to its cases and is generated from this field.
+    #[serde(default)]
+    pub h2specd: Option<OneOrMany<String>>,
     /// Longer explanation: why the rule matters, what a failure usually means.
     #[serde(default)]
     pub description: Option<String>,

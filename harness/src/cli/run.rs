@@ -222,6 +222,7 @@ pub(super) fn run(mut args: RunArgs, command: Mode) -> u8 {
         strict: args.strict,
         listen: args.listen,
         client_command: args.client.clone(),
+        serve_tls: args.serve_tls,
         caps: args.caps.caps(),
     };
     let explicit_suites = !paths.is_empty() || !args.only.is_empty();

@@ -233,9 +233,40 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions, tls: bool) -> Result
             }
             vec![(format!("{} (raw)", f.header), f.encode())]
         }
-        // Needs the peer's settings: the driver encodes it (see `H2Driver::encode`).
-        FrameSpec::ExceedConcurrentStreams(_) => vec![],
+        // Need the peer's settings: the driver encodes them (see `H2Driver::encode`).
+        FrameSpec::ExceedConcurrentStreams(_) | FrameSpec::ExceedMaxFrameSize(_) => vec![],
     })
+}
+
+/// A DATA or HEADERS frame whose payload is one octet over `max` (the peer's
+/// SETTINGS_MAX_FRAME_SIZE): DATA filled with `a`; HEADERS a complete block of `:status: 200`
+/// and an `x-pad` field, PADDED to the length.
+pub fn oversize_frame(o: &crate::case::h2::OversizeSpec, max: u32) -> Result<(String, Vec<u8>), String> {
+    let k = o.kind.resolve(|s| wire::kind_by_name(s).map(u64::from), 255, "frame type")? as u8;
+    // The largest value SETTINGS_MAX_FRAME_SIZE may take is 2^24-1 (RFC 9113 §6.5.2): past it,
+    // no frame can be over the limit (the Length field has 24 bits).
+    if max >= (1 << 24) - 1 {
+        return Err(format!("the peer's SETTINGS_MAX_FRAME_SIZE is {max}: no frame can be longer"));
+    }
+    let want = max as usize + 1;
+    let (flags, payload) = match k {
+        kind::DATA => (0, vec![b'a'; want]),
+        kind::HEADERS => {
+            // A block somewhat shorter than the frame, PADDED with the rest (the literal's
+            // length prefix takes a few octets, so the block alone is never exactly `want`).
+            let fields = [(":status".to_string(), "200".to_string()), ("x-pad".to_string(), "a".repeat(want - 32))];
+            let block = hpack::encode(&hpack::reps_for(&fields, false));
+            let padding = want - 1 - block.len();
+            let mut payload = vec![padding as u8];
+            payload.extend(block);
+            payload.resize(want, 0);
+            (flag::END_HEADERS | flag::PADDED, payload)
+        }
+        _ => return Err("`exceed_max_frame_size` sends DATA or HEADERS".into()),
+    };
+    let mut f = Frame::new(k, flags, o.stream, Payload::Unknown(wire::unknown::Unknown { payload }));
+    f.header.length = want as u32;
+    Ok((format!("{} ({want} octets, over the peer's SETTINGS_MAX_FRAME_SIZE {max})", f.header), f.encode()))
 }
 
 /// The frames of a request: HEADERS, DATA frames of at most 16384 bytes, trailers.
@@ -360,6 +391,8 @@ pub struct Reader {
     pub max_frame_size: u32,
     /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS, once its SETTINGS were read.
     pub peer_max_concurrent_streams: Option<u32>,
+    /// The peer's SETTINGS_MAX_FRAME_SIZE, once its SETTINGS announced one.
+    pub peer_max_frame_size: Option<u32>,
     /// Flow control (RFC 9113 §6.9): what the peer may send at most, counted generously (every
     /// window increase peerspec sent, the largest initial window it announced), and what it sent.
     pub flow: Flow,
@@ -449,6 +482,7 @@ impl Default for Reader {
             replies: vec![],
             max_frame_size: wire::DEFAULT_MAX_FRAME_SIZE,
             peer_max_concurrent_streams: None,
+            peer_max_frame_size: None,
             flow: Flow::default(),
             max_header_bytes: super::Caps::default().max_header_bytes,
         }
@@ -576,6 +610,9 @@ impl Reader {
                 Payload::Settings(settings_frame) if !h.has(flag::ACK) => {
                     if let Some(n) = settings_frame.get(settings::MAX_CONCURRENT_STREAMS) {
                         self.peer_max_concurrent_streams = Some(n);
+                    }
+                    if let Some(n) = settings_frame.get(settings::MAX_FRAME_SIZE) {
+                        self.peer_max_frame_size = Some(n);
                     }
                     let ack = Frame::new(kind::SETTINGS, flag::ACK, 0, Payload::Settings(Default::default()));
                     self.replies.push(labelled(ack, None));
@@ -1321,6 +1358,11 @@ impl Driver for H2Driver {
                         out.extend(self.exceed_concurrency(e)?);
                         continue;
                     }
+                    if let FrameSpec::ExceedMaxFrameSize(o) = f {
+                        let max = self.reader.peer_max_frame_size.unwrap_or(wire::DEFAULT_MAX_FRAME_SIZE);
+                        out.push(oversize_frame(o, max)?);
+                        continue;
+                    }
                     out.extend(encode_frame(f, &self.subs, self.tls)?);
                     self.note_sent(f)?;
                 }
@@ -1609,6 +1651,37 @@ mod tests {
         assert!(matches!(check("{ error: STREAM_CLOSED }").poll(&rst(8), false), Verdict::Fail(_)));
         assert!(matches!(check("{ error: STREAM_CLOSED, exact: true }").poll(&rst(1), false), Verdict::Fail(_)));
         assert!(matches!(check("{ error: STREAM_CLOSED }").poll(b"", true), Verdict::Pass { .. }));
+    }
+
+    #[test]
+    fn an_oversize_frame_is_one_octet_over_the_peers_limit_and_otherwise_valid() {
+        let spec = |k: &str| crate::case::h2::OversizeSpec { kind: NameOrNumber::Name(k.into()), stream: 1 };
+        for max in [16_384u32, 20_000, 1 << 20] {
+            for k in ["DATA", "HEADERS"] {
+                let (_, bytes) = oversize_frame(&spec(k), max).unwrap();
+                assert_eq!(bytes.len(), 9 + max as usize + 1, "{k} {max}");
+                // Over the limit for the peer, and a well-formed frame one octet larger.
+                assert!(wire::decode_frame(&bytes, max, 0).is_err());
+                let (f, _) = wire::decode_frame(&bytes, max + 1, 0).unwrap().unwrap();
+                if let Payload::Headers(h) = &f.payload {
+                    let fields = Decoder::default().decode(&h.fragment).unwrap();
+                    assert_eq!(fields[0], (b":status".to_vec(), b"200".to_vec()));
+                    assert!(f.header.has(flag::END_HEADERS));
+                }
+            }
+        }
+        assert!(oversize_frame(&spec("PING"), 16_384).is_err());
+        assert!(oversize_frame(&spec("DATA"), (1 << 24) - 1).is_err());
+    }
+
+    #[test]
+    fn the_peers_max_frame_size_is_read_from_its_settings() {
+        let mut r = Reader::default();
+        let settings = Payload::Settings(wire::settings::Settings { params: vec![(settings::MAX_FRAME_SIZE, 32_768)], trailing: vec![] });
+        let input = frame(kind::SETTINGS, 0, 0, settings);
+        let (mut pos, mut units) = (0, vec![]);
+        r.next(&input, &mut pos, &mut units).unwrap().unwrap();
+        assert_eq!(r.peer_max_frame_size, Some(32_768));
     }
 
     #[test]

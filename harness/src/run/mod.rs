@@ -62,6 +62,8 @@ pub struct RunConfig {
     /// Command template for the client under test (`{url}`, `{host}`, `{port}`, `{path}`), for
     /// server-role cases that name none.
     pub client_command: Option<String>,
+    /// Serve every server-role case over TLS, as if each set `client.tls` (`--serve-tls`).
+    pub serve_tls: bool,
     /// What peerspec keeps of what a peer sends.
     pub caps: Caps,
 }
@@ -366,7 +368,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         Role::Server => match tokio::net::TcpListener::bind(config.listen).await {
             Ok(listener) => {
                 let path = case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into());
-                let tls = match case.client.as_ref().is_some_and(|c| c.tls) {
+                let tls = match serves_tls(case, config) {
                     false => None,
                     // HTTP/2 over TLS is negotiated through ALPN (RFC 9113 §3.2): offer h2 only.
                     true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(alpn_offered(case.protocol))) {
@@ -516,6 +518,11 @@ fn fit_message(message: &str) -> String {
     crate::transcript::clip(&crate::transcript::visible(message), crate::transcript::MAX_MESSAGE_BYTES)
 }
 
+/// Whether a server-role case is served over TLS: the case says so, or the run does.
+fn serves_tls(case: &crate::case::Case, config: &RunConfig) -> bool {
+    config.serve_tls || case.client.as_ref().is_some_and(|c| c.tls)
+}
+
 /// Why a server-role case about several URLs cannot run: its client command takes one URL.
 fn cannot_fetch_all(case: &crate::case::Case, config: &RunConfig) -> Option<String> {
     let spec = case.client.as_ref()?;
@@ -543,7 +550,8 @@ fn start_client(
     let spec = loaded.case.client.clone().unwrap_or_default();
     let authority = session.authority();
     let (host, port) = authority.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0))).unwrap_or_default();
-    let scheme = match (loaded.case.protocol, spec.tls) {
+    let tls = serves_tls(&loaded.case, config);
+    let scheme = match (loaded.case.protocol, tls) {
         (crate::case::Protocol::Ws, false) => "ws",
         (crate::case::Protocol::Ws, true) => "wss",
         (_, false) => "http",
@@ -557,7 +565,7 @@ fn start_client(
         return Ok(None);
     };
     // The CA file exists once a case serves TLS or a command asks for it.
-    let ca_file = if spec.tls || template.contains("{ca_file}") {
+    let ca_file = if tls || template.contains("{ca_file}") {
         crate::fake_tls::FakeServerTls::shared()?.ca_file.display().to_string()
     } else {
         String::new()

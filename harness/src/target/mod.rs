@@ -42,6 +42,8 @@ pub struct TargetOptions {
     pub listen: std::net::SocketAddr,
     /// Client command template for server-role cases.
     pub client_command: Option<String>,
+    /// Serve every server-role case over TLS (`--serve-tls`).
+    pub serve_tls: bool,
     /// Limits on what peerspec keeps of a peer's input.
     pub caps: crate::run::Caps,
 }
@@ -60,6 +62,7 @@ impl TargetOptions {
             strict: false,
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             client_command: None,
+            serve_tls: false,
             caps: Default::default(),
         }
     }
@@ -129,6 +132,7 @@ pub async fn resolve(options: &TargetOptions) -> Result<ResolvedTarget, String> 
         strict: options.strict,
         listen: options.listen,
         client_command: options.client_command.clone(),
+        serve_tls: options.serve_tls,
         caps: options.caps,
     };
     Ok(ResolvedTarget { config, builtin: builtin_server })

@@ -78,6 +78,7 @@ pub fn config_for(addr: SocketAddr, timeout: Duration) -> RunConfig {
         strict: false,
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         client_command: None,
+        serve_tls: false,
         caps: Default::default(),
     }
 }
