@@ -23,21 +23,23 @@ cleanup() {
 trap cleanup EXIT
 
 status=0
+# Each server is given (--provides) only the capabilities it has beyond a WebSocket endpoint, which
+# a ws:// target always is: all three speak the `chat` subprotocol (see their --help texts).
 run_peer() {
-  local name=$1 version=$2 port=$3
-  shift 3
+  local name=$1 version=$2 port=$3 provides=$4
+  shift 4
   ps_start_server "/tmp/peerspec-ws-$name.log" "$@" "$port"
   pids+=("$PS_SERVER_PID")
   ps_wait_port 127.0.0.1 "$port" 10 "$PS_SERVER_PID" "$name" "/tmp/peerspec-ws-$name.log"
   echo "== $name $version on ws://127.0.0.1:$port/"
   local started=$EPOCHREALTIME
   "$peerspec" run cases/ws cases/seed/websocket.yaml --target "ws://127.0.0.1:$port/" \
-    --known-failures "$here/known-failures-$name.txt" --quiet --junit "reports/ws-$name-junit.xml" || status=1
+    --provides "$provides" --known-failures "$here/known-failures-$name.txt" --quiet --junit "reports/ws-$name-junit.xml" || status=1
   echo "== $name: wall time $(awk "BEGIN { printf \"%.2f\", $EPOCHREALTIME - $started }") s"
 }
 
 pyversion() { python3 -c "import $1; print($1.__version__)"; }
-run_peer websockets "$(pyversion websockets)" "${WS_PORT_WEBSOCKETS:-19001}" python3 "$here/websockets_echo.py"
-run_peer aiohttp "$(pyversion aiohttp)" "${WS_PORT_AIOHTTP:-19002}" python3 "$here/aiohttp_echo.py"
-run_peer node-ws "$(node -p "require('./$here/node_modules/ws/package.json').version")" "${WS_PORT_NODE_WS:-19003}" node "$here/node_ws_echo.js"
+run_peer websockets "$(pyversion websockets)" "${WS_PORT_WEBSOCKETS:-19001}" subprotocol-chat python3 "$here/websockets_echo.py"
+run_peer aiohttp "$(pyversion aiohttp)" "${WS_PORT_AIOHTTP:-19002}" subprotocol-chat python3 "$here/aiohttp_echo.py"
+run_peer node-ws "$(node -p "require('./$here/node_modules/ws/package.json').version")" "${WS_PORT_NODE_WS:-19003}" subprotocol-chat node "$here/node_ws_echo.js"
 exit $status

@@ -18,6 +18,7 @@
 pub mod case;
 pub mod cli;
 pub mod fake_tls;
+pub mod known_failures;
 pub mod libtest;
 pub mod report;
 pub mod run;

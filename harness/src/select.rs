@@ -210,8 +210,53 @@ impl Selection {
     }
 }
 
+/// The candidates closest to `word` (edit distance at most a third of its length, at least 2;
+/// or a candidate that contains it or that it contains), closest first, at most three: for
+/// "did you mean" in messages.
+pub fn near_matches<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .filter(|c| *c != word)
+        .filter_map(|c| {
+            let d = edit_distance(word, c);
+            let contained = word.len() >= 3 && (c.contains(word) || word.contains(c) && c.len() >= 3);
+            (d <= limit || contained).then_some((d, c))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn near_matches_are_close_or_contained_and_closest_first() {
+        let names = ["seed-files", "sse", "websocket", "h2-concurrent-requests"];
+        assert_eq!(near_matches("seed-file", names), ["seed-files"]);
+        assert_eq!(near_matches("websockets", names), ["websocket"]);
+        assert_eq!(near_matches("concurrent", names), ["h2-concurrent-requests"]);
+        assert!(near_matches("gopher", names).is_empty());
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
     use super::*;
 
     fn case(yaml: &str) -> Case {

@@ -85,13 +85,27 @@ impl Endpoint {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("invalid TLS server name {:?}: {e}", self.host)))?;
         match tokio::time::timeout_at(deadline, TlsConnector::from(config.clone()).connect(name, tcp)).await {
             Ok(Ok(tls)) => Ok(Stream::Tls(Box::new(tls))),
-            Ok(Err(e)) => Err(io::Error::new(e.kind(), format!("TLS handshake failed: {e}"))),
+            Ok(Err(e)) => Err(io::Error::new(e.kind(), format!("TLS handshake failed: {e}{}", tls_hint(&e.to_string())))),
             Err(_) => Err(timed_out(format!(
                 "TCP connected, but the TLS handshake with {} did not complete within {:?} of connecting",
                 self.authority(),
                 started.elapsed()
             ))),
         }
+    }
+}
+
+/// What to do about a certificate error, for messages.
+pub fn tls_hint(error: &str) -> &'static str {
+    if error.contains("UnknownIssuer") || error.contains("CaUsedAsEndEntity") {
+        " (the certificate is not signed by a CA peerspec trusts: give the CA, or the self-signed certificate itself, \
+         with --ca-file FILE, or skip verification with --insecure)"
+    } else if error.contains("NotValidForName") || error.contains("not valid for name") {
+        " (the certificate does not name this host: target the name it was issued for, or use --insecure)"
+    } else if error.contains("Expired") || error.contains("expired") || error.contains("NotValidYet") || error.contains("not valid yet") {
+        " (the certificate is outside its validity period; --insecure skips verification)"
+    } else {
+        ""
     }
 }
 
@@ -105,12 +119,17 @@ pub fn tls_config(options: &TlsOptions, alpn: &[&str]) -> Result<Arc<ClientConfi
     } else {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let mut given = Vec::new();
         if let Some(path) = &options.ca_file {
             for cert in read_pem_certificates(path)? {
-                roots.add(cert).map_err(|e| format!("{}: unusable CA certificate: {e}", path.display()))?;
+                roots.add(cert.clone()).map_err(|e| format!("{}: unusable CA certificate: {e}", path.display()))?;
+                given.push(cert);
             }
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(TrustGivenCertificates { webpki, given })).with_no_client_auth()
     };
     config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     Ok(Arc::new(config))
@@ -125,6 +144,59 @@ fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, St
         return Err(format!("{}: no CERTIFICATE block found", path.display()));
     }
     Ok(certs)
+}
+
+/// The web PKI verifier, which also trusts a self-signed certificate given in `--ca-file` as
+/// the server's own certificate, as curl does. webpki refuses such a certificate when it says it
+/// is a CA (`openssl req -x509` makes them so): `CaUsedAsEndEntity`. For a certificate
+/// byte-equal to one the user gave, that one refusal is overruled after the name check; its
+/// validity period was checked before (webpki checks validity, then basic constraints), and
+/// the handshake signatures are still checked by the web PKI verifier.
+#[derive(Debug)]
+struct TrustGivenCertificates {
+    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+    given: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for TrustGivenCertificates {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)))
+                if format!("{other:?}").contains("CaUsedAsEndEntity") && self.given.iter().any(|c| c.as_ref() == end_entity.as_ref()) =>
+            {
+                let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+                rustls::client::verify_server_name(&parsed, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            verdict => verdict,
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
 }
 
 /// Certificate verifier for `--insecure`: signatures are still checked, the chain is not.

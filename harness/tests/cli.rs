@@ -19,8 +19,20 @@ fn write(dir: &Path, name: &str, body: &str) -> String {
 
 #[test]
 fn default_run_passes_the_built_in_suites_against_the_built_in_target() {
-    // The built-in target (hyper/h2) breaks some HTTP/2 rules; the list says which and why.
-    let known = concat!(env!("CARGO_MANIFEST_DIR"), "/../ci/h2/known-failures-builtin.txt");
+    // The built-in target (hyper/h2) breaks some HTTP/2 rules; its own list says which and why,
+    // and they are shown as expected failures: no flag, exit 0, never FAILED as the result.
+    let o = peerspec(&["run", "--color", "never"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("case result: ok."), "{out}");
+    assert!(!out.contains("case result: FAILED"), "{out}");
+    let expected = out.lines().filter(|l| l.contains(" ... expected failure: ")).count();
+    let listed = peerspec::known_failures::KnownFailures::parse(peerspec::target::BUILTIN_KNOWN_FAILURES, "builtin").ids().count();
+    assert!(expected > 0 && expected == listed, "{expected} expected failures shown, {listed} listed: {out}");
+    assert!(out.contains(&format!("{expected} expected failures")), "{out}");
+    assert!(out.contains("h2/8.3/pseudo-header-in-trailers ... expected failure: RFC 9113 §8.1"), "the list's reason: {out}");
+    // An explicit list for the built-in target still works.
+    let known = concat!(env!("CARGO_MANIFEST_DIR"), "/src/target/known-failures.txt");
     let o = peerspec(&["run", "--quiet", "--known-failures", known]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("failed as listed"), "{}", text(&o));
@@ -88,9 +100,10 @@ fn known_failures_turn_a_documented_failure_into_success_and_nothing_else() {
         "id: wrong-status\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 201 } }\n",
     );
     let known = write(dir.path(), "known.txt", "# the built-in target answers 200\nwrong-status\n");
-    let o = peerspec(&["run", &case, "--known-failures", &known]);
+    let o = peerspec(&["run", &case, "--known-failures", &known, "--color", "never"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("case result: FAILED. 0 passed; 1 failed"), "still reported: {}", text(&o));
+    assert!(text(&o).contains("case wrong-status ... expected failure: the built-in target answers 200"), "{}", text(&o));
+    assert!(text(&o).contains("case result: ok. 0 passed; 0 failed; 1 expected failures"), "still reported: {}", text(&o));
     let none = write(dir.path(), "none.txt", "# nothing known\n");
     assert_eq!(peerspec(&["run", &case, "--known-failures", &none]).status.code(), Some(1));
     let seed_passes = write(dir.path(), "stale.txt", "seed/http1.1/content-length-keep-alive\n");
@@ -114,6 +127,21 @@ fn invalid_case_files_exit_2_naming_file_line_and_column() {
         assert!(out.contains("bad.yaml:5:"), "{out}");
         assert!(out.contains("unknown field `respons`"), "{out}");
     }
+    // A value of the wrong form: the message names the field and the accepted forms, and
+    // points at the value itself (line 7, column 17), not at its parent.
+    let wrong = write(
+        dir.path(),
+        "wrong.yaml",
+        "id: x\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect:\n      response:\n        status: { code: 200 }\n",
+    );
+    let o = peerspec(&["check", &wrong]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("wrong.yaml:7:17: steps[1].expect.response.status: expected one value or a list of allowed values (status: 400 or status: [400, 411])"),
+        "{out}"
+    );
+    assert!(out.contains("got { code: 200 }") && !out.contains("untagged enum"), "{out}");
     let o = peerspec(&["check"]);
     assert_eq!(o.status.code(), Some(0), "the built-in suites are valid: {}", text(&o));
 }
@@ -125,13 +153,239 @@ fn usage_errors_exit_2() {
     assert_eq!(peerspec(&["frobnicate"]).status.code(), Some(2));
 }
 
+/// Runs the binary from `dir`.
+fn peerspec_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_peerspec")).args(args).current_dir(dir).output().expect("the binary runs")
+}
+
 #[test]
-fn an_unreachable_target_fails_cases_without_hanging() {
+fn a_missing_path_is_a_usage_error_naming_the_near_match() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("my-cases")).unwrap();
+    write(&dir.path().join("my-cases"), "get.yaml", "id: mine/get\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n");
+    for word in ["does-not-exist.yaml", "./nope/", "cases/ws"] {
+        let o = peerspec_in(dir.path(), &["run", word]);
+        assert_eq!(o.status.code(), Some(2), "{word}: {}", text(&o));
+        assert!(text(&o).contains(&format!("error: {word}: no such file or directory")), "{}", text(&o));
+    }
+    // The repository's folder, run from elsewhere: the built-in suites hold the same cases.
+    assert!(text(&peerspec_in(dir.path(), &["run", "cases/ws"])).contains("select them by id with `ws/`"));
+    let o = peerspec_in(dir.path(), &["run", "my-case/"]);
+    assert!(text(&o).contains("did you mean my-cases?"), "{}", text(&o));
+    let o = peerspec_in(dir.path(), &["run", "my-cases/get.yml"]);
+    assert!(text(&o).contains("did you mean my-cases/get.yaml?"), "{}", text(&o));
+    // A word with a slash that is part of a case id stays a filter.
+    assert_eq!(peerspec_in(dir.path(), &["run", "--list", "seed/http1.1/"]).status.code(), Some(0));
+}
+
+#[test]
+fn a_run_that_selects_no_case_fails_unless_allowed() {
+    let o = peerspec(&["run", "no-case-has-this-id"]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert_eq!(text(&o).trim(), "error: no cases to run: the arguments select none (--no-cases pass allows it)");
+    assert_eq!(peerspec(&["run", "no-case-has-this-id", "--no-cases", "pass"]).status.code(), Some(0));
+    let o = peerspec(&["run", "no-case-has-this-id", "--no-cases", "warn"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).contains("warning: no cases to run"), "{}", text(&o));
+}
+
+/// A loopback HTTP/1.1 server that answers `connections` connections with a 200 and an empty
+/// body, whatever they send, then closes its listener (later connections are refused).
+fn answering_server(connections: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(connections) {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    url
+}
+
+#[test]
+fn suites_fit_the_target_and_the_choice_is_said_on_stderr() {
+    let o = peerspec(&["run", "--list", "--target", "http://127.0.0.1:9"]);
+    assert_eq!(o.status.code(), Some(0), "--list does not contact the target: {}", text(&o));
+    let url = answering_server(2);
+    // Every case requires a capability this server does not declare: all skipped, which fails.
+    let dir = tempfile::tempdir().unwrap();
+    let case = write(
+        dir.path(),
+        "needs.yaml",
+        "id: needs/files\nprotocol: http/1.1\nrequires: [seed-files]\nsteps:\n  - send: { request: { target: / } }\n---\nid: needs/h2\nprotocol: h2\nsteps:\n  - send: { h2_request: { headers: { ':method': GET, ':path': / } } }\n",
+    );
+    let o = peerspec(&["run", &case, "--target", &url]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(stderr.contains("  http1: run — the target answered HEAD / with HTTP/1.1 200 OK"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "  h2: not run — the target did not answer the HTTP/2 connection preface (it sent HTTP/1.1 200 OK); --only h2 runs it anyway"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the cases named run (explicit paths or --only)"), "{stderr}");
+    // The explicit path overrides the choice: the h2 case ran (and cannot connect: the server is gone).
+    assert!(text(&o).contains("case needs/h2 ... ERROR (setup)"), "{}", text(&o));
+    // Without the h2 case, the run skipped everything: that fails too.
+    let url = answering_server(2);
+    let html = dir.path().join("report.html");
+    let o = peerspec(&["run", &case, "--target", &url, "--skip", "needs/h2", "--html", html.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("skipped: the target does not declare seed-files (--provides seed-files)"), "the HTML report says why: {page}");
+    assert!(
+        text(&o).contains("error: every case was skipped (1 skipped: see the reasons above) (--no-cases pass allows it)"),
+        "{}",
+        text(&o)
+    );
+    // The built-in suites against an HTTP/1-only server: no h2 and no WebSocket case runs.
+    let url = answering_server(2);
+    let o = peerspec(&[
+        "run",
+        "--target",
+        &url,
+        "--no-cases",
+        "pass",
+        "--quiet",
+        "--timeout",
+        "1s",
+        "http1.1/keep-alive/persistent-by-default",
+        "h2/",
+    ]);
+    let out = text(&o);
+    assert!(out.contains("running 1 cases"), "{out}");
+    assert!(!out.contains("case h2/"), "{out}");
+}
+
+#[test]
+fn a_dead_target_and_a_broken_case_are_errors_not_failures() {
+    // The target answers the check (two connections) and is gone for the cases: setup errors.
+    let url = answering_server(2);
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "cases.yaml",
+        "id: k/get\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n",
+    );
+    let junit = dir.path().join("junit.xml");
+    let json = dir.path().join("report.json");
+    let known = write(dir.path(), "known.txt", "# a setup error is never forgiven\nk/get\n");
+    let o = peerspec(&[
+        "run",
+        &cases,
+        "--target",
+        &url,
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--known-failures",
+        &known,
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("case k/get ... ERROR (setup)"), "{}", text(&o));
+    assert!(text(&o).contains("0 failed; 1 errors (setup/authoring)"), "{}", text(&o));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let error = doc.descendants().find(|n| n.has_tag_name("error")).expect("an <error>");
+    assert_eq!(error.attribute("type"), Some("setup"));
+    assert!(error.attribute("message").unwrap().contains("cannot connect"), "{xml}");
+    assert!(!doc.descendants().any(|n| n.has_tag_name("failure")), "{xml}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["cases"][0]["failure_kind"], "setup");
+    assert_eq!(report["summary"]["errors"], 1);
+
+    // A case that cannot be run as written: an authoring error, against the built-in target.
+    let broken = write(
+        dir.path(),
+        "broken.yaml",
+        "id: k/h2-send-in-http1\nprotocol: http/1.1\nsteps:\n  - send: { h2_request: { headers: { ':method': GET, ':path': / } } }\n---\nid: k/fails\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 299 } }\n",
+    );
+    let o = peerspec(&["run", &broken, "--junit", junit.to_str().unwrap(), "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("case k/h2-send-in-http1 ... ERROR (authoring)"), "{}", text(&o));
+    assert!(text(&o).contains("case k/fails ... FAILED"), "{}", text(&o));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let error = doc.descendants().find(|n| n.has_tag_name("error")).expect("an <error>");
+    assert_eq!(error.attribute("type"), Some("authoring"));
+    let failure = doc.descendants().find(|n| n.has_tag_name("failure")).expect("a <failure>");
+    assert_eq!(failure.attribute("type"), Some("conformance"));
+    assert!(failure.attribute("message").unwrap().contains("status: expected 299, saw 200"), "the first difference: {xml}");
+}
+
+#[test]
+fn mistyped_capabilities_and_known_failure_ids_are_errors_naming_near_matches() {
+    let o = peerspec(&["run", "--target", "http://127.0.0.1:9", "--provides", "seed-file"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no case requires the capability `seed-file` (did you mean seed-files"), "{}", text(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let known = write(dir.path(), "known.txt", "seed/http1.1/content-length-keepalive\n");
+    let o = peerspec(&["run", "--known-failures", &known]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("`seed/http1.1/content-length-keepalive` is not the id of any case loaded (did you mean seed/http1.1/content-length-keep-alive?)"), "{}", text(&o));
+}
+
+#[test]
+fn serve_needs_a_suite_and_list_survives_a_closed_pipe() {
+    let o = peerspec(&["serve", "--client", "true"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("serve plays the built-in client suites one at a time"), "{}", text(&o));
+    // `peerspec run --list | head -1`: the pipe closes early; no panic.
+    let o =
+        Command::new("sh").args(["-c", &format!("'{}' run --list | head -1; exit 0", env!("CARGO_BIN_EXE_peerspec"))]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+}
+
+#[test]
+fn help_groups_options_and_shows_examples() {
+    let o = peerspec(&["run", "--help"]);
+    let out = text(&o);
+    for heading in ["Target:", "Selection:", "Running:", "Verdicts:", "Reports:", "Examples:", "Exit status:"] {
+        assert!(out.contains(heading), "{heading}: {out}");
+    }
+}
+
+#[test]
+fn a_dead_target_is_one_usage_error_at_once() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}");
-    let o = peerspec(&["run", "seed/http1.1/content-length", "--target", &url, "--provides", "seed-files"]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("cannot connect"), "{}", text(&o));
+    let started = std::time::Instant::now();
+    let o = peerspec(&["run", "--target", &url]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.starts_with(&format!("error: cannot reach the target {url}: Connection refused")), "{out}");
+    assert_eq!(out.lines().count(), 1, "one message: {out}");
+    // Nothing waits on a refused connection: far below the check's 3 s deadlines even on a loaded machine.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    for scheme in ["https", "ws"] {
+        let o = peerspec(&["run", "--target", &format!("{scheme}://127.0.0.1:{port}/")]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("cannot reach the target"), "{}", text(&o));
+    }
+}
+
+#[test]
+fn a_target_that_accepts_and_never_answers_is_one_usage_error_within_seconds() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    // The kernel accepts connections into the backlog; nobody ever reads or writes.
+    let started = std::time::Instant::now();
+    let o = peerspec(&["run", "--target", &url]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("accepted the connection but did not answer HEAD / nor the HTTP/2 connection preface within 3 s"), "{out}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(3), "it waited for the answer");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    drop(listener);
 }
 
 #[test]

@@ -119,11 +119,27 @@ fn goaway(code: u32) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn connection_errors_need_the_right_code_and_the_close() {
+async fn connection_errors_need_an_allowed_code() {
     let config = |addr| config_for(addr, Duration::from_secs(2));
     // GOAWAY PROTOCOL_ERROR, then close: pass.
     let addr = h2_peer(goaway(1), true).await;
     assert_eq!(run_yaml(CONNECTION_ERROR, &config(addr)).await.status, Status::Passed);
+    // GOAWAY INTERNAL_ERROR, a generic code, and no close: the error is there, the step passes
+    // and the transcript says which code came.
+    let addr = h2_peer(goaway(2), false).await;
+    let result = run_yaml(CONNECTION_ERROR, &config(addr)).await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.message);
+    assert!(result.transcript.render().contains("connection error with INTERNAL_ERROR, a generic code"), "{}", result.transcript.render());
+    // With `close: true` the missing close is what fails, and the message says what arrived.
+    let addr = h2_peer(goaway(1), false).await;
+    let result = run_yaml(
+        &CONNECTION_ERROR.replace("connection_error: PROTOCOL_ERROR", "connection_error: { error: PROTOCOL_ERROR, close: true }"),
+        &config(addr),
+    )
+    .await;
+    assert_eq!(result.status, Status::Failed);
+    let message = result.message.unwrap();
+    assert!(message.contains("GOAWAY") && message.contains("arrived") && message.contains("still waiting for the TCP close"), "{message}");
     // Closing without GOAWAY meets the MUST (close); GOAWAY is a SHOULD.
     let addr = h2_peer(vec![], true).await;
     assert_eq!(run_yaml(CONNECTION_ERROR, &config(addr)).await.status, Status::Passed);
@@ -140,6 +156,46 @@ async fn connection_errors_need_the_right_code_and_the_close() {
     assert_eq!(result.status, Status::Failed);
     assert!(result.message.unwrap().contains("let the error pass"));
     assert!(started.elapsed() < Duration::from_secs(2), "the barrier, not the timeout, decided");
+}
+
+/// A response of `status` with `content-length` and `body` in one DATA frame with END_STREAM.
+fn response_with_length(status: &str, content_length: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = frame(kind::SETTINGS, 0, 0, Payload::Settings(settings::Settings::default()));
+    let fields = [(":status".to_string(), status.to_string()), ("content-length".to_string(), content_length.to_string())];
+    let block = hpack::encode(&hpack::reps_for(&fields, false));
+    out.extend(frame(
+        kind::HEADERS,
+        flag::END_HEADERS,
+        1,
+        Payload::Headers(headers::Headers { padding: None, priority: None, fragment: block }),
+    ));
+    out.extend(frame(kind::DATA, flag::END_STREAM, 1, Payload::Data(data::Data { data: body.to_vec(), padding: None })));
+    out
+}
+
+#[tokio::test]
+async fn a_response_whose_content_length_disagrees_with_its_data_fails_any_response_step() {
+    // RFC 9113 §8.1.1: malformed, and "Clients MUST NOT accept a malformed response" — whatever
+    // the step asks for.
+    let config = |addr| config_for(addr, Duration::from_secs(2));
+    let yaml = |method: &str, expect: &str| {
+        format!("id: t/cl\nprotocol: h2\nsteps:\n  - send: {{ h2_request: {{ stream: 1, method: {method} }} }}\n  - expect: {{ h2_response: {expect} }}\n")
+    };
+    for expect in ["{ stream: 1 }", "{ stream: 1, status: 200, body: hi }"] {
+        let addr = h2_peer(response_with_length("200", "5", b"hi"), false).await;
+        let result = run_yaml(&yaml("GET", expect), &config(addr)).await;
+        assert_eq!(result.status, Status::Failed, "{expect}");
+        let message = result.message.unwrap();
+        assert!(message.contains("content-length \"5\" with 2 bytes of DATA") && message.contains("§8.1.1"), "{message}");
+    }
+    // Equal: passes.
+    let addr = h2_peer(response_with_length("200", "2", b"hi"), false).await;
+    assert_eq!(run_yaml(&yaml("GET", "{ stream: 1, body: hi }"), &config(addr)).await.status, Status::Passed);
+    // No content by definition: a response to HEAD, or a 304, may carry any content-length.
+    let addr = h2_peer(response_with_length("200", "5", b""), false).await;
+    assert_eq!(run_yaml(&yaml("HEAD", "{ stream: 1 }"), &config(addr)).await.status, Status::Passed);
+    let addr = h2_peer(response_with_length("304", "5", b""), false).await;
+    assert_eq!(run_yaml(&yaml("GET", "{ stream: 1 }"), &config(addr)).await.status, Status::Passed);
 }
 
 /// An HTTP/2 server over TLS (the `h2` crate) offering ALPN `h2` and `http/1.1`; returns its port

@@ -115,7 +115,8 @@ fn an_honest_h2_client_passes_every_truncation_case() {
 fn over_tls_a_client_that_does_not_offer_h2_fails_with_the_reason() {
     let o = Command::new(env!("CARGO_BIN_EXE_peerspec"))
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args(["serve", "cases/client/h2/tls.yaml", "alpn-h2-body", "--client", "curl -sS --http1.1 --cacert {ca_file} {url}"])
+        // --strict: the case is at level may (its rule has no BCP 14 keyword); the reason is the point.
+        .args(["serve", "cases/client/h2/tls.yaml", "alpn-h2-body", "--strict", "--client", "curl -sS --http1.1 --cacert {ca_file} {url}"])
         .output()
         .expect("the binary runs");
     let out = text(&o);
@@ -137,9 +138,10 @@ fn cases_about_several_requests_need_urls_and_concurrency_needs_provides() {
         let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
         (o, json["cases"].as_array().unwrap().clone())
     };
-    // One URL only: every case of the file is skipped, none is failed.
+    // One URL only: every case of the file is skipped, none is failed; a run that tested
+    // nothing exits 4 (--no-cases).
     let (o, cases) = run("true {url}", &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(cases.iter().all(|c| c["status"] == "skipped"), "{cases:?}");
     assert!(
         cases
@@ -163,7 +165,18 @@ fn cases_about_several_requests_need_urls_and_concurrency_needs_provides() {
 fn serve_one(case: &str, client: &str) -> (Option<i32>, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_peerspec"))
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args(["serve", "cases/client/h2/bodies.yaml", case, "--exact", "--timeout", "3s", "--client", &format!("bash -c \"{client}\"")])
+        // --strict: the bodies cases are at level may (their rule has no BCP 14 keyword).
+        .args([
+            "serve",
+            "cases/client/h2/bodies.yaml",
+            case,
+            "--exact",
+            "--strict",
+            "--timeout",
+            "3s",
+            "--client",
+            &format!("bash -c \"{client}\""),
+        ])
         .output()
         .expect("the binary runs");
     (o.status.code(), text(&o))
@@ -197,4 +210,30 @@ fn misbehaving_clients_fail_the_case_with_the_reason_never_a_hang() {
     let (code, out) = serve_one(case, "exec 3<>/dev/tcp/{host}/{port}; printf 'PRI * HTTP/2' >&3; exec 3>&-");
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("closed after 12 of the 24 octets"), "{out}");
+}
+
+#[test]
+fn a_request_whose_content_length_disagrees_with_its_data_fails_the_request_step() {
+    // RFC 9113 §8.1.1: a broken client sends `content-length: 5` and 2 bytes of DATA; the
+    // `h2_request` step fails on it though the case asks nothing about the length.
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("post.yaml");
+    std::fs::write(
+        &case,
+        "id: t/post\nprotocol: h2\nrole: server\nsteps:\n  - expect: { h2_request: { method: POST } }\n  - send: { h2_response: { status: 200 } }\n",
+    )
+    .unwrap();
+    // HEADERS (END_HEADERS, stream 1): :method POST, :scheme http, :path /, :authority x,
+    // content-length 5 (HPACK 83 86 84 01 01 'x' 0f 0d 01 '5'); DATA (END_STREAM, stream 1): "hi".
+    let settings = "\\0\\0\\0\\4\\0\\0\\0\\0\\0";
+    let headers = "\\0\\0\\12\\1\\4\\0\\0\\0\\1\\203\\206\\204\\1\\1x\\17\\15\\0015";
+    let data = "\\0\\0\\2\\0\\1\\0\\0\\0\\1hi";
+    let client = format!("exec 3<>/dev/tcp/{{host}}/{{port}}; printf '{PREFACE}{settings}{headers}{data}' >&3; sleep 1");
+    let o = Command::new(env!("CARGO_BIN_EXE_peerspec"))
+        .args(["serve", case.to_str().unwrap(), "--timeout", "3s", "--client", &format!("bash -c \"{client}\"")])
+        .output()
+        .expect("the binary runs");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("content-length \"5\" with a body of 2 bytes") && out.contains("§8.1.1"), "{out}");
 }

@@ -173,7 +173,7 @@ fn a_client_that_reports_success_on_a_truncated_message_fails_every_truncation_c
     let script = dir.path().join("broken_ws_client.py");
     std::fs::write(&script, BROKEN_CLIENT).unwrap();
     let command = format!("python3 {} {{url}}", script.display());
-    let o = peerspec().args(["serve", "cases/client/ws/truncation.yaml", "--timeout", "3s", "--client", &command]).output().unwrap();
+    let o = peerspec().args(["serve", "cases/client/ws/truncation.yaml", "--timeout", "10s", "--client", &command]).output().unwrap();
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     let cases = [
@@ -187,6 +187,8 @@ fn a_client_that_reports_success_on_a_truncated_message_fails_every_truncation_c
     for case in cases {
         assert!(out.contains(&format!("client/ws/7.1.5/{case} ... FAILED")), "{case} must catch the broken client:\n{out}");
     }
-    assert!(out.contains(&format!("0 passed; {} failed", cases.len())), "{out}");
+    // fin-without-close-frame checks the 1006 report, which RFC 6455 §7.1.5 states without a
+    // keyword (a may): it fails, not required.
+    assert!(out.contains(&format!("0 passed; {} failed; 1 failed, not required", cases.len() - 1)), "{out}");
     assert_eq!(out.matches("client exit status: expected failure (non-zero), saw 0").count(), cases.len(), "{out}");
 }

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 
 /// A byte string as written in a case.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected bytes: a string, { hex: \"0d0a\" }, { repeat: \"a\", times: 1000 }, { chunk: \"data\" }, or a list of these"
+)]
 pub enum BytesSpec {
     /// UTF-8 text, taken as its bytes.
     Text(String),

@@ -67,7 +67,7 @@ pub struct ClientExpect {
 
 /// An expected exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected an exit status: success, failure, or a number (exit: 0)")]
 pub enum ExitExpect {
     /// `success` or `failure`.
     Kind(ExitKind),

@@ -9,7 +9,7 @@ use super::{BytesSpec, OneOrMany};
 
 /// A number or a name (`type: HEADERS` or `type: 0xff`; `error: PROTOCOL_ERROR` or `error: 1`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a name or a number (type: HEADERS or type: 0x1; error: PROTOCOL_ERROR or error: 1)")]
 pub enum NameOrNumber {
     /// A number.
     Number(u64),
@@ -549,17 +549,78 @@ pub struct FrameExpect {
     pub data: Option<BytesSpec>,
 }
 
-/// A stream error: RST_STREAM on the stream with one of the codes. A connection error with one
-/// of the codes (GOAWAY, or closing) also passes, since an endpoint may treat a stream error as a
-/// connection error (RFC 9113 §5.4.2).
+/// An HTTP/2 error code the peer must use: by default the named codes or a generic one, which
+/// RFC 9113 §5.4 always allows ("a generic error code (such as PROTOCOL_ERROR or
+/// INTERNAL_ERROR) can always be used in place of more specific error codes").
+///
+/// ```yaml
+/// connection_error: FRAME_SIZE_ERROR          # FRAME_SIZE_ERROR, PROTOCOL_ERROR or INTERNAL_ERROR
+/// connection_error: [PROTOCOL_ERROR, STREAM_CLOSED]
+/// connection_error: { error: FRAME_SIZE_ERROR, exact: true }   # only FRAME_SIZE_ERROR
+/// connection_error: { error: PROTOCOL_ERROR, close: true }     # and then the TCP close (§5.4.1)
+/// ```
+///
+/// `exact: true` is the stricter wish for the specific code: a case of its own, at level `may`
+/// (§5.4 "an endpoint MAY use any applicable error code").
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ConnectionErrorExpect {
+    /// The codes alone (generic codes accepted as well).
+    Codes(OneOrMany<NameOrNumber>),
+    /// The codes with options.
+    Full(ConnectionErrorSpec),
+}
+
+impl ConnectionErrorExpect {
+    /// The named codes, whether only they are accepted, and whether the TCP close is awaited.
+    pub fn parts(&self) -> (&OneOrMany<NameOrNumber>, bool, bool) {
+        match self {
+            ConnectionErrorExpect::Codes(c) => (c, false, false),
+            ConnectionErrorExpect::Full(f) => (&f.error, f.exact, f.close),
+        }
+    }
+}
+
+/// A connection error with options (see [`ConnectionErrorExpect`]).
+///
+/// The step passes when the GOAWAY with an allowed code arrives, or when the peer closes the
+/// connection without one (RFC 9113 §5.4.1: GOAWAY is a SHOULD, the close a MUST). With
+/// `close: true` it also waits for the TCP close after the GOAWAY: that is §5.4.1's own rule
+/// ("After sending the GOAWAY frame for an error condition, the endpoint MUST close the TCP
+/// connection"), checked by a case of its own rather than by every case that provokes an error.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionErrorSpec {
+    /// The error codes named by the rule.
+    pub error: OneOrMany<NameOrNumber>,
+    /// Accept only the named codes, not the generic PROTOCOL_ERROR and INTERNAL_ERROR.
+    #[serde(default)]
+    pub exact: bool,
+    /// After the GOAWAY, wait for the peer to close the TCP connection.
+    #[serde(default)]
+    pub close: bool,
+}
+
+/// A stream error: RST_STREAM on the stream with one of the codes, or a generic one
+/// (PROTOCOL_ERROR, INTERNAL_ERROR; RFC 9113 §5.4) unless `exact`. A connection error (GOAWAY
+/// with one of those codes, or closing) also passes, since an endpoint MAY treat a stream error
+/// as a connection error (RFC 9113 §5.4.1). The transcript notes which the peer chose.
+///
+/// ```yaml
+/// stream_error: { stream: 1, error: STREAM_CLOSED }   # STREAM_CLOSED, PROTOCOL_ERROR, INTERNAL_ERROR
+/// stream_error: { stream: 1, error: STREAM_CLOSED, exact: true }
+/// ```
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamErrorExpect {
     /// Stream id (default: the stream of the last request sent, else 1).
     #[serde(default)]
     pub stream: Option<u32>,
-    /// Allowed error codes.
+    /// The error codes named by the rule.
     pub error: OneOrMany<NameOrNumber>,
+    /// Accept only the named codes, not the generic PROTOCOL_ERROR and INTERNAL_ERROR.
+    #[serde(default)]
+    pub exact: bool,
 }
 
 /// A PING acknowledgement: the barrier that proves everything sent before it was processed.

@@ -96,7 +96,8 @@ pub fn parse_cases(file: &str, text: &str) -> Result<Vec<LoadedCase>, Vec<LoadEr
                 if position.is_none_or(|(l, c)| (l, c) == (1, 1) || l == line) {
                     position = locate_value(text, line, &e.to_string()).or(position);
                 }
-                let error = LoadError { file: file.to_string(), position, message: e.to_string() };
+                let (position, message) = point_at_value(text, position, e.to_string());
+                let error = LoadError { file: file.to_string(), position, message };
                 // After a syntax error the parser repeats it for every later document: the rest
                 // of the stream cannot be trusted.
                 let repeated = errors.last() == Some(&error);
@@ -114,6 +115,38 @@ pub fn parse_cases(file: &str, text: &str) -> Result<Vec<LoadedCase>, Vec<LoadEr
     } else {
         Err(errors)
     }
+}
+
+/// A value that matches none of the forms of an untagged enum (`status: { code: 200 }`):
+/// serde_norway points at the key of the field (`status:`) and names the path up to its parent.
+/// Point at the value instead, name the field in the path, and show what was written:
+/// `7:17: steps[1].expect.response.status: expected one value or a list …, got { code: 200 }`.
+/// The untagged enums' `expecting` messages all start with "expected "; other errors pass.
+fn point_at_value(text: &str, position: Option<(usize, usize)>, message: String) -> (Option<(usize, usize)>, String) {
+    let Some((line, column)) = position else { return (position, message) };
+    let (path, expected) = match message.split_once(": expected ") {
+        Some((path, rest)) if !path.contains(' ') => (format!("{path}."), rest),
+        _ => match message.strip_prefix("expected ") {
+            Some(rest) => (String::new(), rest),
+            None => return (position, message),
+        },
+    };
+    let Some(source_line) = text.lines().nth(line.saturating_sub(1)) else { return (position, message) };
+    let Some(rest) = source_line.get(column.saturating_sub(1)..) else { return (position, message) };
+    let key_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(0);
+    let after_key = &rest[key_len..];
+    if key_len == 0 || !after_key.starts_with(':') {
+        return (position, message);
+    }
+    let value = after_key[1..].trim_start();
+    let value_column = column + key_len + 1 + (after_key.len() - 1 - value.len());
+    // " at line 7 column 9": the position is given before the message already.
+    let expected = expected.rsplit_once(" at line ").map_or(expected, |(m, _)| m);
+    let key = &rest[..key_len];
+    // In a flow mapping the rest of the line holds more than this value: show it only in block style.
+    let block_style = source_line.trim_start().len() == rest.len() && !value.is_empty();
+    let got = if block_style { format!(", got {}", value.chars().take(60).collect::<String>()) } else { String::new() };
+    (Some((line, value_column)), format!("{path}{key}: expected {expected}{got}"))
 }
 
 /// 1-based lines where each YAML document of `text` starts (after a `---` line, or line 1).

@@ -265,10 +265,12 @@ pub struct Expect {
     /// HTTP/2: a request from the client under test on a stream, and how it ended (role `server`).
     #[serde(default)]
     pub h2_request: Option<Box<h2::H2RequestExpect>>,
-    /// HTTP/2: a connection error with one of these codes: GOAWAY, then the peer closes.
+    /// HTTP/2: a connection error: GOAWAY with one of these codes or a generic one (or the peer
+    /// closes without GOAWAY). See [`h2::ConnectionErrorExpect`].
     #[serde(default)]
-    pub connection_error: Option<OneOrMany<h2::NameOrNumber>>,
-    /// HTTP/2: a stream error (RST_STREAM) with one of these codes.
+    pub connection_error: Option<h2::ConnectionErrorExpect>,
+    /// HTTP/2: a stream error (RST_STREAM, or a connection error) with one of these codes or a
+    /// generic one. See [`h2::StreamErrorExpect`].
     #[serde(default)]
     pub stream_error: Option<Box<h2::StreamErrorExpect>>,
     /// HTTP/2: the PING acknowledgement that proves everything sent before was processed.
@@ -292,10 +294,10 @@ pub struct Expect {
     /// closes first).
     #[serde(default)]
     pub close: Option<Box<ws::CloseExpect>>,
-    /// WebSocket: the peer fails the connection (RFC 6455 §7.1.7): a close frame with one of
-    /// these codes, or a TCP close without one.
+    /// WebSocket: the peer fails the connection (RFC 6455 §7.1.7). `any`: a close frame with any
+    /// code, or a TCP close without one; a list of codes: a close frame with one of them.
     #[serde(default)]
-    pub fail: Option<OneOrMany<u16>>,
+    pub fail: Option<ws::FailExpect>,
     /// WebSocket: one frame, field by field.
     #[serde(default)]
     pub ws_frame: Option<Box<ws::FrameExpect>>,
@@ -321,7 +323,10 @@ pub enum ConnectionState {
 
 /// A value or a list of allowed values (`status: 400` or `status: [400, 411]`).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected one value or a list of allowed values (status: 400 or status: [400, 411]), each of the field's type"
+)]
 pub enum OneOrMany<T> {
     /// A single allowed value.
     One(T),

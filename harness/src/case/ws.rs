@@ -81,7 +81,7 @@ pub struct MessageSpec {
 
 /// Masking: `true` (a random key, the default), `false` (unmasked), or a key in hex (`37fa213d`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected true (a random key), false (unmasked) or a key of 8 hex digits (mask: 37fa213d)")]
 pub enum MaskSpec {
     /// Random key or unmasked.
     On(bool),
@@ -92,7 +92,7 @@ pub enum MaskSpec {
 /// An opcode by name (`continuation`, `text`, `binary`, `close`, `ping`, `pong`) or number 0–15
 /// (reserved ones included).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected an opcode: continuation, text, binary, close, ping, pong, or a number 0-15 (opcode: 0xB)")]
 pub enum OpcodeSpec {
     /// Number 0–15.
     Number(u8),
@@ -180,6 +180,39 @@ pub struct CloseExpect {
     /// The exact reason.
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// How the peer must fail the connection (RFC 6455 §7.1.7), written `fail: any` or
+/// `fail: [1002, 1007]`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FailExpect {
+    /// `any`: every way of failing the connection passes: a close frame with any valid code
+    /// (or none), or closing TCP without a close frame. Failing the connection is what RFC 6455
+    /// requires (§5.1, §7.1.7, §8.1); the code is a SHOULD at most. The transcript says which
+    /// way the peer chose.
+    Any(AnyWay),
+    /// A close frame carrying one of these codes (§7.1.7: the endpoint "SHOULD send a Close frame
+    /// with an appropriate status code"). Closing TCP without a close frame does not pass.
+    Codes(OneOrMany<u16>),
+}
+
+/// The keyword `any`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AnyWay {
+    /// Any way at all.
+    Any,
+}
+
+impl FailExpect {
+    /// The codes a close frame must carry; `None` for `any`.
+    pub fn codes(&self) -> Option<&[u16]> {
+        match self {
+            FailExpect::Any(_) => None,
+            FailExpect::Codes(c) => Some(c.as_slice()),
+        }
+    }
 }
 
 /// A frame the server must send next, field by field; fields left out are not checked. Server

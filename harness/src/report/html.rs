@@ -25,11 +25,17 @@ pub fn render(report: &RunReport<'_>) -> String {
     let _ = writeln!(
         out,
         "<p class=\"summary\"><span class=\"pass\">{} passed</span> <span class=\"fail\">{} failed</span> \
-         <span class=\"optional\">{} failed, not required</span> <span class=\"skip\">{} skipped</span>{}</p>",
+         <span class=\"optional\">{} failed, not required</span> <span class=\"skip\">{} skipped</span>{}{}{}</p>",
         s.passed,
         s.failed,
         s.failed_optional,
         s.skipped,
+        if s.errors > 0 { format!(" <span class=\"fail\">{} errors</span>", s.errors) } else { String::new() },
+        if s.expected_failures > 0 {
+            format!(" <span class=\"optional\">{} expected failures</span>", s.expected_failures)
+        } else {
+            String::new()
+        },
         if s.interrupted > 0 { format!(" <span class=\"fail\">{} interrupted</span>", s.interrupted) } else { String::new() }
     );
     let mut by_protocol: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
@@ -43,9 +49,13 @@ pub fn render(report: &RunReport<'_>) -> String {
         for c in &cases {
             let (class, label) = match c.status {
                 Status::Passed => ("pass", "ok".to_string()),
+                Status::Failed if c.expected_failure.is_some() => {
+                    ("optional", format!("expected failure: {}", c.expected_failure.as_deref().unwrap_or("")))
+                }
+                Status::Failed if c.is_error() => ("fail", format!("ERROR ({})", c.failure_kind.map(|k| k.name()).unwrap_or("setup"))),
                 Status::Failed if c.required => ("fail", "FAILED".to_string()),
                 Status::Failed => ("optional", format!("failed ({}, not required)", c.level.name())),
-                Status::Skipped => ("skip", "skipped".to_string()),
+                Status::Skipped => ("skip", format!("skipped: {}", c.message.as_deref().unwrap_or("not applicable"))),
                 Status::Interrupted => ("fail", "interrupted".to_string()),
             };
             let link = if matches!(c.status, Status::Failed | Status::Interrupted) {
@@ -82,6 +92,9 @@ fn failure(out: &mut String, c: &CaseResult) {
         c.level.name(),
         esc(&c.source)
     );
+    if let Some(rule) = &c.rule {
+        let _ = writeln!(out, "<blockquote class=\"rule\">{}</blockquote>", esc(&super::one_line(rule)));
+    }
     let _ = writeln!(out, "<pre class=\"message\">{}</pre>", esc(c.message.as_deref().unwrap_or("")));
     if c.transcript.entries.is_empty() {
         out.push_str("</section>\n");
@@ -137,7 +150,7 @@ span.optional{background:#fff8c5;color:#7d4e00}span.skip{background:#eaeef2;colo
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td:last-child{white-space:nowrap}td,th{text-align:left;padding:.2rem .5rem;border-bottom:1px solid #eaeef2;vertical-align:top}
 tr.fail td:nth-child(3){color:#a40e26;font-weight:600}tr.optional td:nth-child(3){color:#7d4e00}tr.skip td{color:#57606a}
 .failure{border:1px solid #ffcecb;border-radius:6px;padding:.5rem 1rem;margin:1rem 0;background:#fffafa}
-.meta{color:#57606a}pre.message{background:#fff;border:1px solid #eaeef2;padding:.5rem;white-space:pre-wrap}
+.meta{color:#57606a}blockquote.rule{margin:.5rem 0;padding:.25rem .75rem;border-left:3px solid #8c959f;color:#24292f;font-style:italic}pre.message{background:#fff;border:1px solid #eaeef2;padding:.5rem;white-space:pre-wrap}
 table.wire td:first-child{white-space:nowrap;color:#57606a}table.wire code{white-space:pre-wrap;word-break:break-all}
 tr.sent td:nth-child(2){color:#0969da}tr.received td:nth-child(2){color:#8250df}tr.note td{color:#57606a;font-style:italic}
 ";

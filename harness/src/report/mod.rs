@@ -27,6 +27,11 @@ pub struct Summary {
     pub skipped: usize,
     /// Cases the run was stopped before they finished.
     pub interrupted: usize,
+    /// Cases that could not be run: setup errors (cannot connect, cannot listen, the client
+    /// command cannot start) and authoring errors (a case that cannot be run as written).
+    pub errors: usize,
+    /// Failures a known-failures list expects (with its reason); they do not fail the run.
+    pub expected_failures: usize,
 }
 
 impl Summary {
@@ -36,6 +41,8 @@ impl Summary {
         for r in results {
             match r.status {
                 Status::Passed => s.passed += 1,
+                Status::Failed if r.is_error() => s.errors += 1,
+                Status::Failed if r.expected_failure.is_some() => s.expected_failures += 1,
                 Status::Failed if r.required => s.failed += 1,
                 Status::Failed => s.failed_optional += 1,
                 Status::Skipped => s.skipped += 1,
@@ -60,6 +67,11 @@ pub struct RunReport<'a> {
     pub summary: Summary,
     /// Every case, in suite order.
     pub cases: &'a [CaseResult],
+}
+
+/// A quoted rule on one line: case files fold long quotes over several lines.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

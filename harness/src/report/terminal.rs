@@ -51,6 +51,13 @@ impl Colours {
 pub fn case_line(r: &CaseResult, colours: Colours) -> String {
     match r.status {
         Status::Passed => format!("case {} ... {}", r.id, colours.green("ok")),
+        Status::Failed if r.expected_failure.is_some() => {
+            expected_failure_line(&r.id, r.expected_failure.as_deref().unwrap_or(""), colours)
+        }
+        Status::Failed if r.is_error() => {
+            let kind = r.failure_kind.map(|k| k.name()).unwrap_or("setup");
+            format!("case {} ... {} ({kind})", r.id, colours.red("ERROR"))
+        }
         Status::Failed if r.required => format!("case {} ... {}", r.id, colours.red("FAILED")),
         Status::Failed => format!("case {} ... {}", r.id, colours.yellow(&format!("FAILED ({}, not required)", r.level.name()))),
         Status::Skipped => format!("case {} ... {}", r.id, colours.yellow(&format!("skipped ({})", r.message.as_deref().unwrap_or("")))),
@@ -58,21 +65,39 @@ pub fn case_line(r: &CaseResult, colours: Colours) -> String {
     }
 }
 
+/// The line of a case a known-failures list expects to fail, with the list's reason.
+pub fn expected_failure_line(id: &str, reason: &str, colours: Colours) -> String {
+    format!("case {id} ... {}", colours.yellow(&format!("expected failure: {reason}")))
+}
+
 /// The failures section and the summary line.
 pub fn summary(results: &[CaseResult], elapsed: Duration, colours: Colours) -> String {
     let mut out = String::new();
-    let failed: Vec<&CaseResult> = results.iter().filter(|r| r.status == Status::Failed).collect();
+    let failed: Vec<&CaseResult> = results.iter().filter(|r| r.status == Status::Failed && r.expected_failure.is_none()).collect();
+    let expected: Vec<&CaseResult> = results.iter().filter(|r| r.status == Status::Failed && r.expected_failure.is_some()).collect();
+    if !expected.is_empty() {
+        out.push_str("\nexpected failures (a known-failures list gives each one's reason):\n");
+        for r in &expected {
+            let _ = writeln!(out, "    {}: {}", r.id, r.message.as_deref().unwrap_or("").lines().next().unwrap_or(""));
+        }
+    }
     if !failed.is_empty() {
         out.push_str("\nfailures:\n");
         for r in &failed {
-            let header = format!("---- {} ----", r.id);
-            let header = if r.required { colours.red(&header) } else { colours.yellow(&header) };
+            let header = match r.failure_kind {
+                Some(kind) if kind.is_error() => format!("---- {} ---- ERROR ({} error: the case could not be run)", r.id, kind.name()),
+                _ => format!("---- {} ----", r.id),
+            };
+            let header = if r.required || r.is_error() { colours.red(&header) } else { colours.yellow(&header) };
             let _ = writeln!(out, "\n{header}");
             if let Some(t) = &r.title {
                 let _ = writeln!(out, "  {t}");
             }
             let spec = r.spec.as_deref().unwrap_or("-");
             let _ = writeln!(out, "  spec: {spec} ({})   source: {}", r.level.name(), r.source);
+            if let Some(rule) = &r.rule {
+                let _ = writeln!(out, "  rule: \"{}\"", super::one_line(rule));
+            }
             for line in r.message.as_deref().unwrap_or("").lines() {
                 let _ = writeln!(out, "  {line}");
             }
@@ -91,7 +116,7 @@ pub fn summary(results: &[CaseResult], elapsed: Duration, colours: Colours) -> S
     let s = Summary::of(results);
     let verdict = if s.interrupted > 0 {
         colours.yellow("INTERRUPTED")
-    } else if s.failed == 0 {
+    } else if s.failed == 0 && s.errors == 0 {
         colours.green("ok")
     } else {
         colours.red("FAILED")
@@ -101,9 +126,12 @@ pub fn summary(results: &[CaseResult], elapsed: Duration, colours: Colours) -> S
     } else {
         String::new()
     };
+    let errors = if s.errors > 0 { format!("{} errors (setup/authoring); ", s.errors) } else { String::new() };
+    let expected =
+        if s.expected_failures > 0 { colours.yellow(&format!("{} expected failures", s.expected_failures)) + "; " } else { String::new() };
     let _ = writeln!(
         out,
-        "\ncase result: {verdict}. {} passed; {} failed; {optional}{} skipped;{} finished in {:.2}s",
+        "\ncase result: {verdict}. {} passed; {} failed; {errors}{expected}{optional}{} skipped;{} finished in {:.2}s",
         s.passed,
         s.failed,
         s.skipped,

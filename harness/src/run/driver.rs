@@ -82,6 +82,12 @@ pub trait Driver: std::marker::Send {
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String>;
     /// A check passed: update the protocol state from it and return anything to send back.
     fn passed(&mut self, check: &mut dyn Check) -> Units;
+    /// Whether the peer has said it will close the current connection (an HTTP/1.x response
+    /// with `Connection: close`, or HTTP/1.0 without keep-alive: RFC 9112 §9.3, §9.6), and how.
+    /// A step that fails because the peer then closed does not apply (see [`super::run_case`]).
+    fn declared_close(&self) -> Option<String> {
+        None
+    }
     /// After the last step: whether bytes received that no step used are still fine (HTTP/2:
     /// whole frames the connection exchanges on its own, such as WINDOW_UPDATE).
     fn unread_is_fine(&mut self, _input: &[u8]) -> bool {

@@ -24,6 +24,7 @@ use crate::wire::h2::{self as wire, flag, kind, settings, Frame, FrameHeader, Pa
 use super::check::{annotated, Annotated, Check, Verdict};
 use super::driver::{Driver, Substitutions, Units};
 use super::fields::differ;
+use super::h2_errors::{ConnectionErrorMatcher, StreamErrorMatcher};
 use super::sse::EventStreamFollower;
 
 /// The INITIAL_WINDOW_SIZE peerspec announces, and the connection window it opens, so flow
@@ -310,7 +311,7 @@ pub fn validate_expect(e: &Expect) -> Result<(), String> {
         ResponseMatcher::new(r, 1)?;
     }
     if let Some(c) = &e.connection_error {
-        codes(c)?;
+        codes(c.parts().0)?;
     }
     if let Some(s) = &e.stream_error {
         codes(&s.error)?;
@@ -614,6 +615,15 @@ pub(super) trait Matcher: std::marker::Send {
     fn on_idle(&self) -> Option<String> {
         None
     }
+    /// While pending: what has arrived and what is still awaited, when the matcher is past its
+    /// first state (for the timeout message).
+    fn progress(&self) -> Option<String> {
+        None
+    }
+    /// After passing: which of the allowed behaviours the peer chose, for the transcript.
+    fn note(&self) -> Option<String> {
+        None
+    }
     /// The stream this matcher found on the wire rather than was told (a request's).
     fn matched_stream(&self) -> Option<u32> {
         None
@@ -680,7 +690,12 @@ impl Check for H2Check {
                 None => match reader.next(input, &mut pos, &mut units) {
                     Ok(Some(ev)) => ev,
                     Ok(None) if eof => match matcher.on_close() {
-                        Ok(()) => break Verdict::Pass { consumed: input.len(), units: units.clone() },
+                        Ok(()) => {
+                            if let Some(note) = matcher.note() {
+                                units.push(annotated(input.len(), 0, note));
+                            }
+                            break Verdict::Pass { consumed: input.len(), units: units.clone() };
+                        }
                         Err(why) => break Verdict::Fail(format!("{why}{}", partial_frame(input.len() - pos))),
                     },
                     Ok(None) => match matcher.on_idle() {
@@ -699,7 +714,12 @@ impl Check for H2Check {
                     ))
                 }
                 Seen::Keep => kept.push_back(ev),
-                Seen::Pass => break Verdict::Pass { consumed: pos, units: units.clone() },
+                Seen::Pass => {
+                    if let Some(note) = matcher.note() {
+                        units.push(annotated(pos, 0, note));
+                    }
+                    break Verdict::Pass { consumed: pos, units: units.clone() };
+                }
                 Seen::Fail(why) => break Verdict::Fail(why),
             }
         };
@@ -725,11 +745,13 @@ impl Check for H2Check {
             (false, more) => format!("{}; … and {more} more frames", seen[..shown].join("; ")),
         };
         let pos = self.resume.as_ref().map_or(0, |p| p.pos);
-        Verdict::Fail(format!(
-            "timed out waiting for {}; saw {seen}{}",
-            self.matcher.describe(),
-            partial_frame(input.len().saturating_sub(pos))
-        ))
+        // The matcher as far as it got, not as it started: its state says what is still awaited.
+        let matcher = self.resume.as_ref().map_or(&self.matcher, |p| &p.matcher);
+        let waiting = match matcher.progress() {
+            Some(progress) => format!("timed out: {progress}"),
+            None => format!("timed out waiting for {}", matcher.describe()),
+        };
+        Verdict::Fail(format!("{waiting}; saw {seen}{}", partial_frame(input.len().saturating_sub(pos))))
     }
     fn release(&mut self) -> Option<super::check::Released> {
         // Whole frames already read are done with: drop them from the input, rebase the rest.
@@ -745,7 +767,7 @@ impl Check for H2Check {
         Some(super::check::Released { len, units })
     }
     fn describe(&self) -> String {
-        self.matcher.describe()
+        self.resume.as_ref().map_or(&self.matcher, |p| &p.matcher).describe()
     }
     fn units_so_far(&self) -> Vec<Annotated> {
         self.units.clone()
@@ -765,6 +787,18 @@ fn partial_frame(rest: usize) -> String {
     } else {
         format!("; {rest} bytes of an incomplete frame received")
     }
+}
+
+/// A content-length value as a number: one decimal value, or a list of equal ones (`5, 5`);
+/// `None` when it is anything else.
+pub(super) fn content_length(value: &str) -> Option<u64> {
+    let mut values = value.split(',').map(|v| v.trim());
+    let first = values.next()?;
+    if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = first.parse::<u64>().ok()?;
+    values.all(|v| v == first).then_some(n)
 }
 
 pub(super) fn codes(c: &OneOrMany<NameOrNumber>) -> Result<Vec<u32>, String> {
@@ -896,6 +930,8 @@ struct ResponseMatcher {
     data_frames: usize,
     /// The body followed as an event stream, when the case expects one.
     events: Option<EventStreamFollower>,
+    /// The request was HEAD: its response has no content, whatever its content-length says.
+    head_request: bool,
 }
 
 impl ResponseMatcher {
@@ -912,6 +948,7 @@ impl ResponseMatcher {
             max_body_kept: super::Caps::default().max_body_kept,
             data_frames: 0,
             events: e.event_stream.as_ref().map(|_| EventStreamFollower::default()),
+            head_request: false,
         })
     }
 
@@ -991,7 +1028,27 @@ impl ResponseMatcher {
                 None => differ(&format!("trailer {n}"), format!("{v:?}"), "no such trailer".into()),
             }
         }
+        if end != StreamEnd::RstStream {
+            problems.extend(self.content_length_problem());
+        }
         self.judge_head(problems, get)
+    }
+
+    /// RFC 9113 §8.1.1: a response whose content-length differs from the DATA received is
+    /// malformed, and "Clients MUST NOT accept a malformed response" — unless it has no content
+    /// by definition (a response to HEAD, 204, 304; RFC 9110 §6.4.1).
+    fn content_length_problem(&self) -> Option<String> {
+        let status = field_value(&self.headers, ":status").and_then(|s| s.parse::<u16>().ok());
+        if self.head_request || matches!(status, Some(204 | 304)) {
+            return None;
+        }
+        let cl = field_value(&self.headers, "content-length")?;
+        (content_length(&cl) != Some(self.body_len)).then(|| {
+            format!(
+                "  content-length {cl:?} with {} bytes of DATA: a malformed response (RFC 9113 §8.1.1: \"A request or response is also malformed if the value of a content-length header field does not equal the sum of the DATA frame payload lengths that form the content\"; \"Clients MUST NOT accept a malformed response.\")",
+                self.body_len
+            )
+        })
     }
 
     /// Adds the checks of the response head (:status and fields) to `problems` and decides.
@@ -1016,6 +1073,13 @@ impl ResponseMatcher {
 impl Matcher for ResponseMatcher {
     fn on_event(&mut self, ev: &Event) -> Seen {
         let h = *ev.header();
+        // A graceful GOAWAY that keeps this stream (RFC 9113 §6.8: "Activity on streams numbered
+        // lower than or equal to the last stream identifier might still complete successfully").
+        if let Payload::Goaway(g) = &ev.frame.payload {
+            if g.code == 0 && g.last_stream_id >= self.stream {
+                return Seen::Take;
+            }
+        }
         if h.stream_id != self.stream || h.kind == kind::PUSH_PROMISE {
             return default_seen(ev, &self.describe());
         }
@@ -1078,143 +1142,6 @@ impl Matcher for ResponseMatcher {
     }
 }
 
-/// A PING ACK for the PING sent after the frame under test: everything before that PING was
-/// processed, so an error the frame should have caused will not come any more.
-fn is_barrier(ev: &Event, barrier: &Option<Vec<u8>>) -> bool {
-    matches!((&ev.frame.payload, barrier), (Payload::Ping(p), Some(b)) if ev.header().has(flag::ACK) && &p.data == b)
-}
-
-#[derive(Clone)]
-struct ConnectionErrorMatcher {
-    codes: Vec<u32>,
-    goaway: Option<String>,
-    barrier: Option<Vec<u8>>,
-    barrier_acked: bool,
-}
-
-impl Matcher for ConnectionErrorMatcher {
-    fn on_event(&mut self, ev: &Event) -> Seen {
-        if self.goaway.is_none() && is_barrier(ev, &self.barrier) {
-            self.barrier_acked = true;
-            return Seen::Take;
-        }
-        if let Payload::Goaway(g) = &ev.frame.payload {
-            if !self.codes.contains(&g.code) {
-                return Seen::Fail(format!("{}: expected error {}", wire::describe(&ev.frame), code_list(&self.codes)));
-            }
-            self.goaway = Some(wire::describe(&ev.frame));
-        }
-        Seen::Take
-    }
-    fn on_close(&mut self) -> Result<(), String> {
-        // RFC 9113 §5.4.1: SHOULD send GOAWAY, MUST close. Closing alone meets the MUST.
-        Ok(())
-    }
-    fn on_idle(&self) -> Option<String> {
-        (self.barrier_acked && self.goaway.is_none()).then(|| {
-            format!(
-                "the peer acknowledged the PING sent after the frame under test and sent no connection error {} with it: it let the error pass",
-                code_list(&self.codes)
-            )
-        })
-    }
-    fn describe(&self) -> String {
-        match &self.goaway {
-            Some(g) => format!("the peer to close the connection after its {g} (RFC 9113 §5.4.1)"),
-            None => format!("a connection error {} (GOAWAY, then close)", code_list(&self.codes)),
-        }
-    }
-    fn box_clone(&self) -> Box<dyn Matcher> {
-        Box::new(self.clone())
-    }
-}
-
-#[derive(Clone)]
-struct StreamErrorMatcher {
-    stream: u32,
-    codes: Vec<u32>,
-    status: Option<String>,
-    ended: bool,
-    barrier: Option<Vec<u8>>,
-    barrier_acked: bool,
-}
-
-impl StreamErrorMatcher {
-    fn answered(&self) -> String {
-        let status = self.status.as_deref().unwrap_or("?");
-        format!(
-            "the server answered on stream {} with a complete response (:status {status}, END_STREAM) and no RST_STREAM {}",
-            self.stream,
-            code_list(&self.codes)
-        )
-    }
-
-    /// A response that ends the stream is the server answering the request instead of resetting
-    /// the stream (RFC 9113 §8.1.1 lets it answer first): with a PING barrier sent, the verdict
-    /// waits for its ACK; without one, it is final.
-    fn ended(&mut self, h: &FrameHeader) -> Seen {
-        if !h.has(flag::END_STREAM) {
-            return Seen::Take;
-        }
-        if self.barrier.is_some() {
-            self.ended = true;
-            return Seen::Take;
-        }
-        Seen::Fail(self.answered())
-    }
-}
-
-impl Matcher for StreamErrorMatcher {
-    fn on_event(&mut self, ev: &Event) -> Seen {
-        let h = ev.header();
-        let (code, is_goaway) = match &ev.frame.payload {
-            // RST_STREAM NO_ERROR after a complete response only closes the stream (RFC 9113 §8.1).
-            Payload::RstStream(r) if h.stream_id == self.stream && r.code == 0 && self.ended => return Seen::Take,
-            Payload::RstStream(r) if h.stream_id == self.stream => (r.code, false),
-            Payload::Goaway(g) => (g.code, true),
-            Payload::Headers(_) if h.stream_id == self.stream && self.status.is_none() => {
-                self.status = ev.fields.iter().flatten().find(|(n, _)| n == ":status").map(|(_, v)| v.clone());
-                return self.ended(h);
-            }
-            Payload::Headers(_) | Payload::Data(_) if h.stream_id == self.stream => return self.ended(h),
-            _ if is_barrier(ev, &self.barrier) => {
-                self.barrier_acked = true;
-                return Seen::Take;
-            }
-            _ => return Seen::Take,
-        };
-        if self.codes.contains(&code) {
-            Seen::Pass
-        } else {
-            let what = if is_goaway { "connection error" } else { "stream error" };
-            Seen::Fail(format!("{} ({what}): expected error {}", wire::describe(&ev.frame), code_list(&self.codes)))
-        }
-    }
-    fn on_close(&mut self) -> Result<(), String> {
-        Ok(())
-    }
-    fn describe(&self) -> String {
-        format!("a stream error {} on stream {} (RST_STREAM)", code_list(&self.codes), self.stream)
-    }
-    fn on_idle(&self) -> Option<String> {
-        if !self.barrier_acked {
-            return None;
-        }
-        Some(if self.ended {
-            self.answered()
-        } else {
-            format!(
-                "the peer acknowledged the PING sent after the frame under test and sent no stream error {} on stream {} with it: it let the error pass",
-                code_list(&self.codes),
-                self.stream
-            )
-        })
-    }
-    fn box_clone(&self) -> Box<dyn Matcher> {
-        Box::new(self.clone())
-    }
-}
-
 #[derive(Clone)]
 struct PingAckMatcher {
     data: Vec<u8>,
@@ -1271,6 +1198,8 @@ pub struct H2Driver {
     pub(super) barrier: Option<Vec<u8>>,
     /// The run's caps (field block size, body kept).
     pub(super) caps: super::Caps,
+    /// Streams whose request was HEAD (their responses have no content).
+    head_streams: Vec<u32>,
 }
 
 impl H2Driver {
@@ -1286,6 +1215,7 @@ impl H2Driver {
             last_ping: DEFAULT_PING.to_vec(),
             barrier: None,
             caps: Default::default(),
+            head_streams: vec![],
         }
     }
 
@@ -1310,6 +1240,9 @@ impl H2Driver {
                 }
             }
             FrameSpec::Headers(h) => {
+                if h.fields.as_ref().and_then(|f| f.get(":method")).is_some_and(|m| m == "HEAD") {
+                    self.head_streams.push(h.stream);
+                }
                 self.last_stream = Some(h.stream);
                 if h.stream % 2 == 1 && h.stream >= self.next_stream {
                     self.next_stream = h.stream + 2;
@@ -1370,6 +1303,7 @@ impl Driver for H2Driver {
         self.next_stream = 1;
         self.last_stream = None;
         self.barrier = None;
+        self.head_streams.clear();
         if !self.greet {
             return Ok(vec![]);
         }
@@ -1395,6 +1329,9 @@ impl Driver for H2Driver {
             Send::H2Request(r) => {
                 let stream = r.stream.unwrap_or(self.next_stream);
                 let out = encode_request(r, stream, &self.subs, self.tls)?;
+                if r.method.as_deref() == Some("HEAD") {
+                    self.head_streams.push(stream);
+                }
                 self.last_stream = Some(stream);
                 if stream % 2 == 1 && stream >= self.next_stream {
                     self.next_stream = stream + 2;
@@ -1410,18 +1347,13 @@ impl Driver for H2Driver {
         let matcher: Box<dyn Matcher> = if let Some(f) = &expect.frame {
             Box::new(FrameMatcher::new(f)?)
         } else if let Some(r) = &expect.h2_response {
-            Box::new(ResponseMatcher { max_body_kept: self.caps.max_body_kept, ..ResponseMatcher::new(r, stream)? })
+            let m = ResponseMatcher::new(r, stream)?;
+            let head_request = self.head_streams.contains(&m.stream);
+            Box::new(ResponseMatcher { max_body_kept: self.caps.max_body_kept, head_request, ..m })
         } else if let Some(c) = &expect.connection_error {
-            Box::new(ConnectionErrorMatcher { codes: codes(c)?, goaway: None, barrier: self.barrier.clone(), barrier_acked: false })
+            Box::new(ConnectionErrorMatcher::new(c, self.barrier.clone())?)
         } else if let Some(s) = &expect.stream_error {
-            Box::new(StreamErrorMatcher {
-                stream: s.stream.unwrap_or(stream),
-                codes: codes(&s.error)?,
-                status: None,
-                ended: false,
-                barrier: self.barrier.clone(),
-                barrier_acked: false,
-            })
+            Box::new(StreamErrorMatcher::new(s, stream, self.barrier.clone())?)
         } else if let Some(p) = &expect.ping_ack {
             let data = p.data.as_ref().map(|d| d.to_bytes()).transpose()?.unwrap_or_else(|| self.last_ping.clone());
             Box::new(PingAckMatcher { data, quiet: p.quiet_streams.clone() })
@@ -1472,6 +1404,22 @@ mod tests {
     fn response(stream: u32) -> ResponseMatcher {
         ResponseMatcher::new(&H2ResponseExpect { stream: Some(stream), status: Some(OneOrMany::One(200)), ..Default::default() }, stream)
             .unwrap()
+    }
+
+    #[test]
+    fn a_graceful_goaway_that_keeps_the_stream_does_not_fail_its_response() {
+        let goaway =
+            |last, code| frame(kind::GOAWAY, 0, 0, Payload::Goaway(wire::goaway::Goaway { last_stream_id: last, code, debug: vec![] }));
+        let mut input = goaway(1, 0);
+        input.extend(headers(1, flag::END_HEADERS, &[(":status", "200")]));
+        input.extend(data(1, flag::END_STREAM, b"ok"));
+        assert!(matches!(H2Check::new(Reader::default(), Box::new(response(1))).poll(&input, false), Verdict::Pass { .. }));
+        // One that leaves the stream out, or carries an error, still fails the wait.
+        for (last, code) in [(0, 0), (1, 1)] {
+            let mut input = goaway(last, code);
+            input.extend(headers(1, flag::END_HEADERS, &[(":status", "200")]));
+            assert!(matches!(H2Check::new(Reader::default(), Box::new(response(1))).poll(&input, false), Verdict::Fail(_)));
+        }
     }
 
     #[test]
@@ -1602,21 +1550,65 @@ mod tests {
         assert!(matches!(c.poll(&ack, false), Verdict::Pass { .. }));
     }
 
+    fn conn_error(yaml: &str, barrier: Option<Vec<u8>>) -> H2Check {
+        let e: crate::case::h2::ConnectionErrorExpect = serde_norway::from_str(yaml).unwrap();
+        H2Check::new(Reader::default(), Box::new(ConnectionErrorMatcher::new(&e, barrier).unwrap()))
+    }
+
     #[test]
-    fn connection_error_needs_the_code_then_the_close() {
-        let goaway = frame(kind::GOAWAY, 0, 0, Payload::Goaway(wire::goaway::Goaway { last_stream_id: 0, code: 1, debug: vec![] }));
-        let m = ConnectionErrorMatcher { codes: vec![1], goaway: None, barrier: None, barrier_acked: false };
-        let mut c = H2Check::new(Reader::default(), Box::new(m.clone()));
-        assert_eq!(c.poll(&goaway, false), Verdict::Pending);
-        assert!(matches!(c.poll(&goaway, true), Verdict::Pass { .. }));
+    fn connection_error_passes_on_an_allowed_goaway_and_says_which() {
+        let goaway = |code| frame(kind::GOAWAY, 0, 0, Payload::Goaway(wire::goaway::Goaway { last_stream_id: 0, code, debug: vec![] }));
+        // The GOAWAY decides; the close is §5.4.1's own case (`close: true`).
+        let mut c = conn_error("FRAME_SIZE_ERROR", None);
+        match c.poll(&goaway(1), false) {
+            Verdict::Pass { units, .. } => assert!(units.last().unwrap().unit.contains("a generic code in place of FRAME_SIZE_ERROR")),
+            v => panic!("{v:?}"),
+        }
+        assert!(matches!(conn_error("FRAME_SIZE_ERROR", None).poll(&goaway(6), false), Verdict::Pass { .. }));
+        assert!(matches!(conn_error("FRAME_SIZE_ERROR", None).poll(&goaway(2), false), Verdict::Pass { .. }));
+        assert!(matches!(conn_error("FRAME_SIZE_ERROR", None).poll(&goaway(5), false), Verdict::Fail(_)));
+        // exact: only the named code.
+        assert!(matches!(conn_error("{ error: FRAME_SIZE_ERROR, exact: true }", None).poll(&goaway(1), false), Verdict::Fail(_)));
+        // close: the GOAWAY, then the TCP close; the timeout says what arrived and what is awaited.
+        let mut c = conn_error("{ error: PROTOCOL_ERROR, close: true }", None);
+        assert_eq!(c.poll(&goaway(1), false), Verdict::Pending);
+        match c.on_deadline(&goaway(1)) {
+            Verdict::Fail(why) => assert!(why.contains("GOAWAY") && why.contains("still waiting for the TCP close"), "{why}"),
+            v => panic!("{v:?}"),
+        }
+        let mut c = conn_error("{ error: PROTOCOL_ERROR, close: true }", None);
+        assert!(matches!(c.poll(&goaway(1), true), Verdict::Pass { .. }));
+        // The close without GOAWAY meets the MUST.
+        assert!(matches!(conn_error("PROTOCOL_ERROR", None).poll(b"", true), Verdict::Pass { .. }));
         // A PING ACK for the barrier before any GOAWAY: the error was let pass.
         let ack = frame(kind::PING, flag::ACK, 0, Payload::Ping(wire::ping::Ping { data: DEFAULT_PING.to_vec() }));
-        let m = ConnectionErrorMatcher { codes: vec![1], goaway: None, barrier: Some(DEFAULT_PING.to_vec()), barrier_acked: false };
-        let mut c = H2Check::new(Reader::default(), Box::new(m));
+        let mut c = conn_error("PROTOCOL_ERROR", Some(DEFAULT_PING.to_vec()));
         assert!(matches!(c.poll(&ack, false), Verdict::Fail(w) if w.contains("let the error pass")));
-        let m = ConnectionErrorMatcher { codes: vec![6], goaway: None, barrier: None, barrier_acked: false };
-        let mut c = H2Check::new(Reader::default(), Box::new(m));
-        assert!(matches!(c.poll(&goaway, false), Verdict::Fail(_)));
+        // Nothing yet: the timeout names the error awaited.
+        match conn_error("PROTOCOL_ERROR", None).on_deadline(b"") {
+            Verdict::Fail(why) => assert!(why.contains("timed out waiting for a connection error PROTOCOL_ERROR"), "{why}"),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn stream_error_accepts_generic_codes_and_connection_errors() {
+        let rst = |code| frame(kind::RST_STREAM, 0, 1, Payload::RstStream(wire::rst_stream::RstStream { code }));
+        let goaway = |code| frame(kind::GOAWAY, 0, 0, Payload::Goaway(wire::goaway::Goaway { last_stream_id: 0, code, debug: vec![] }));
+        let check = |yaml: &str| {
+            let e: crate::case::h2::StreamErrorExpect = serde_norway::from_str(yaml).unwrap();
+            H2Check::new(Reader::default(), Box::new(StreamErrorMatcher::new(&e, 1, None).unwrap()))
+        };
+        let note = |v: Verdict| match v {
+            Verdict::Pass { units, .. } => units.last().unwrap().unit.clone(),
+            v => panic!("{v:?}"),
+        };
+        assert!(note(check("{ error: STREAM_CLOSED }").poll(&rst(5), false)).contains("a stream error (RST_STREAM) with STREAM_CLOSED"));
+        assert!(note(check("{ error: STREAM_CLOSED }").poll(&rst(1), false)).contains("generic code in place of STREAM_CLOSED"));
+        assert!(note(check("{ error: STREAM_CLOSED }").poll(&goaway(5), false)).contains("a connection error (GOAWAY)"));
+        assert!(matches!(check("{ error: STREAM_CLOSED }").poll(&rst(8), false), Verdict::Fail(_)));
+        assert!(matches!(check("{ error: STREAM_CLOSED, exact: true }").poll(&rst(1), false), Verdict::Fail(_)));
+        assert!(matches!(check("{ error: STREAM_CLOSED }").poll(b"", true), Verdict::Pass { .. }));
     }
 
     #[test]

@@ -272,12 +272,19 @@ impl RequestMatcher {
                 problems.push(format!("  host {host:?} differs from :authority {authority:?} (RFC 9113 §8.3.1)"));
             }
         }
-        if let Some(cl) = field_value(&self.fields, "content-length") {
-            if cl.parse::<u64>().ok() != Some(self.body_len) {
-                problems.push(format!("  content-length {cl} with a body of {} bytes (RFC 9113 §8.1.1)", self.body_len));
-            }
-        }
         problems
+    }
+
+    /// RFC 9113 §8.1.1: a request whose content-length differs from the DATA received is
+    /// malformed. Checked on every request read, `well_formed` or not.
+    fn content_length_problem(&self) -> Option<String> {
+        let cl = field_value(&self.fields, "content-length")?;
+        (super::h2::content_length(&cl) != Some(self.body_len)).then(|| {
+            format!(
+                "  content-length {cl:?} with a body of {} bytes: a malformed request (RFC 9113 §8.1.1: \"A request or response is also malformed if the value of a content-length header field does not equal the sum of the DATA frame payload lengths that form the content\")",
+                self.body_len
+            )
+        })
     }
 
     fn judge(&self, end: StreamEnd, rst: Option<u32>) -> Seen {
@@ -343,6 +350,9 @@ impl RequestMatcher {
                 None => end.name().to_string(),
             };
             differ(&mut problems, "request end", want, saw);
+        }
+        if end != StreamEnd::RstStream {
+            problems.extend(self.content_length_problem());
         }
         if e.well_formed {
             problems.extend(self.malformations());
@@ -683,6 +693,20 @@ mod tests {
         );
         let (v, _) = poll(&expect("{body: hellO}"), 0, &input);
         assert!(matches!(v, Verdict::Fail(_)));
+    }
+
+    #[test]
+    fn a_content_length_the_data_disagrees_with_fails_any_request_read() {
+        // RFC 9113 §8.1.1: malformed whether or not the case asks for `well_formed`.
+        let post = [(":method", "POST"), (":scheme", "http"), (":authority", "127.0.0.1:1"), (":path", "/p"), ("content-length", "7")];
+        let input = request_frames(&post, Some(b"hello"), 1);
+        for e in ["{}", "{body: hello}", "{well_formed: true}"] {
+            let (v, _) = poll(&expect(e), 0, &input);
+            assert!(matches!(&v, Verdict::Fail(w) if w.contains("content-length \"7\" with a body of 5 bytes")), "{e}: {v:?}");
+        }
+        let equal = [(":method", "POST"), (":scheme", "http"), (":authority", "127.0.0.1:1"), (":path", "/p"), ("content-length", "5, 5")];
+        let (v, _) = poll(&expect("{}"), 0, &request_frames(&equal, Some(b"hello"), 1));
+        assert!(matches!(v, Verdict::Pass { .. }), "{v:?}");
     }
 
     #[test]

@@ -14,20 +14,63 @@ use super::fields::differ;
 use super::sse::EventStreamFollower;
 use crate::case::{Expect, Send};
 
+/// RFC 9112 §9.6 on a server that announced its close, quoted when it answers anyway.
+const CLOSE_SENT_RULE: &str = "RFC 9112 §9.6: \"A server that sends a \"close\" connection option MUST initiate closure of the \
+                               connection (see below) after it sends the response containing the \"close\" connection option. \
+                               The server MUST NOT process any further requests received on that connection.\"";
+
 /// HTTP/1.x state a case carries between steps: the methods of requests sent and not yet
-/// answered, so each response is read by the rules for its request (HEAD has no body).
+/// answered, so each response is read by the rules for its request (HEAD has no body), and
+/// whether a response on this connection has said the server will close it.
 #[derive(Debug)]
 pub struct Http1State {
     protocol: Protocol,
     subs: Substitutions,
     unanswered: VecDeque<String>,
     limits: Limits,
+    /// Responses read on the current connection.
+    answered: usize,
+    /// The first response on the current connection that said the connection ends after it.
+    declared_close: Option<DeclaredClose>,
+}
+
+/// A response after which the connection does not persist (RFC 9112 §9.3): it carried the
+/// `close` connection option, or it was HTTP/1.0 without `keep-alive`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredClose {
+    /// Which response, and how it said so (for reports).
+    pub what: String,
+    /// Whether it was the `close` option, which binds the server not to answer any further
+    /// request (RFC 9112 §9.6); an HTTP/1.0 response without `keep-alive` only ends persistence.
+    pub close_option: bool,
+}
+
+/// Whether `record`, the `nth` response of its connection, says the connection ends after it.
+pub fn declared_close(record: &ResponseRecord, nth: usize) -> Option<DeclaredClose> {
+    let connection = record.header("connection").unwrap_or_default();
+    let has = |option: &str| connection.split(',').any(|o| o.trim().eq_ignore_ascii_case(option));
+    let response = format!("response {nth} ({} {})", record.version, record.status);
+    if has("close") {
+        return Some(DeclaredClose { what: format!("{response} carried `Connection: close`"), close_option: true });
+    }
+    if record.body.framing == Some(crate::wire::http1::response::Framing::UntilClose) {
+        // RFC 9112 §9.3: persistence needs "a self-defined message length"; this body ended with the close.
+        return Some(DeclaredClose {
+            what: format!("{response} had no Content-Length or chunked coding (body until close)"),
+            close_option: false,
+        });
+    }
+    if record.version == "HTTP/1.0" && !has("keep-alive") {
+        // RFC 9112 §9.3: "The connection will close after the current response."
+        return Some(DeclaredClose { what: format!("{response} was HTTP/1.0 without keep-alive"), close_option: false });
+    }
+    None
 }
 
 impl Http1State {
     /// State for a case of this protocol.
     pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
-        Http1State { protocol, subs, unanswered: VecDeque::new(), limits: Limits::default() }
+        Http1State { protocol, subs, unanswered: VecDeque::new(), limits: Limits::default(), answered: 0, declared_close: None }
     }
 
     /// Builds the wire request for a spec and remembers its method.
@@ -73,7 +116,9 @@ impl Http1State {
     /// A check for a response, read by the rules for the oldest unanswered request.
     pub fn response_check(&self, expect: &ResponseExpect) -> Result<ResponseCheck, String> {
         let method = expect.method.clone().or_else(|| self.unanswered.front().cloned()).unwrap_or_else(|| "GET".into());
-        ResponseCheck::new(&method, expect, self.limits)
+        let mut check = ResponseCheck::new(&method, expect, self.limits)?;
+        check.after_close = self.declared_close.clone().filter(|d| d.close_option).map(|d| d.what);
+        Ok(check)
     }
 }
 
@@ -98,12 +143,28 @@ impl Driver for Http1State {
         }
     }
 
+    fn on_connect(&mut self) -> Result<Units, String> {
+        self.answered = 0;
+        self.declared_close = None;
+        Ok(Vec::new())
+    }
+
     fn passed(&mut self, check: &mut dyn Check) -> Units {
         // A response answers the oldest unanswered request.
         if check.answers_request() {
             self.unanswered.pop_front();
+            self.answered += 1;
+            if let Some(response) = check.as_any_mut().and_then(|c| c.downcast_mut::<ResponseCheck>()) {
+                if self.declared_close.is_none() {
+                    self.declared_close = declared_close(response.reader.record(), self.answered);
+                }
+            }
         }
         Vec::new()
+    }
+
+    fn declared_close(&self) -> Option<String> {
+        self.declared_close.as_ref().map(|d| d.what.clone())
     }
 }
 
@@ -115,6 +176,9 @@ pub struct ResponseCheck {
     body_contains: Option<Vec<u8>>,
     /// The body followed as an event stream, when the case expects one.
     events: Option<EventStreamFollower>,
+    /// Set when an earlier response on this connection carried the `close` option: then no
+    /// response may come (RFC 9112 §9.6), and this says which one declared it.
+    after_close: Option<String>,
 }
 
 impl ResponseCheck {
@@ -130,6 +194,7 @@ impl ResponseCheck {
             body: expect.body.as_ref().map(|b| b.to_bytes()).transpose()?,
             body_contains: expect.body_contains.as_ref().map(|b| b.to_bytes()).transpose()?,
             events: expect.event_stream.as_ref().map(|_| EventStreamFollower::default()),
+            after_close: None,
         })
     }
 
@@ -175,6 +240,15 @@ fn event_units(follower: &EventStreamFollower, at: usize) -> Vec<Annotated> {
 impl Check for ResponseCheck {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
         let progress = self.reader.advance(input, eof);
+        if let Some(declared) = &self.after_close {
+            let r = self.reader.record();
+            if r.status != 0 || !r.interim.is_empty() {
+                let status = if r.status != 0 { r.status } else { r.interim[0] };
+                return Verdict::Fail(format!(
+                    "a response ({status}) came after {declared}: the server answered a request it must not process; {CLOSE_SENT_RULE}"
+                ));
+            }
+        }
         if let Some(follower) = &mut self.events {
             let body = &self.reader.record().body;
             follower.follow(&body.bytes);
@@ -200,6 +274,9 @@ impl Check for ResponseCheck {
     }
     fn answers_request(&self) -> bool {
         true
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
     fn release(&mut self) -> Option<super::check::Released> {
         let (len, released) = self.reader.release()?;

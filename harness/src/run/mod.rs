@@ -7,6 +7,7 @@ pub mod driver;
 pub mod fields;
 pub mod group;
 pub mod h2;
+mod h2_errors;
 pub mod h2_server;
 pub mod http1;
 pub mod http1_server;
@@ -111,6 +112,53 @@ pub enum Status {
     Interrupted,
 }
 
+/// Why a case failed (issue 17): a peer broke a rule, or ran out of time, or the case could not
+/// be run at all. Setup and authoring errors are errors, not failures: JUnit writes them as
+/// `<error>`, the terminal as `ERROR`, and a known-failures list never forgives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The peer broke the rule the case checks.
+    Conformance,
+    /// The case's time ran out while it waited on the peer.
+    Timeout,
+    /// The run could not set the exchange up: cannot connect, cannot listen, TLS setup, the
+    /// client command cannot start (or peerspec itself failed).
+    Setup,
+    /// The case cannot be run as written (a send that cannot be encoded, a pattern that does
+    /// not compile).
+    Authoring,
+}
+
+impl FailureKind {
+    /// Setup and authoring errors: not a verdict on the peer.
+    pub fn is_error(self) -> bool {
+        matches!(self, FailureKind::Setup | FailureKind::Authoring)
+    }
+
+    /// The kind's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Conformance => "conformance",
+            FailureKind::Timeout => "timeout",
+            FailureKind::Setup => "setup",
+            FailureKind::Authoring => "authoring",
+        }
+    }
+}
+
+/// A step's failure: its kind and its message.
+type Failure = (FailureKind, String);
+
+/// A failure of the exchange: a timeout when the case's deadline has passed, else the peer's.
+fn exchange_failure(deadline: Instant) -> impl FnOnce(String) -> Failure {
+    move |why| (if Instant::now() >= deadline { FailureKind::Timeout } else { FailureKind::Conformance }, why)
+}
+
+fn authoring(why: String) -> Failure {
+    (FailureKind::Authoring, why)
+}
+
 /// The outcome of one case.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseResult {
@@ -120,6 +168,10 @@ pub struct CaseResult {
     pub title: Option<String>,
     /// The rule checked.
     pub spec: Option<String>,
+    /// The sentence of the spec the case enforces, quoted (the case's `rule:`), shown beside a
+    /// failure so a reader judges the verdict without opening the spec.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     /// Requirement level.
     pub level: Level,
     /// Whether a failure of this case fails the run (MUST cases, or every case with `--strict`).
@@ -139,6 +191,18 @@ pub struct CaseResult {
     pub duration: Duration,
     /// What went over the wire.
     pub transcript: Transcript,
+    /// Why it failed (failed cases only).
+    pub failure_kind: Option<FailureKind>,
+    /// The reason a known-failures list gives for this failure: the case failed as expected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_failure: Option<String>,
+}
+
+impl CaseResult {
+    /// A setup or authoring error.
+    pub fn is_error(&self) -> bool {
+        self.status == Status::Failed && self.failure_kind.is_some_and(FailureKind::is_error)
+    }
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -225,7 +289,9 @@ pub async fn run_cases_until(
                     }
                     Err(_) => "the case was cancelled".to_string(),
                 };
-                (index, failed_without_run(&meta[index], config.strict, &why))
+                let mut result = failed_without_run(&meta[index], config.strict, &why);
+                result.failure_kind = Some(FailureKind::Setup);
+                (index, result)
             }
         };
         on_result(&result);
@@ -255,6 +321,7 @@ fn failed_without_run(case: &LoadedCase, strict: bool, why: &str) -> CaseResult 
         id: case.case.id.clone(),
         title: case.case.title.clone(),
         spec: case.case.spec.clone(),
+        rule: case.case.rule.clone(),
         level: case.case.level,
         required: strict || case.case.level == Level::Must,
         protocol: case.case.protocol.name(),
@@ -264,6 +331,8 @@ fn failed_without_run(case: &LoadedCase, strict: bool, why: &str) -> CaseResult 
         failed_step: None,
         duration: Duration::ZERO,
         transcript: Transcript::default(),
+        failure_kind: None,
+        expected_failure: None,
     }
 }
 
@@ -305,6 +374,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
                         Ok(acceptor) => Some(acceptor),
                         Err(e) => {
                             result.message = Some(e);
+                            result.failure_kind = Some(FailureKind::Setup);
                             return result;
                         }
                     },
@@ -313,6 +383,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             }
             Err(e) => {
                 result.message = Some(format!("cannot listen on {}: {e}", config.listen));
+                result.failure_kind = Some(FailureKind::Setup);
                 return result;
             }
         },
@@ -325,12 +396,15 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     driver.prepare(case, tls);
 
     let mut client = None;
+    let accepting = case.role == Role::Server;
     let mut outcome = Ok(());
+    // Set when a step failed only because the peer closed a connection it had said it would close.
+    let mut not_applicable = None;
     if case.role == Role::Server {
-        outcome = start_client(loaded, config, &mut session, &subs).map(|c| client = c).map_err(|e| (0, e));
+        outcome = start_client(loaded, config, &mut session, &subs).map(|c| client = c).map_err(|e| (0, (FailureKind::Setup, e)));
     }
     if outcome.is_ok() {
-        outcome = connect_watching(&mut session, driver.as_mut(), client.as_mut()).await.map_err(|e| (0, e));
+        outcome = connect_watching(&mut session, driver.as_mut(), client.as_mut(), accepting).await.map_err(|e| (0, e));
         // One connection per case unless it reconnects: the listener's socket is not held for
         // the whole case (ten thousand cases at once would hold twice the sockets).
         if case.role == Role::Server && !case.steps.iter().any(|s| matches!(s, Step::Reconnect)) {
@@ -340,10 +414,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     if outcome.is_ok() {
         for (i, step) in case.steps.iter().enumerate() {
             let stepped = match step {
-                Step::Reconnect => connect_watching(&mut session, driver.as_mut(), client.as_mut()).await,
-                _ => run_step(step, &mut session, driver.as_mut(), &subs).await,
+                Step::Reconnect => connect_watching(&mut session, driver.as_mut(), client.as_mut(), accepting).await,
+                _ => run_step(step, &mut session, driver.as_mut(), &subs, accepting).await,
             };
             if let Err(e) = stepped {
+                not_applicable = after_declared_close(&session, driver.as_ref(), i + 1, step, &e.1);
                 outcome = Err((i + 1, e));
                 break;
             }
@@ -357,7 +432,10 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             let at = session.elapsed();
             let n = session.input.len();
             session.transcript.push(at, crate::transcript::Direction::Received, "bytes no step accounted for", &session.input);
-            outcome = Err((case.steps.len(), format!("{n} bytes arrived that no step accounted for (see the transcript)")));
+            outcome = Err((
+                case.steps.len(),
+                (FailureKind::Conformance, format!("{n} bytes arrived that no step accounted for (see the transcript)")),
+            ));
         }
     }
     if let Some(running) = client {
@@ -378,15 +456,20 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             let expect = case.client.as_ref().map(|c| c.expect.clone()).unwrap_or_default();
             let problems = client::judge(&expect, &ended);
             if !problems.is_empty() {
-                outcome = Err((0, format!("the client under test:\n{}", problems.join("\n"))));
+                outcome = Err((0, (FailureKind::Conformance, format!("the client under test:\n{}", problems.join("\n")))));
             }
         }
     }
     result.duration = started.elapsed();
     match outcome {
+        Err(_) if not_applicable.is_some() => {
+            result.status = Status::Skipped;
+            result.message = not_applicable;
+        }
         Ok(()) => result.status = Status::Passed,
-        Err((step, why)) => {
+        Err((step, (kind, why))) => {
             result.status = Status::Failed;
+            result.failure_kind = Some(kind);
             result.failed_step = (step > 0).then_some(step);
             let at = if step > 0 { format!("step {step} ({}): ", step_name(&case.steps[step - 1])) } else { String::new() };
             result.message = Some(format!("{at}{why}"));
@@ -406,6 +489,23 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     result.transcript.fit_for_reports();
     result.message = result.message.map(|m| fit_message(&m));
     result
+}
+
+/// When step `n` failed (`why`) only because the peer closed a connection one of its responses
+/// had said would end (RFC 9112 §9.3, §9.6: closing then is the server's right): what to report
+/// instead of a failure. The close must have followed the declaration with nothing after it:
+/// bytes left unread, or a connection still open, keep the failure.
+fn after_declared_close(session: &Session, driver: &dyn Driver, n: usize, step: &Step, why: &str) -> Option<String> {
+    let declared = driver.declared_close()?;
+    if session.closed.is_none() || !session.input.is_empty() {
+        return None;
+    }
+    let name = step_name(step);
+    Some(format!(
+        "not applicable from step {n} ({name}) on: {declared}, and the server then closed the connection, as RFC 9112 §9.3 and §9.6 \
+         allow; the steps before passed, the rest need the connection to persist (the step saw: {})",
+        why.lines().next().unwrap_or(why)
+    ))
 }
 
 /// A failure message as reports show it: characters they forbid escaped visibly, cut at
@@ -518,32 +618,42 @@ async fn connect_watching(
     session: &mut Session,
     driver: &mut dyn Driver,
     client: Option<&mut client::RunningClient>,
-) -> Result<(), String> {
+    accepting: bool,
+) -> Result<(), Failure> {
     match client {
         // Biased: a client that connected and then exited still gets its connection served.
         Some(running) => tokio::select! {
             biased;
-            connected = connect(session, driver) => connected,
-            code = running.exited() => Err(format!("the client exited (status {}) instead of connecting", code.map_or("a signal".into(), |c| c.to_string()))),
+            connected = connect(session, driver, true) => connected,
+            code = running.exited() => Err((FailureKind::Conformance, format!("the client exited (status {}) instead of connecting", code.map_or("a signal".into(), |c| c.to_string())))),
         },
-        None => connect(session, driver).await,
+        None => connect(session, driver, accepting).await,
     }
 }
 
 /// Opens a connection and lets the driver greet the peer.
-async fn connect(session: &mut Session, driver: &mut dyn Driver) -> Result<(), String> {
-    session.connect().await?;
-    driver.negotiated(session.tls_alpn())?;
-    let greeting = driver.on_connect()?;
-    let greeted = send_units(session, greeting).await;
+/// Failing to connect to a target is a setup error; a client under test that does not connect in
+/// time is a timeout.
+async fn connect(session: &mut Session, driver: &mut dyn Driver, accepting: bool) -> Result<(), Failure> {
+    let deadline = session.deadline;
+    session.connect().await.map_err(|e| match accepting {
+        true => exchange_failure(deadline)(e),
+        false => (FailureKind::Setup, e),
+    })?;
+    driver.negotiated(session.tls_alpn()).map_err(exchange_failure(deadline))?;
+    let greeting = driver.on_connect().map_err(authoring)?;
+    let greeted = send_units(session, greeting).await.map_err(exchange_failure(deadline));
     if let Some(mut check) = driver.on_connect_check() {
         // A peer that sent its part and closed may make our greeting fail: what it sent says
         // more about it than the failed write, so it is judged first.
-        let deadline = session.deadline;
-        session.wait_for(check.as_mut(), deadline).await.map_err(|e| format!("after connecting, waiting for {}: {e}", check.describe()))?;
+        session
+            .wait_for(check.as_mut(), deadline)
+            .await
+            .map_err(|e| format!("after connecting, waiting for {}: {e}", check.describe()))
+            .map_err(exchange_failure(deadline))?;
         greeted?;
         let replies = driver.passed(check.as_mut());
-        return send_units(session, replies).await;
+        return send_units(session, replies).await.map_err(exchange_failure(deadline));
     }
     greeted
 }
@@ -557,19 +667,29 @@ async fn send_units(session: &mut Session, units: Units) -> Result<(), String> {
 
 /// The one step loop body every protocol goes through: common steps here, the rest through the
 /// protocol's [`Driver`].
-async fn run_step(step: &Step, session: &mut Session, driver: &mut dyn Driver, subs: &Substitutions) -> Result<(), String> {
+async fn run_step(
+    step: &Step,
+    session: &mut Session,
+    driver: &mut dyn Driver,
+    subs: &Substitutions,
+    accepting: bool,
+) -> Result<(), Failure> {
+    let failed = exchange_failure(session.deadline);
     match step {
-        Step::Send(Send::Raw(bytes)) => session.send("raw bytes", &subs.apply_bytes(&bytes.to_bytes()?)).await,
+        Step::Send(Send::Raw(bytes)) => {
+            let bytes = subs.apply_bytes(&bytes.to_bytes().map_err(authoring)?);
+            session.send("raw bytes", &bytes).await.map_err(failed)
+        }
         Step::Send(send) => {
-            let units = driver.encode(send)?;
-            session.send_units(&units).await
+            let units = driver.encode(send).map_err(authoring)?;
+            session.send_units(&units).await.map_err(failed)
         }
         Step::Expect(expect) => {
-            let mut check = build_check(expect, driver)?;
+            let mut check = build_check(expect, driver).map_err(authoring)?;
             let quiet = check.passes_on_quiet();
             let wait = expect.within.map(|d| d.0).unwrap_or(if quiet { DEFAULT_QUIET } else { Duration::MAX });
             let deadline = Instant::now().checked_add(wait).unwrap_or(session.deadline);
-            session.wait_for(check.as_mut(), deadline).await?;
+            session.wait_for(check.as_mut(), deadline).await.map_err(failed)?;
             let replies = driver.passed(check.as_mut());
             // An answer the protocol owes (a WebSocket close reply) may meet a peer that has
             // already closed; that is the peer's right, not a failure of the step.
@@ -585,14 +705,14 @@ async fn run_step(step: &Step, session: &mut Session, driver: &mut dyn Driver, s
             let at = session.elapsed();
             session.transcript.note(at, format!("paused {:?}", d.0));
             if until == session.deadline {
-                return Err("case timed out during a pause".into());
+                return Err((FailureKind::Timeout, "case timed out during a pause".into()));
             }
             Ok(())
         }
-        Step::HalfClose => session.half_close().await,
-        Step::Reset => session.reset(),
-        Step::Close => session.close().await,
-        Step::Reconnect => connect(session, driver).await,
+        Step::HalfClose => session.half_close().await.map_err(failed),
+        Step::Reset => session.reset().map_err(failed),
+        Step::Close => session.close().await.map_err(failed),
+        Step::Reconnect => connect(session, driver, accepting).await,
     }
 }
 

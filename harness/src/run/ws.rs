@@ -222,8 +222,8 @@ impl WsFrames {
             p.to_bytes().map(Want::Pong)
         } else if let Some(c) = &expect.close {
             Ok(Want::Close((**c).clone()))
-        } else if let Some(codes) = &expect.fail {
-            Ok(Want::Fail(codes.as_slice().to_vec()))
+        } else if let Some(fail) = &expect.fail {
+            Ok(Want::Fail(fail.codes().map(<[u16]>::to_vec)))
         } else if let Some(f) = &expect.ws_frame {
             frame_want(f).map(Want::Frame)
         } else {
@@ -434,8 +434,9 @@ enum Want {
     Message(MessageWant),
     Pong(Vec<u8>),
     Close(CloseExpect),
-    /// The peer fails the connection: a close frame with one of these codes, or TCP close.
-    Fail(Vec<u16>),
+    /// The peer fails the connection. `None`: any close frame, or TCP close without one; else a
+    /// close frame with one of these codes.
+    Fail(Option<Vec<u16>>),
     Frame(FrameWant),
 }
 
@@ -458,6 +459,13 @@ pub struct FrameCheck {
 }
 
 impl FrameCheck {
+    /// Adds to the label of the last unit recorded.
+    fn note_last(&mut self, note: String) {
+        if let Some(u) = self.units.last_mut() {
+            u.unit = format!("{}  {note}", u.unit);
+        }
+    }
+
     fn unit_for(&mut self, f: &FrameRecord, note: String) {
         let label = if note.is_empty() { f.header.describe() } else { format!("{}  {note}", f.header.describe()) };
         self.units.push(annotated(f.offset, f.wire_len(), label));
@@ -631,9 +639,13 @@ impl FrameCheck {
                         Verdict::Fail(format!("close frame differs:\n  {}", problems.join("\n  ")))
                     }
                 }
-                Want::Fail(codes) if codes.contains(&code) => self.pass(),
-                Want::Fail(codes) => Verdict::Fail(format!(
-                    "the {} closed with code {code}; failing the connection here calls for {} (RFC 6455 §7.1.7, §7.4.1)",
+                Want::Fail(None) => {
+                    self.note_last(format!("(the {} failed the connection with close code {code})", self.peer.name()));
+                    self.pass()
+                }
+                Want::Fail(Some(codes)) if codes.contains(&code) => self.pass(),
+                Want::Fail(Some(codes)) => Verdict::Fail(format!(
+                    "the {} sent a close frame with code {code}; the appropriate status code here is {} (RFC 6455 §7.1.7, §7.4.1)",
                     self.peer.name(),
                     codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
                 )),
@@ -696,10 +708,21 @@ impl Check for FrameCheck {
         }
         if eof {
             let rest = input.len() - self.reader.position().min(input.len());
-            if let Want::Fail(_) = self.want {
-                if rest == 0 && !self.asm.in_message() {
-                    // Failing the connection by closing TCP without a close frame (RFC 6455 §7.1.7).
-                    return Verdict::Pass { consumed: self.reader.position(), units: self.units.clone() };
+            if let Want::Fail(codes) = &self.want {
+                if rest == 0 {
+                    let open = if self.asm.in_message() { " in the middle of a fragmented message" } else { "" };
+                    let how = format!("the {} closed TCP without a close frame{open}", self.peer.name());
+                    let Some(codes) = codes else {
+                        // Failing the connection without the close frame §7.1.7 asks for (SHOULD) is
+                        // still failing it.
+                        let at = self.reader.position();
+                        self.units.push(annotated(at, 0, format!("({how}: it failed the connection)")));
+                        return Verdict::Pass { consumed: at, units: self.units.clone() };
+                    };
+                    return Verdict::Fail(format!(
+                        "{how}; failing the connection, an endpoint should send a close frame with an appropriate status code, here {} (RFC 6455 §7.1.7, §7.4.1)",
+                        codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
+                    ));
                 }
             }
             let partial = if rest > 0 { format!(" in the middle of a frame ({rest} bytes of it received)") } else { String::new() };
@@ -752,10 +775,11 @@ impl Check for FrameCheck {
                 Some(codes) => format!("a close frame with code {}", join(codes)),
                 None => "a close frame".into(),
             },
-            Want::Fail(codes) => format!(
-                "the {} to fail the connection (close {} or TCP close)",
+            Want::Fail(None) => format!("the {} to fail the connection (a close frame with any code, or TCP close)", self.peer.name()),
+            Want::Fail(Some(codes)) => format!(
+                "the {} to fail the connection with a close frame carrying {}",
                 self.peer.name(),
-                codes.iter().map(u16::to_string).collect::<Vec<_>>().join("/")
+                codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
             ),
             Want::Frame(_) => "a frame".into(),
         }
@@ -943,17 +967,36 @@ mod tests {
     }
 
     #[test]
-    fn fail_passes_on_an_allowed_close_or_a_bare_tcp_close_and_answers_the_close() {
+    fn fail_any_passes_on_any_close_or_a_bare_tcp_close_and_answers_the_close() {
         let mut d = driver(&[]);
-        let mut c = check(&mut d, "  - expect: { fail: [1002] }\n");
-        assert!(matches!(c.poll(b"", true), Verdict::Pass { .. }));
+        let mut c = check(&mut d, "  - expect: { fail: any }\n");
+        assert!(matches!(c.poll(b"", true), Verdict::Pass { ref units, .. } if units[0].unit.contains("without a close frame")));
+        for code in [Some(1002), Some(1011), Some(1000), None] {
+            let mut d = driver(&[]);
+            let close = server_frame(opcode::CLOSE, true, &encode_close(code, b""));
+            let mut c = check(&mut d, "  - expect: { fail: any }\n");
+            let code = code.unwrap_or(1005);
+            assert!(
+                matches!(c.poll(&close, false), Verdict::Pass { ref units, .. } if units[0].unit.contains(&format!("close code {code})")))
+            );
+            let reply = d.passed(c.as_mut());
+            assert_eq!(reply.len(), 1, "the client answers the server's close");
+        }
+        // Data instead of failing the connection is no failure of it.
+        let mut c = check(&mut d, "  - expect: { fail: any }\n");
+        assert!(matches!(c.poll(&server_frame(opcode::TEXT, true, b"echo"), false), Verdict::Fail(_)));
+    }
+
+    #[test]
+    fn fail_with_codes_wants_a_close_frame_with_one_of_them() {
+        let mut d = driver(&[]);
         let close = server_frame(opcode::CLOSE, true, &encode_close(Some(1002), b""));
         let mut c = check(&mut d, "  - expect: { fail: [1002] }\n");
         assert!(matches!(c.poll(&close, false), Verdict::Pass { .. }));
-        let reply = d.passed(c.as_mut());
-        assert_eq!(reply.len(), 1, "the client answers the server's close");
         let mut c = check(&mut d, "  - expect: { fail: 1007 }\n");
-        assert!(matches!(c.poll(&close, false), Verdict::Fail(m) if m.contains("1007")));
+        assert!(matches!(c.poll(&close, false), Verdict::Fail(m) if m.contains("code 1002;") && m.contains("is 1007")));
+        let mut c = check(&mut d, "  - expect: { fail: [1002] }\n");
+        assert!(matches!(c.poll(b"", true), Verdict::Fail(m) if m.contains("without a close frame")));
         let mut c = check(&mut d, "  - expect: { close: { code: [1000, 1001] } }\n");
         let bad_reason = server_frame(opcode::CLOSE, true, &[0x03, 0xE8, 0xFF]);
         assert!(matches!(c.poll(&bad_reason, false), Verdict::Fail(m) if m.contains("UTF-8")));

@@ -1,6 +1,7 @@
 //! Targets peerspec runs against: a URL the user names, or the built-in reference server.
 
 pub mod builtin;
+pub mod probe;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -11,6 +12,11 @@ use crate::transport::{tls_config, Endpoint, TlsOptions};
 /// The capability of a WebSocket endpoint (at the `ws://` URL, or at `--ws-path` of an http
 /// target that declares `--provides websocket`), which WebSocket cases require.
 pub const WEBSOCKET: &str = "websocket";
+
+/// The built-in target's own known deviations (hyper/h2 bugs), in the known-failures format
+/// (see [`crate::known_failures`]): a run against the built-in target shows them as expected
+/// failures with their reason, unless `--known-failures` names another list.
+pub const BUILTIN_KNOWN_FAILURES: &str = include_str!("known-failures.txt");
 
 /// What the user said about the target, before it is resolved.
 #[derive(Debug, Clone)]

@@ -26,6 +26,24 @@ impl fmt::Display for WireError {
     }
 }
 
+/// RFC 9112 §6.2, quoted in the error a reader gives for a message carrying both framing fields.
+pub const TE_AND_CL_RULE: &str = "RFC 9112 §6.2: \"A sender MUST NOT send a Content-Length header field in any message that \
+                                  contains a Transfer-Encoding header field.\"";
+
+/// The error for a message head carrying both Content-Length and Transfer-Encoding, if it does:
+/// whatever the framing rules make of such a message, its sender broke RFC 9112 §6.2.
+pub(crate) fn te_and_cl(headers: &[(String, Vec<u8>)], unit: &'static str, offset: usize) -> Result<(), WireError> {
+    let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    if has("transfer-encoding") && has("content-length") {
+        return Err(WireError {
+            offset,
+            unit,
+            message: format!("both Content-Length and Transfer-Encoding are present; {TE_AND_CL_RULE}"),
+        });
+    }
+    Ok(())
+}
+
 /// Finds the first line end (LF) in `buf`. Returns (content length without CR/LF, total length
 /// including the terminator, whether the terminator was a bare LF).
 pub(crate) fn find_line(buf: &[u8]) -> Option<(usize, usize, bool)> {

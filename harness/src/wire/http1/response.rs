@@ -157,6 +157,7 @@ impl ResponseReader {
         self.record.status = status;
         self.record.reason = response.reason.unwrap_or("").to_string();
         self.record.headers = response.headers.iter().map(|h| (h.name.to_string(), h.value.to_vec())).collect();
+        super::te_and_cl(&self.record.headers, "response head", head_at)?;
         // RFC 9112 §6.3 item 1: no body after HEAD, 1xx, 204, 304.
         let no_body = self.head_request || (100..200).contains(&status) || status == 204 || status == 304;
         let (declared, te_and_cl) = framing(&self.record.headers, MessageKind::Response, no_body).map_err(|m| fail(head_at, m))?;
@@ -329,11 +330,22 @@ mod tests {
     }
 
     #[test]
-    fn transfer_encoding_beats_content_length_and_is_flagged() {
+    fn content_length_with_transfer_encoding_is_invalid_whatever_the_status() {
         let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
-        let (p, r) = read(wire, "GET", 7, false);
-        assert_eq!(p, Progress::Done { consumed: wire.len() });
-        assert!(r.body.te_and_cl);
-        assert_eq!(r.body.bytes, b"ok");
+        for step in [1, 7, wire.len()] {
+            let (p, _) = read(wire, "GET", step, false);
+            assert!(
+                matches!(p, Progress::Invalid(ref e) if e.offset == 0 && e.message.contains("MUST NOT send a Content-Length")),
+                "{p:?}"
+            );
+        }
+        // §6.2 is about any message: a 304, or the response to HEAD, too (after an interim one:
+        // the offset is the final head's).
+        let wire = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 304 Not Modified\r\ntransfer-encoding: chunked\r\ncontent-length: 0\r\n\r\n";
+        let (p, _) = read(wire, "HEAD", 100, false);
+        assert!(matches!(p, Progress::Invalid(ref e) if e.offset == 25 && e.unit == "response head"), "{p:?}");
+        // Either field alone is fine.
+        let (p, _) = read(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "GET", 100, false);
+        assert!(matches!(p, Progress::Done { .. }), "{p:?}");
     }
 }

@@ -100,6 +100,7 @@ impl RequestReader {
         self.record.target = request.path.unwrap_or("").to_string();
         self.record.version = format!("HTTP/1.{}", request.version.unwrap_or(1));
         self.record.headers = request.headers.iter().map(|h| (h.name.to_string(), h.value.to_vec())).collect();
+        super::te_and_cl(&self.record.headers, "request head", 0)?;
         let (declared, te_and_cl) = framing(&self.record.headers, MessageKind::Request, false).map_err(|m| fail(0, m))?;
         self.record.body.te_and_cl = te_and_cl;
         self.body = Some(BodyReader::new(declared, self.limits, &mut self.record.body));
@@ -195,6 +196,15 @@ mod tests {
     fn a_request_with_an_unknown_final_coding_is_invalid() {
         let (p, _) = read(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 100);
         assert!(matches!(p, Progress::Invalid(ref e) if e.message.contains("does not end in chunked")), "{p:?}");
+    }
+
+    #[test]
+    fn a_request_with_content_length_and_transfer_encoding_is_invalid() {
+        let wire = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n";
+        for step in [1, 9, wire.len()] {
+            let (p, _) = read(wire, step);
+            assert!(matches!(p, Progress::Invalid(ref e) if e.unit == "request head" && e.message.contains("RFC 9112 §6.2")), "{p:?}");
+        }
     }
 
     #[test]

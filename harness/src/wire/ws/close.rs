@@ -34,12 +34,12 @@ pub fn parse_close(payload: &[u8]) -> Result<ClosePayload, String> {
     }
 }
 
-/// Whether a code may appear in a close frame on the wire (§7.4.1, §7.4.2, IANA registry as of
-/// RFC 6455): 1000–1003, 1007–1011, and 3000–4999. 1004, 1005, 1006 and 1015 must not be sent;
-/// 0–999 are unused; 1016–2999 are reserved for future RFCs (1012–1014, registered later, are
-/// left out too: peers differ on them).
+/// Whether a code may appear in a close frame on the wire (§7.4.1, §7.4.2, and the IANA
+/// WebSocket Close Code Number Registry): 1000–1003, 1007–1014 (1012 Service Restart, 1013 Try
+/// Again Later and 1014 Bad Gateway were registered after RFC 6455), and 3000–4999. 1004, 1005,
+/// 1006 and 1015 must not be sent; 0–999 are unused; 1016–2999 are reserved for future RFCs.
 pub fn code_is_valid_on_wire(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
 /// Builds a close payload: the code (if any) then the reason.
@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn valid_codes() {
-        for c in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999] {
+        for c in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] {
             assert!(code_is_valid_on_wire(c), "{c}");
         }
         for c in [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
