@@ -127,7 +127,7 @@ struct RunArgs {
     #[arg(help_heading = "Running", long, short, default_value_t = 8)]
     jobs: usize,
     /// Timeout of a case that sets none (e.g. 5s, 500ms).
-    #[arg(help_heading = "Running", long, default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(help_heading = "Running", long, default_value = "5s", value_parser = crate::case::duration::parse_timeout)]
     timeout: Duration,
     /// List the selected cases instead of running them.
     #[arg(help_heading = "Selection", long)]

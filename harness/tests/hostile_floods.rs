@@ -145,3 +145,46 @@ async fn server_role_one_byte_h2_data_frames_end_at_the_deadline() {
     let r = serve_flood("h2", "  - expect: { h2_request: { method: POST } }\n  - send: { h2_response: { status: 200 } }\n", "h2").await;
     assert_in_time(&r, "server role, 1-byte DATA frames");
 }
+
+/// A fake HTTP/2 server that floods `frame` after its SETTINGS, reading what peerspec sends.
+async fn h2_flood_peer(frame: Vec<u8>) -> std::net::SocketAddr {
+    fake_peer(move |s| {
+        let frame = frame.clone();
+        async move {
+            let (mut read, mut write) = s.into_split();
+            tokio::spawn(async move {
+                let mut sink = [0u8; 4096];
+                for _ in 0..100_000 {
+                    match tokio::time::timeout(LIMIT, tokio::io::AsyncReadExt::read(&mut read, &mut sink)).await {
+                        Ok(Ok(n)) if n > 0 => {}
+                        _ => break,
+                    }
+                }
+            });
+            if write.write_all(&h2_frame(4, 0, 0, &[])).await.is_ok() {
+                flood_units(&mut write, &frame).await;
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_ping_and_unknown_frame_floods_make_bounded_reports() {
+    let case = "id: t\nprotocol: h2\nsteps:\n  - send: { h2_request: { stream: 1, path: / } }\n  - expect: { h2_response: { stream: 1, status: 200 } }\n";
+    // SETTINGS with many parameters, PINGs, and unknown frames of 16 KiB of control bytes: each
+    // would bring its full preview to the transcript.
+    let settings: Vec<u8> = (0..2000u16).flat_map(|i| [(i >> 8) as u8, i as u8, 0, 0, 0, 1]).collect();
+    for (what, frame) in [
+        ("SETTINGS", h2_frame(4, 0, 0, &settings)),
+        ("PING", h2_frame(6, 0, 0, &[1; 8])),
+        ("unknown frames", h2_frame(0xfa, 0, 0, &[0x01; 16000])),
+    ] {
+        let addr = h2_flood_peer(frame).await;
+        let r = run_yaml(case, &config_for(addr, TIMEOUT)).await;
+        assert_eq!(r.status, Status::Failed, "{what}");
+        let json = serde_json::to_string(&r).unwrap();
+        eprintln!("{what} flood: {} B of JSON for the case, {:?}", json.len(), r.duration);
+        assert!(json.len() < 1 << 20, "{what}: {} B of JSON", json.len());
+    }
+}

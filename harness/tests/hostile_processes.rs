@@ -225,3 +225,35 @@ async fn sigint_during_a_flood_ends_the_run_within_a_second_with_complete_report
 async fn sigterm_during_a_flood_ends_the_run_within_a_second_with_complete_reports() {
     signal_during_a_flood(libc::SIGTERM).await;
 }
+
+#[test]
+fn extreme_durations_are_refused_with_the_range_never_a_panic() {
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_peerspec")).args(args).output().unwrap();
+        (o.status.code(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+    };
+    for value in ["18446744073709551615s", "0s", "25h"] {
+        let (code, out) = run(&["run", "--timeout", value, "--list"]);
+        assert_eq!(code, Some(2), "{value}: {out}");
+        assert!(out.contains("out of range: the accepted range is 1ms to 24h") && !out.contains("panicked"), "{value}: {out}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("x.yaml");
+    for value in ["18446744073709551615s", "0s"] {
+        std::fs::write(&case, format!("id: a\nprotocol: http/1.1\ntimeout: {value}\nsteps:\n  - pause: 1ms\n")).unwrap();
+        let (code, out) = run(&["check", case.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{value}: {out}");
+        assert!(out.contains("x.yaml:3:10") && out.contains("the accepted range is 1ms to 24h"), "{value}: {out}");
+    }
+}
+
+#[test]
+fn a_case_file_over_16_mib_is_refused_with_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("big.yaml");
+    std::fs::File::create(&case).unwrap().set_len(200 << 20).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_peerspec")).args(["check", case.to_str().unwrap()]).output().unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("over the 16777216-byte (16 MiB) limit on case files"), "{out}");
+}

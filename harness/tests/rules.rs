@@ -54,7 +54,18 @@ use regex::Regex;
 
 /// Folders whose quotes are complete: a problem there fails the test. When every folder is done
 /// this is `&["cases"]`.
-const DONE: &[&str] = &["cases/seed", "cases/sse", "cases/client/sse", "cases/http1", "cases/client/http1", "cases/client/http1.0", "cases/h2", "cases/client/h2", "cases/ws", "cases/client/ws"];
+const DONE: &[&str] = &[
+    "cases/seed",
+    "cases/sse",
+    "cases/client/sse",
+    "cases/http1",
+    "cases/client/http1",
+    "cases/client/http1.0",
+    "cases/h2",
+    "cases/client/h2",
+    "cases/ws",
+    "cases/client/ws",
+];
 
 /// Comma-separated folders (or files) to check, strictly, instead of [`DONE`].
 const ONLY_VAR: &str = "PEERSPEC_RULES_ONLY";

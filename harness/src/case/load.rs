@@ -90,7 +90,13 @@ pub fn parse_cases(file: &str, text: &str) -> Result<Vec<LoadedCase>, Vec<LoadEr
                 }),
             },
             Err(e) => {
-                let (position, message) = point_at_value(text, e.location().map(|l| (l.line(), l.column())), e.to_string());
+                let mut position = e.location().map(|l| (l.line(), l.column()));
+                // A value refused by its own parser (a duration out of range) is reported at its
+                // document's start: point at the value itself.
+                if position.is_none_or(|(l, c)| (l, c) == (1, 1) || l == line) {
+                    position = locate_value(text, line, &e.to_string()).or(position);
+                }
+                let (position, message) = point_at_value(text, position, e.to_string());
                 let error = LoadError { file: file.to_string(), position, message };
                 // After a syntax error the parser repeats it for every later document: the rest
                 // of the stream cannot be trusted.
@@ -478,11 +484,48 @@ fn collect_path(p: &Path, out: &mut Vec<(String, Result<String, String>)>) {
             }
         }
     } else {
-        let text = std::fs::read(p)
-            .map_err(|e| format!("cannot read file: {e}"))
-            .and_then(|b| String::from_utf8(b).map_err(|e| format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to())));
+        let text =
+            read_bounded(p).and_then(|b| String::from_utf8(b).map_err(|e| format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to())));
         out.push((name, text));
     }
+}
+
+/// Where the value a message quotes first (`timeout "0s" is out of range`) is written, in the
+/// document starting at `from_line` (1-based line, column).
+fn locate_value(text: &str, from_line: usize, message: &str) -> Option<(usize, usize)> {
+    let (_, rest) = message.split_once('"')?;
+    let (value, _) = rest.split_once('"')?;
+    if value.is_empty() {
+        return None;
+    }
+    text.lines().enumerate().skip(from_line.saturating_sub(1)).find_map(|(i, l)| {
+        let at = l.find(value)?;
+        // Past a key (`timeout: 0s`), not inside a longer word.
+        l[..at].trim_end().ends_with(':').then(|| (i + 1, l[..at].chars().count() + 1))
+    })
+}
+
+/// Largest case file read: the built-in suites' largest file is a few dozen KiB; a file much
+/// larger is a mistake (or /dev/zero) and would take its size several times over in memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a case file of at most [`MAX_FILE_BYTES`], refusing a larger one without reading it
+/// whole (its reported size may be 0, as for a pipe or a device: the read itself is bounded).
+fn read_bounded(p: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let too_large = |size: String| format!("the file is {size}, over the {MAX_FILE_BYTES}-byte (16 MiB) limit on case files");
+    let file = std::fs::File::open(p).map_err(|e| format!("cannot read file: {e}"))?;
+    if let Ok(meta) = file.metadata() {
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_large(format!("{} bytes", meta.len())));
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read file: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large("larger".to_string()));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -491,6 +534,34 @@ mod tests {
 
     const GOOD: &str =
         "id: a\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
+
+    #[test]
+    fn case_files_over_16_mib_are_refused_without_reading_them_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.yaml");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let errors = load_paths(std::slice::from_ref(&big)).unwrap_err();
+        assert!(errors[0].message.contains("over the 16777216-byte (16 MiB) limit on case files"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_at_their_position() {
+        for (value, want) in [
+            ("18446744073709551615s", "out of range: the accepted range is 1ms to 24h"),
+            ("0s", "out of range: the accepted range is 1ms to 24h"),
+            ("25h", "out of range"),
+        ] {
+            let text = format!("id: a\nprotocol: http/1.1\ntimeout: {value}\nsteps:\n  - pause: 1ms\n");
+            let errors = parse_cases("x.yaml", &text).unwrap_err();
+            assert!(errors[0].message.contains(want), "{value}: {}", errors[0]);
+            assert_eq!(errors[0].position, Some((3, 10)), "{value}: {}", errors[0]);
+        }
+        let text = "id: a\nprotocol: http/1.1\nsteps:\n  - pause: 100000h\n";
+        let errors = parse_cases("x.yaml", text).unwrap_err();
+        assert!(errors[0].message.contains("the accepted range is 0s to 24h"), "{}", errors[0]);
+        assert_eq!(errors[0].position, Some((4, 5)), "{}", errors[0]);
+    }
 
     #[test]
     fn parses_several_documents_with_their_lines() {

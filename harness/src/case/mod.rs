@@ -102,8 +102,8 @@ pub struct Case {
     /// The built-in target provides every capability.
     #[serde(default)]
     pub requires: Vec<String>,
-    /// Upper bound for the whole case (default: the run's `--timeout`, 5s).
-    #[serde(default)]
+    /// Upper bound for the whole case (default: the run's `--timeout`, 5s), from 1ms to 24h.
+    #[serde(default, deserialize_with = "duration::timeout")]
     pub timeout: Option<DurationSpec>,
     /// Whether peerspec greets the peer on connecting as its protocol does (HTTP/2: the
     /// connection preface, SETTINGS and a connection WINDOW_UPDATE; as the server, its SETTINGS

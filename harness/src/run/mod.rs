@@ -358,7 +358,8 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     }
     let started = Instant::now();
     let timeout = case.timeout.map(|t| t.0).unwrap_or(config.default_timeout);
-    let deadline = started + timeout;
+    // Timeouts are at most a day (checked at load), but a clock never overflows whatever comes.
+    let deadline = started.checked_add(timeout).unwrap_or(started + crate::case::duration::MAX);
     let (link, path) = match case.role {
         // Over TLS, HTTP/2 is negotiated through ALPN (RFC 9113 §3.2).
         Role::Client if case.protocol == crate::case::Protocol::H2 => {
@@ -710,7 +711,7 @@ async fn run_step(
             Ok(())
         }
         Step::Pause(d) => {
-            let until = (Instant::now() + d.0).min(session.deadline);
+            let until = Instant::now().checked_add(d.0).unwrap_or(session.deadline).min(session.deadline);
             tokio::time::sleep_until(until).await;
             let at = session.elapsed();
             session.transcript.note(at, format!("paused {:?}", d.0));

@@ -50,6 +50,9 @@ const FIRST_READ_SIZE: usize = 2 * 1024;
 /// exactly as they were received.
 pub const RELEASE_AT: usize = 256 * 1024;
 
+/// A check's pass over new input longer than this makes the next read smaller.
+const SLOW_PASS: Duration = Duration::from_millis(8);
+
 /// Longest a wait keeps its worker thread while the peer's input is always ready.
 const YIELD_EVERY: Duration = Duration::from_millis(5);
 
@@ -255,6 +258,10 @@ impl Session {
     pub async fn wait_for(&mut self, check: &mut dyn Check, deadline: Instant) -> Result<(), String> {
         let deadline = deadline.min(self.deadline);
         let mut last_yield = Instant::now();
+        // How much one read may bring: a check reads every unit of it before the deadline is
+        // looked at again, so when that takes long (a flood of 3-byte frames, each a unit), reads
+        // shrink until a pass is short again.
+        let mut read_size = READ_SIZE;
         loop {
             // Input that is always ready never makes a read return Pending within one poll of
             // the task (tokio's budget counts reads, not time): give the worker back now and
@@ -263,9 +270,15 @@ impl Session {
                 tokio::task::yield_now().await;
                 last_yield = Instant::now();
             }
+            let polled = Instant::now();
             let verdict = match check.poll(&self.input, self.closed.is_some()) {
                 Verdict::Pending if self.closed.is_some() => check.on_deadline(&self.input),
                 v => v,
+            };
+            read_size = match polled.elapsed() {
+                t if t > SLOW_PASS => (read_size / 2).max(FIRST_READ_SIZE),
+                t if t < SLOW_PASS / 4 => (read_size * 2).min(READ_SIZE),
+                _ => read_size,
             };
             match verdict {
                 Verdict::Pending => {
@@ -302,8 +315,9 @@ impl Session {
                 return Err(format!("waiting for {}, but there is no open connection", check.describe()));
             };
             // Read straight into the input's spare room: no scratch buffer, no copy.
-            self.input.reserve(self.input.len().clamp(FIRST_READ_SIZE, READ_SIZE));
-            match tokio::time::timeout_at(deadline, stream.read_buf(&mut self.input)).await {
+            self.input.reserve(self.input.len().clamp(FIRST_READ_SIZE, read_size));
+            let mut limited = (&mut *stream).take(read_size as u64);
+            match tokio::time::timeout_at(deadline, limited.read_buf(&mut self.input)).await {
                 Ok(Ok(0)) => self.mark_closed(Closed::Fin, "FIN"),
                 Ok(Ok(_)) => {
                     let at = self.elapsed();
