@@ -16,7 +16,8 @@ const TE_CL_RULE: &str = "A sender MUST NOT send a Content-Length header field i
 
 /// Answers every request head on the connection with `response` (at most 8), then closes.
 async fn answers_each_with(response: &'static [u8]) -> std::net::SocketAddr {
-    fake_peer(move |mut s| async move {
+    // Enough connections for the target check's probes and every case of three suite files.
+    fake_peer_accepting(256, move |mut s| async move {
         for _ in 0..8 {
             if read_head(&mut s).await.is_empty() {
                 break;

@@ -666,7 +666,7 @@ with_header_expectations! {
         /// `:path` (`{path}` is the path in the client's URL).
         #[serde(default)]
         pub path: Option<String>,
-        /// `:scheme` (`http` or `https`).
+        /// `:scheme` (`http` or `https`; `{scheme}` is the scheme of the URL the client was given).
         #[serde(default)]
         pub scheme: Option<String>,
         /// `:authority` (`{host}` is the fake server's `host:port`).

@@ -58,7 +58,7 @@ impl Substitutions {
 /// A protocol's part in the step loop.
 pub trait Driver: std::marker::Send {
     /// Takes what the driver needs from the case and the target before the first connect
-    /// (`tls`: whether the target is reached over TLS).
+    /// (`tls`: whether the connection is over TLS, to the target or to the fake server).
     fn prepare(&mut self, _case: &Case, _tls: bool) {}
     /// Takes the run's limits on what to keep of the peer's input (before [`Driver::prepare`]).
     fn set_caps(&mut self, _caps: &super::Caps) {}

@@ -197,6 +197,8 @@ struct RequestMatcher {
     stream: Option<u32>,
     expect: H2RequestExpect,
     path: Option<String>,
+    /// `:scheme` wanted, with `{scheme}` resolved to the scheme of the URL the client was given.
+    scheme: Option<String>,
     authority: Option<String>,
     body_want: Option<Vec<u8>>,
     fields: Option<Vec<(String, String)>>,
@@ -208,13 +210,14 @@ struct RequestMatcher {
 }
 
 impl RequestMatcher {
-    fn new(e: &H2RequestExpect, after: u32, subs: &Substitutions) -> Result<Self, String> {
+    fn new(e: &H2RequestExpect, after: u32, subs: &Substitutions, tls: bool) -> Result<Self, String> {
         Ok(RequestMatcher {
             want: e.stream,
             after,
             stream: None,
             expect: e.clone(),
             path: e.path.as_deref().map(|p| subs.apply(p)),
+            scheme: e.scheme.as_deref().map(|s| s.replace("{scheme}", if tls { "https" } else { "http" })),
             authority: e.authority.as_deref().map(|a| subs.apply(a)),
             body_want: e.body.as_ref().map(|b| b.to_bytes()).transpose()?,
             fields: None,
@@ -300,7 +303,7 @@ impl RequestMatcher {
             }
         };
         compare(":path", self.path.as_ref());
-        compare(":scheme", self.expect.scheme.as_ref());
+        compare(":scheme", self.scheme.as_ref());
         compare(":authority", self.authority.as_ref());
         if let Some(m) = &self.expect.method {
             let saw = pseudo(":method").unwrap_or_default();
@@ -443,17 +446,20 @@ pub struct H2Server {
     request_stream: Option<u32>,
     /// The highest stream a request was read on: the next `h2_request` waits for a newer one.
     highest_request: u32,
+    /// Whether the case is served over TLS (`{scheme}` is then `https`).
+    tls: bool,
 }
 
 impl H2Server {
     /// A driver for one case.
     pub fn new(subs: Substitutions) -> Self {
-        H2Server { conn: H2Driver::new(subs.clone()), subs, request_stream: None, highest_request: 0 }
+        H2Server { conn: H2Driver::new(subs.clone()), subs, request_stream: None, highest_request: 0, tls: false }
     }
 }
 
 impl Driver for H2Server {
-    fn prepare(&mut self, case: &Case, _tls: bool) {
+    fn prepare(&mut self, case: &Case, tls: bool) {
+        self.tls = tls;
         self.conn.prepare(case, false);
     }
 
@@ -504,7 +510,7 @@ impl Driver for H2Server {
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
         if let Some(r) = &expect.h2_request {
             let matcher =
-                RequestMatcher { max_body_kept: self.conn.caps.max_body_kept, ..RequestMatcher::new(r, self.highest_request, &self.subs)? };
+                RequestMatcher { max_body_kept: self.conn.caps.max_body_kept, ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)? };
             return Ok(Box::new(H2Check::new(self.conn.reader.clone(), Box::new(matcher))));
         }
         if expect.h2_response.is_some() {
@@ -658,7 +664,7 @@ mod tests {
     }
 
     fn poll(e: &H2RequestExpect, after: u32, input: &[u8]) -> (Verdict, Option<u32>) {
-        let mut c = H2Check::new(Reader::default(), Box::new(RequestMatcher::new(e, after, &subs()).unwrap()));
+        let mut c = H2Check::new(Reader::default(), Box::new(RequestMatcher::new(e, after, &subs(), false).unwrap()));
         let v = c.poll(input, false);
         (v, c.matched_stream)
     }
@@ -714,7 +720,7 @@ mod tests {
         let post = [(":method", "POST"), (":scheme", "http"), (":authority", "127.0.0.1:1"), (":path", "/p"), ("content-length", "5")];
         let input = request_frames(&post, Some(b"hello"), 1);
         let e = expect("{body: hello, well_formed: true}");
-        let matcher = RequestMatcher { max_body_kept: 3, ..RequestMatcher::new(&e, 0, &subs()).unwrap() };
+        let matcher = RequestMatcher { max_body_kept: 3, ..RequestMatcher::new(&e, 0, &subs(), false).unwrap() };
         let mut c = H2Check::new(Reader::default(), Box::new(matcher));
         // content-length is checked against every byte received; the body check sees 3 kept.
         match c.poll(&input, false) {

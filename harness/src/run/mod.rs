@@ -390,7 +390,11 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             }
         },
     };
-    let tls = matches!(&link, Link::Connect(e) if e.tls.is_some());
+    let tls = match &link {
+        Link::Connect(e) => e.tls.is_some(),
+        Link::Accept(_, acceptor) => acceptor.is_some(),
+        Link::Accepted(_) => false,
+    };
     let mut session = Session::new(link, started, deadline);
     let subs = Substitutions { path, host: session.authority(), ws_path: config.ws_path.clone() };
     let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone(), &case.steps);
