@@ -510,6 +510,11 @@ impl Driver for H2Server {
         if expect.h2_response.is_some() {
             return Err("a server expects `h2_request`, not `h2_response`".into());
         }
+        if expect.stream_error.as_ref().is_some_and(|s| s.or_response.is_some()) {
+            return Err("`stream_error`'s `or_response` is for a server under test answering a malformed request (RFC 9113 §8.1.1): \
+                        peerspec as the server receives no response"
+                .into());
+        }
         self.conn.last_stream = self.request_stream;
         self.conn.check(expect)
     }
