@@ -642,6 +642,15 @@ mod tests {
         assert!(validate_response(&response("{continuation: [0]}")).is_err());
     }
 
+    #[test]
+    fn or_response_is_refused_in_the_server_role() {
+        let expect = |yaml: &str| -> Expect { serde_norway::from_str(yaml).unwrap() };
+        let mut server = H2Server::new(subs());
+        let why = server.check(&expect("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }")).err().unwrap();
+        assert!(why.contains("or_response"), "{why}");
+        assert!(server.check(&expect("{ stream_error: { error: PROTOCOL_ERROR } }")).is_ok());
+    }
+
     fn request_frames(fields: &[(&str, &str)], body: Option<&[u8]>, stream: u32) -> Vec<u8> {
         let list: Vec<(String, String)> = fields.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
         let fragment = hpack::encode(&hpack::reps_for(&list, false));
