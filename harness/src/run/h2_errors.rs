@@ -476,6 +476,32 @@ mod tests {
     }
 
     #[test]
+    fn the_driver_knows_which_streams_peerspec_ended() {
+        use super::super::driver::{Driver, Substitutions};
+        use super::super::h2::H2Driver;
+        use crate::case::h2::FrameSpec;
+        use crate::case::Send;
+        let check_after = |send: Send| {
+            let mut driver = H2Driver::new(Substitutions { path: "/".into(), host: "h".into(), ws_path: "/ws".into() });
+            driver.encode(&send).unwrap();
+            let expect = serde_norway::from_str("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }").unwrap();
+            driver.check(&expect).unwrap()
+        };
+        let headers = |yaml: &str| Send::Frames(vec![FrameSpec::Headers(serde_norway::from_str(yaml).unwrap())]);
+        let request = |yaml: &str| Send::H2Request(serde_norway::from_str(yaml).unwrap());
+        // END_STREAM sent on the request: the response's END_STREAM closes the stream.
+        let mut c = check_after(headers("{ stream: 1, request: true, end_stream: true }"));
+        assert!(matches!(c.poll(&response("400", true), false), Verdict::Pass { .. }));
+        let mut c = check_after(request("{ omit: [\":method\"] }"));
+        assert!(matches!(c.poll(&response("400", true), false), Verdict::Pass { .. }));
+        // Left open (no END_STREAM sent): a RST_STREAM must close it.
+        let mut c = check_after(headers("{ stream: 1, request: true }"));
+        assert_eq!(c.poll(&response("400", true), false), Verdict::Pending);
+        let mut c = check_after(request("{ end_stream: false }"));
+        assert_eq!(c.poll(&response("400", true), false), Verdict::Pending);
+    }
+
+    #[test]
     fn or_response_names_a_final_status_class() {
         let class = |v: &str| {
             serde_norway::from_str::<StreamErrorExpect>(&format!("{{ error: PROTOCOL_ERROR, or_response: {v} }}")).unwrap().response_class()
