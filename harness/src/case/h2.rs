@@ -625,7 +625,17 @@ pub struct ConnectionErrorSpec {
 /// ```yaml
 /// stream_error: { stream: 1, error: STREAM_CLOSED }   # STREAM_CLOSED, PROTOCOL_ERROR, INTERNAL_ERROR
 /// stream_error: { stream: 1, error: STREAM_CLOSED, exact: true }
+/// stream_error: { stream: 1, error: PROTOCOL_ERROR, or_response: 4xx }   # a malformed request
 /// ```
+///
+/// `or_response` is for malformed requests (client role: peerspec sends the request, the server
+/// under test judges it). RFC 9113 §8.1.1: "For malformed requests, a server MAY send an HTTP
+/// response prior to closing or resetting the stream." With `or_response: 4xx`, a final response
+/// whose status is in that class, followed by the stream's end, also passes: END_STREAM on the
+/// response when peerspec's side of the stream had already ended, else (or after it) a RST_STREAM
+/// of any code. A final response with another status (a 2xx or 3xx: the malformed request
+/// processed as valid) that completes without a stream error fails, saying so. The transcript
+/// notes which choice the peer made.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamErrorExpect {
@@ -637,6 +647,21 @@ pub struct StreamErrorExpect {
     /// Accept only the named codes, not the generic PROTOCOL_ERROR and INTERNAL_ERROR.
     #[serde(default)]
     pub exact: bool,
+    /// Also accept a final response with a status in this class (`2xx` to `5xx`), then the
+    /// stream's end: RFC 9113 §8.1.1's choice for malformed requests (client role only).
+    #[serde(default)]
+    pub or_response: Option<String>,
+}
+
+impl StreamErrorExpect {
+    /// The status class `or_response` names, as its first digit (`4xx` → 4).
+    pub fn response_class(&self) -> Result<Option<u16>, String> {
+        let Some(class) = &self.or_response else { return Ok(None) };
+        match class.as_bytes() {
+            [d @ b'2'..=b'5', b'x', b'x'] => Ok(Some(u16::from(d - b'0'))),
+            _ => Err(format!("or_response: {class:?} is not a final status class (2xx, 3xx, 4xx or 5xx)")),
+        }
+    }
 }
 
 /// A PING acknowledgement: the barrier that proves everything sent before it was processed.

@@ -346,6 +346,7 @@ pub fn validate_expect(e: &Expect) -> Result<(), String> {
     }
     if let Some(s) = &e.stream_error {
         codes(&s.error)?;
+        s.response_class()?;
     }
     if let Some(p) = &e.ping_ack {
         if let Some(d) = &p.data {
@@ -1237,6 +1238,9 @@ pub struct H2Driver {
     pub(super) caps: super::Caps,
     /// Streams whose request was HEAD (their responses have no content).
     head_streams: Vec<u32>,
+    /// Streams peerspec has sent END_STREAM on (its side ended): a response with END_STREAM
+    /// then closes them, which `stream_error`'s `or_response` needs to know.
+    ended_streams: Vec<u32>,
 }
 
 impl H2Driver {
@@ -1253,6 +1257,7 @@ impl H2Driver {
             barrier: None,
             caps: Default::default(),
             head_streams: vec![],
+            ended_streams: vec![],
         }
     }
 
@@ -1276,7 +1281,11 @@ impl H2Driver {
                     self.reader.flow.sent(&Frame::new(kind::SETTINGS, 0, 0, payload));
                 }
             }
+            FrameSpec::Data(d) if d.end_stream => self.ended(d.stream),
             FrameSpec::Headers(h) => {
+                if h.end_stream {
+                    self.ended(h.stream);
+                }
                 if h.fields.as_ref().and_then(|f| f.get(":method")).is_some_and(|m| m == "HEAD") {
                     self.head_streams.push(h.stream);
                 }
@@ -1288,6 +1297,13 @@ impl H2Driver {
             _ => {}
         }
         Ok(())
+    }
+
+    /// peerspec's side of `stream` has ended (bounded: the streams of one connection).
+    fn ended(&mut self, stream: u32) {
+        if !self.ended_streams.contains(&stream) && self.ended_streams.len() < MAX_KEPT_FRAMES {
+            self.ended_streams.push(stream);
+        }
     }
 }
 
@@ -1341,6 +1357,7 @@ impl Driver for H2Driver {
         self.last_stream = None;
         self.barrier = None;
         self.head_streams.clear();
+        self.ended_streams.clear();
         if !self.greet {
             return Ok(vec![]);
         }
@@ -1374,6 +1391,9 @@ impl Driver for H2Driver {
                 if r.method.as_deref() == Some("HEAD") {
                     self.head_streams.push(stream);
                 }
+                if r.end_stream {
+                    self.ended(stream);
+                }
                 self.last_stream = Some(stream);
                 if stream % 2 == 1 && stream >= self.next_stream {
                     self.next_stream = stream + 2;
@@ -1395,7 +1415,7 @@ impl Driver for H2Driver {
         } else if let Some(c) = &expect.connection_error {
             Box::new(ConnectionErrorMatcher::new(c, self.barrier.clone())?)
         } else if let Some(s) = &expect.stream_error {
-            Box::new(StreamErrorMatcher::new(s, stream, self.barrier.clone())?)
+            Box::new(StreamErrorMatcher::new(s, stream, self.barrier.clone(), &self.ended_streams)?)
         } else if let Some(p) = &expect.ping_ack {
             let data = p.data.as_ref().map(|d| d.to_bytes()).transpose()?.unwrap_or_else(|| self.last_ping.clone());
             Box::new(PingAckMatcher { data, quiet: p.quiet_streams.clone() })
@@ -1639,7 +1659,7 @@ mod tests {
         let goaway = |code| frame(kind::GOAWAY, 0, 0, Payload::Goaway(wire::goaway::Goaway { last_stream_id: 0, code, debug: vec![] }));
         let check = |yaml: &str| {
             let e: crate::case::h2::StreamErrorExpect = serde_norway::from_str(yaml).unwrap();
-            H2Check::new(Reader::default(), Box::new(StreamErrorMatcher::new(&e, 1, None).unwrap()))
+            H2Check::new(Reader::default(), Box::new(StreamErrorMatcher::new(&e, 1, None, &[]).unwrap()))
         };
         let note = |v: Verdict| match v {
             Verdict::Pass { units, .. } => units.last().unwrap().unit.clone(),

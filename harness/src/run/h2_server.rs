@@ -516,6 +516,11 @@ impl Driver for H2Server {
         if expect.h2_response.is_some() {
             return Err("a server expects `h2_request`, not `h2_response`".into());
         }
+        if expect.stream_error.as_ref().is_some_and(|s| s.or_response.is_some()) {
+            return Err("`stream_error`'s `or_response` is for a server under test answering a malformed request (RFC 9113 §8.1.1): \
+                        peerspec as the server receives no response"
+                .into());
+        }
         self.conn.last_stream = self.request_stream;
         self.conn.check(expect)
     }
@@ -641,6 +646,15 @@ mod tests {
         // Found in review: an empty list reached the splitter before its check and panicked.
         assert!(validate_response(&response("{body: abc, data_sizes: []}")).is_err());
         assert!(validate_response(&response("{continuation: [0]}")).is_err());
+    }
+
+    #[test]
+    fn or_response_is_refused_in_the_server_role() {
+        let expect = |yaml: &str| -> Expect { serde_norway::from_str(yaml).unwrap() };
+        let mut server = H2Server::new(subs());
+        let why = server.check(&expect("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }")).err().unwrap();
+        assert!(why.contains("or_response"), "{why}");
+        assert!(server.check(&expect("{ stream_error: { error: PROTOCOL_ERROR } }")).is_ok());
     }
 
     fn request_frames(fields: &[(&str, &str)], body: Option<&[u8]>, stream: u32) -> Vec<u8> {
