@@ -509,8 +509,10 @@ impl Driver for H2Server {
 
     fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
         if let Some(r) = &expect.h2_request {
-            let matcher =
-                RequestMatcher { max_body_kept: self.conn.caps.max_body_kept, ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)? };
+            let matcher = RequestMatcher {
+                max_body_kept: self.conn.caps.max_body_kept,
+                ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)?
+            };
             return Ok(Box::new(H2Check::new(self.conn.reader.clone(), Box::new(matcher))));
         }
         if expect.h2_response.is_some() {
