@@ -97,16 +97,8 @@ async fn ws_one_byte_fragments_end_at_the_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn h2_one_byte_data_frames_end_at_the_deadline() {
     let addr = fake_peer(|s| async move {
-        let (mut read, mut write) = s.into_split();
-        tokio::spawn(async move {
-            let mut sink = [0u8; 4096];
-            for _ in 0..100_000 {
-                match tokio::time::timeout(LIMIT, tokio::io::AsyncReadExt::read(&mut read, &mut sink)).await {
-                    Ok(Ok(n)) if n > 0 => {}
-                    _ => break,
-                }
-            }
-        });
+        let (read, mut write) = s.into_split();
+        drain_in_background(read, 100_000);
         let mut start = h2_frame(4, 0, 0, &[]);
         start.extend_from_slice(&h2_frame(1, 4, 1, &[0x88]));
         if write.write_all(&start).await.is_ok() {
@@ -151,16 +143,8 @@ async fn h2_flood_peer(frame: Vec<u8>) -> std::net::SocketAddr {
     fake_peer(move |s| {
         let frame = frame.clone();
         async move {
-            let (mut read, mut write) = s.into_split();
-            tokio::spawn(async move {
-                let mut sink = [0u8; 4096];
-                for _ in 0..100_000 {
-                    match tokio::time::timeout(LIMIT, tokio::io::AsyncReadExt::read(&mut read, &mut sink)).await {
-                        Ok(Ok(n)) if n > 0 => {}
-                        _ => break,
-                    }
-                }
-            });
+            let (read, mut write) = s.into_split();
+            drain_in_background(read, 100_000);
             if write.write_all(&h2_frame(4, 0, 0, &[])).await.is_ok() {
                 flood_units(&mut write, &frame).await;
             }

@@ -233,16 +233,8 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     fake_peer(move |s| async move {
-        let (mut read, mut write) = s.into_split();
-        tokio::spawn(async move {
-            let mut sink = [0u8; 4096];
-            for _ in 0..10_000 {
-                match tokio::time::timeout(LIMIT, tokio::io::AsyncReadExt::read(&mut read, &mut sink)).await {
-                    Ok(Ok(n)) if n > 0 => {}
-                    _ => break,
-                }
-            }
-        });
+        let (read, mut write) = s.into_split();
+        drain_in_background(read, 10_000);
         if write.write_all(&h2_frame(4, 0, 0, &[])).await.is_ok() {
             script(write).await;
         }

@@ -41,6 +41,20 @@ where
     addr
 }
 
+/// Reads and drops what peerspec sends, in the background (at most `reads` reads, each bounded by
+/// [`LIMIT`]), so a flooding peer's writes never stall on a full receive window.
+pub fn drain_in_background(mut read: tokio::net::tcp::OwnedReadHalf, reads: usize) {
+    tokio::spawn(async move {
+        let mut sink = [0u8; 4096];
+        for _ in 0..reads {
+            match tokio::time::timeout(LIMIT, read.read(&mut sink)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => break,
+            }
+        }
+    });
+}
+
 /// A fake peer that reads one request head, then writes `response` and closes (FIN).
 pub async fn answers_with(response: &'static [u8]) -> SocketAddr {
     fake_peer(move |mut s| async move {
