@@ -37,14 +37,6 @@ fn assert_in_time(r: &CaseResult, what: &str) {
     assert!(msg.contains("timed out"), "{what}: {msg}");
 }
 
-fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    out.extend_from_slice(&[kind, flags]);
-    out.extend_from_slice(&stream.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http1_one_byte_chunks_end_at_the_deadline() {
     let addr = fake_peer(|mut s| async move {

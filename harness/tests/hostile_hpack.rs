@@ -11,14 +11,6 @@ use peerspec::run::{CaseResult, Status};
 use support::*;
 use tokio::io::AsyncWriteExt;
 
-fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    out.extend_from_slice(&[kind, flags]);
-    out.extend_from_slice(&stream.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
 /// The bomb's field block after `pseudo` (pseudo-header fields, already encoded).
 fn bomb(pseudo: &[u8]) -> Vec<u8> {
     let mut block = pseudo.to_vec();

@@ -216,15 +216,6 @@ fn assert_ends_in_time(r: &peerspec::run::CaseResult, timeout: Duration) {
     );
 }
 
-/// An HTTP/2 frame: 9-byte header and payload.
-fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    out.extend_from_slice(&[kind, flags]);
-    out.extend_from_slice(&stream.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
 /// A fake HTTP/2 server: reads and ignores what peerspec sends, writes an empty SETTINGS frame,
 /// then runs `script` on the write half.
 async fn h2_peer<F, Fut>(script: F) -> std::net::SocketAddr

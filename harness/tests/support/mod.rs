@@ -41,6 +41,15 @@ where
     addr
 }
 
+/// An HTTP/2 frame: its 9-byte header (length, type, flags, stream) and the payload.
+pub fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    out.extend_from_slice(&[kind, flags]);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
 /// Reads and drops what peerspec sends, in the background (at most `reads` reads, each bounded by
 /// [`LIMIT`]), so a flooding peer's writes never stall on a full receive window.
 pub fn drain_in_background(mut read: tokio::net::tcp::OwnedReadHalf, reads: usize) {
