@@ -9,8 +9,7 @@ use super::h2::H2Driver;
 use super::h2_server::H2Server;
 use super::http1::Http1State;
 use super::http1_server::Http1Server;
-use super::ws::WsDriver;
-use super::ws_server::WsServer;
+use super::ws::{WsClient, WsServer};
 
 /// Units to write: a transcript label and the bytes, in order.
 pub type Units = Vec<(String, Vec<u8>)>;
@@ -102,7 +101,7 @@ pub fn for_protocol(protocol: Protocol, role: Role, subs: Substitutions, steps: 
         (Protocol::Http10 | Protocol::Http11, Role::Server) => Box::new(Http1Server::new(protocol, subs)),
         (Protocol::H2, Role::Client) => Box::new(H2Driver::new(subs)),
         (Protocol::H2, Role::Server) => Box::new(H2Server::new(subs)),
-        (Protocol::Ws, Role::Client) => Box::new(WsDriver::new(subs, steps)),
+        (Protocol::Ws, Role::Client) => Box::new(WsClient::new(subs, steps)),
         (Protocol::Ws, Role::Server) => Box::new(WsServer::new(subs, steps)),
     }
 }

@@ -14,7 +14,6 @@ pub mod http1_server;
 pub mod session;
 pub mod sse;
 pub mod ws;
-pub mod ws_server;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
