@@ -125,8 +125,6 @@ impl Driver for WsClient {
     }
 }
 
-/// A resolved message expectation.
-
 /// Reads the response to the opening handshake and checks it (RFC 6455 §4.1, §4.2.2).
 pub struct HandshakeCheck {
     reader: ResponseReader,
