@@ -10,6 +10,7 @@ use crate::wire::ws::opcode;
 use super::{opcode_of, MAX_OWED_PONGS};
 
 use crate::run::check::{annotated, Annotated, Check, Released, Verdict};
+
 /// A resolved message expectation.
 pub(super) struct MessageWant {
     opcode: Option<u8>,
