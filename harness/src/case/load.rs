@@ -183,8 +183,10 @@ fn validate(case: &Case) -> Result<(), String> {
     if case.client.is_some() && !server {
         return Err("`client` belongs to cases with `role: server`".into());
     }
-    for (i, step) in case.steps.iter().enumerate() {
-        let wrong = match step {
+    // The steps as they act: a `split` send as its send, a `repeat` block's steps in its place.
+    let steps = acting_steps(&case.steps)?;
+    for (i, step) in steps.iter().enumerate() {
+        let wrong = match step.as_ref() {
             Step::Send(Send::Request(_) | Send::Pipeline(_) | Send::H2Request(_) | Send::Handshake(_)) => server,
             Step::Send(Send::Response(_) | Send::H2Response(_) | Send::WsHandshakeResponse(_)) => !server,
             Step::Expect(e) => {
@@ -201,11 +203,48 @@ fn validate(case: &Case) -> Result<(), String> {
             ));
         }
     }
-    for (i, step) in case.steps.iter().enumerate() {
+    for (i, step) in steps.iter().enumerate() {
         validate_step(step).map_err(|e| format!("step {}: {e}", i + 1))?;
         fits_protocol(step, case.protocol).map_err(|e| format!("step {}: {e}", i + 1))?;
     }
     Ok(())
+}
+
+/// The steps of a case as they act, in order: a `split` as the send it splits, the steps of a
+/// `repeat` block once, in its place (errors then count steps in this order). Checks what only
+/// these two steps ask: one way to split, rounds in range, no `repeat` in a `repeat`.
+fn acting_steps(steps: &[Step]) -> Result<Vec<std::borrow::Cow<'_, Step>>, String> {
+    use std::borrow::Cow;
+    let mut out = Vec::with_capacity(steps.len());
+    for step in steps {
+        match step {
+            Step::Split(split) => {
+                if split.every.is_some() == split.at.is_some() {
+                    return Err(format!("step {}: a split takes one of `every` (a piece size) and `at` (offsets)", out.len() + 1));
+                }
+                out.push(Cow::Owned(Step::Send(split.send.clone())));
+            }
+            Step::Repeat(r) => {
+                if r.times.get() > super::split::MAX_ROUNDS {
+                    return Err(format!(
+                        "step {}: repeat times {} is over the limit of {}",
+                        out.len() + 1,
+                        r.times,
+                        super::split::MAX_ROUNDS
+                    ));
+                }
+                if r.steps.is_empty() {
+                    return Err(format!("step {}: repeat needs at least one step", out.len() + 1));
+                }
+                if r.steps.iter().any(|s| matches!(s, Step::Repeat(_))) {
+                    return Err(format!("step {}: a repeat cannot hold another repeat", out.len() + 1));
+                }
+                out.extend(acting_steps(&r.steps)?.into_iter().map(|s| Cow::Owned(s.into_owned())));
+            }
+            _ => out.push(Cow::Borrowed(step)),
+        }
+    }
+    Ok(out)
 }
 
 /// WebSocket steps belong to `protocol: websocket` cases, HTTP/1 request steps to the others.
@@ -275,6 +314,9 @@ fn validate_step(step: &Step) -> Result<(), String> {
                 return Err("a message is either `text` or `binary`".into());
             }
             m.text.iter().chain(&m.binary).try_for_each(check_bytes)?;
+            if m.fragments.is_some() && m.fragment_size.is_some() {
+                return Err("a message takes one of `fragments` (a list of sizes) and `fragment_size`".into());
+            }
             if let Some(crate::case::ws::MaskSpec::Key(k)) = &m.mask {
                 crate::run::ws::parse_mask_key(k)?;
             }
@@ -293,6 +335,8 @@ fn validate_step(step: &Step) -> Result<(), String> {
         Step::Expect(e) => validate_expect(e),
         Step::Send(Send::Response(r)) => validate_response(r),
         Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Close | Step::Reconnect => Ok(()),
+        // Taken apart by `acting_steps` before this.
+        Step::Split(_) | Step::Repeat(_) => Ok(()),
     }
 }
 

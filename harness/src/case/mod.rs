@@ -50,6 +50,7 @@ pub mod h2;
 pub mod http1;
 pub mod load;
 pub mod schema;
+pub mod split;
 pub mod sse;
 pub mod ws;
 
@@ -191,6 +192,12 @@ impl Level {
 pub enum Step {
     /// Write something to the peer.
     Send(Send),
+    /// Write a send step's bytes in pieces, each a separate write, with an optional pause
+    /// between them: `- split: { every: 1, send: { ws_ping: Hello } }`.
+    Split(Box<split::SplitSend>),
+    /// Run steps several times in a row (round trips), timing each round:
+    /// `- repeat: { times: 1000, steps: [...] }`.
+    Repeat(Box<split::RepeatSpec>),
     /// Wait until the peer does something, and check it.
     Expect(Box<Expect>),
     /// Do nothing for a while (e.g. `pause: 100ms`).

@@ -11,6 +11,7 @@ mod h2_errors;
 pub mod h2_server;
 pub mod http1;
 pub mod http1_server;
+pub mod repeat;
 pub mod session;
 pub mod sse;
 pub mod ws;
@@ -190,6 +191,9 @@ pub struct CaseResult {
     /// Wall time.
     #[serde(serialize_with = "secs")]
     pub duration: Duration,
+    /// The round trips of the case's `repeat` steps (Autobahn's category 9 figures), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round_trips: Option<repeat::RoundTrips>,
     /// What went over the wire.
     pub transcript: Transcript,
     /// Why it failed (failed cases only).
@@ -331,6 +335,7 @@ fn failed_without_run(case: &LoadedCase, strict: bool, why: &str) -> CaseResult 
         message: Some(fit_message(why)),
         failed_step: None,
         duration: Duration::ZERO,
+        round_trips: None,
         transcript: Transcript::default(),
         failure_kind: None,
         expected_failure: None,
@@ -412,7 +417,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         outcome = connect_watching(&mut session, driver.as_mut(), client.as_mut(), accepting).await.map_err(|e| (0, e));
         // One connection per case unless it reconnects: the listener's socket is not held for
         // the whole case (ten thousand cases at once would hold twice the sockets).
-        if case.role == Role::Server && !case.steps.iter().any(|s| matches!(s, Step::Reconnect)) {
+        if case.role == Role::Server && !crate::case::split::each_step(&case.steps).any(|s| matches!(s, Step::Reconnect)) {
             session.close_listener();
         }
     }
@@ -469,6 +474,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         }
     }
     result.duration = started.elapsed();
+    result.round_trips = session.round_trips;
     match outcome {
         Err(_) if not_applicable.is_some() => {
             result.status = Status::Skipped;
@@ -584,7 +590,15 @@ fn start_client(
     Ok(Some(running))
 }
 
-fn step_name(step: &Step) -> &'static str {
+fn step_name(step: &Step) -> String {
+    match step {
+        Step::Split(split) => format!("split {}", step_name(&Step::Send(split.send.clone()))),
+        Step::Repeat(r) => format!("repeat {} times", r.times),
+        _ => plain_step_name(step).to_string(),
+    }
+}
+
+fn plain_step_name(step: &Step) -> &'static str {
     match step {
         Step::Send(Send::Request(_)) => "send request",
         Step::Send(Send::Pipeline(_)) => "send pipeline",
@@ -623,6 +637,8 @@ fn step_name(step: &Step) -> &'static str {
         Step::Reset => "reset",
         Step::Close => "close",
         Step::Reconnect => "reconnect",
+        Step::Split(_) => "split",
+        Step::Repeat(_) => "repeat",
     }
 }
 
@@ -698,6 +714,14 @@ async fn run_step(
             let units = driver.encode(send).map_err(authoring)?;
             session.send_units(&units).await.map_err(failed)
         }
+        Step::Split(split) => {
+            let units = match &split.send {
+                Send::Raw(bytes) => vec![("raw bytes".to_string(), subs.apply_bytes(&bytes.to_bytes().map_err(authoring)?))],
+                send => driver.encode(send).map_err(authoring)?,
+            };
+            session.send_split(&units, split.cuts(), split.pause.map(|p| p.0)).await.map_err(failed)
+        }
+        Step::Repeat(spec) => Box::pin(repeat::run_repeat(spec, session, driver, subs, accepting)).await,
         Step::Expect(expect) => {
             let mut check = build_check(expect, driver).map_err(authoring)?;
             let quiet = check.passes_on_quiet();

@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::check::{Annotated, Check, Released, Verdict};
+use crate::case::split::Cuts;
 use crate::transcript::{Direction, Transcript};
 use crate::transport::{Endpoint, Stream};
 
@@ -85,6 +86,8 @@ pub struct Session {
     pub transcript: Transcript,
     /// Input bytes let go of by pending checks ([`Check::release`]).
     released: u64,
+    /// The figures of the case's `repeat` rounds so far.
+    pub round_trips: Option<super::repeat::RoundTrips>,
 }
 
 impl Session {
@@ -101,6 +104,7 @@ impl Session {
             deadline,
             transcript: Transcript::default(),
             released: 0,
+            round_trips: None,
         }
     }
 
@@ -205,29 +209,65 @@ impl Session {
 
     /// Writes several units in one write (pipelining), recording each.
     pub async fn send_units(&mut self, units: &[(String, Vec<u8>)]) -> Result<(), String> {
+        self.send_split(units, Cuts::Every(usize::MAX), None).await
+    }
+
+    /// Writes units as [`Session::send_units`] does, but in pieces cut by `cuts` over their
+    /// bytes taken together, each piece a separate write and flush (with TCP_NODELAY, its own
+    /// segment), waiting `pause` between pieces. The transcript records the units as for one
+    /// write, and a note of the pieces. Writing and pausing end at the case's deadline.
+    pub async fn send_split(&mut self, units: &[(String, Vec<u8>)], cuts: Cuts<'_>, pause: Option<Duration>) -> Result<(), String> {
         let at = self.elapsed();
         for (unit, bytes) in units {
             self.transcript.push(at, Direction::Sent, unit.clone(), bytes);
         }
-        let all: Vec<u8> = units.iter().flat_map(|(_, b)| b.iter().copied()).collect();
-        let deadline = self.deadline;
-        let stream = self.stream()?;
-        let write = async {
-            stream.write_all(&all).await?;
-            stream.flush().await
+        let all: Vec<u8> = match units {
+            [(_, only)] => return self.write_pieces(only, cuts, pause).await,
+            _ => units.iter().flat_map(|(_, b)| b.iter().copied()).collect(),
         };
-        match tokio::time::timeout_at(deadline, write).await {
-            Ok(Ok(())) => Ok(()),
-            // The peer closed (say, after a GOAWAY for the first frames of this write): that is
-            // for the next expectation to judge, with what the peer sent before closing.
-            Ok(Err(e)) if matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {
-                let at = self.elapsed();
-                self.transcript.note(at, format!("write failed, the peer has closed: {e}"));
-                Ok(())
-            }
-            Ok(Err(e)) => Err(format!("write failed: {e}")),
-            Err(_) => Err("case timed out while writing (the peer is not reading)".into()),
+        self.write_pieces(&all, cuts, pause).await
+    }
+
+    async fn write_pieces(&mut self, all: &[u8], cuts: Cuts<'_>, pause: Option<Duration>) -> Result<(), String> {
+        let pieces = cuts.pieces(all.len());
+        if pieces.len() > 1 {
+            let at = self.elapsed();
+            let sizes = match cuts {
+                Cuts::Every(n) => format!("of {n} B"),
+                Cuts::At(_) => format!("at offsets {:?}", &pieces[1..].iter().map(|p| p.0).collect::<Vec<_>>()),
+            };
+            let paused = pause.map(|p| format!(", {p:?} apart")).unwrap_or_default();
+            self.transcript.note(at, format!("the {} B above are written in {} pieces {sizes}{paused}", all.len(), pieces.len()));
         }
+        let deadline = self.deadline;
+        for (i, &(start, end)) in pieces.iter().enumerate() {
+            if let (true, Some(pause)) = (i > 0, pause) {
+                let until = Instant::now().checked_add(pause).unwrap_or(deadline).min(deadline);
+                tokio::time::sleep_until(until).await;
+                if until >= deadline {
+                    return Err(format!("case timed out pausing between the pieces of a split write ({i} of {} written)", pieces.len()));
+                }
+            }
+            let stream = self.stream()?;
+            let write = async {
+                stream.write_all(&all[start..end]).await?;
+                stream.flush().await
+            };
+            match tokio::time::timeout_at(deadline, write).await {
+                Ok(Ok(())) => {}
+                // The peer closed (say, after a GOAWAY for the first frames of this write): that
+                // is for the next expectation to judge, with what the peer sent before closing.
+                Ok(Err(e)) if matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {
+                    let at = self.elapsed();
+                    let piece = if pieces.len() > 1 { format!(" (piece {} of {})", i + 1, pieces.len()) } else { String::new() };
+                    self.transcript.note(at, format!("write failed{piece}, the peer has closed: {e}"));
+                    return Ok(());
+                }
+                Ok(Err(e)) => return Err(format!("write failed: {e}")),
+                Err(_) => return Err("case timed out while writing (the peer is not reading)".into()),
+            }
+        }
+        Ok(())
     }
 
     /// Shuts down our write side (FIN).

@@ -28,7 +28,7 @@ pub struct WsClient {
 impl WsClient {
     /// A driver for a case with these steps; handshakes go to `subs.ws_path` by default.
     pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
-        let manual = steps.iter().any(|s| matches!(s, Step::Send(Send::Handshake(_))));
+        let manual = crate::case::split::each_step(steps).any(|s| matches!(s.as_send(), Some(Send::Handshake(_))));
         WsClient { subs, manual, key: None, frames: WsFrames::new(Sender::Server) }
     }
 

@@ -99,11 +99,18 @@ impl WsFrames {
         }
     }
 
-    fn frame_unit(&mut self, frame: &FrameOut) -> Result<(String, Vec<u8>), String> {
+    /// A frame's unit: its description and its bytes.
+    fn encode_frame(&mut self, frame: &FrameOut) -> Result<(String, Vec<u8>), String> {
         let bytes = frame.encode()?;
         if frame.opcode == opcode::CLOSE {
             self.close_sent = true;
         }
+        Ok((format!("{}  payload {}", frame.describe(), escape(&frame.payload, 48)), bytes))
+    }
+
+    /// A raw frame's unit, following the data messages raw frames make up (for `echo`).
+    fn frame_unit(&mut self, frame: &FrameOut) -> Result<(String, Vec<u8>), String> {
+        let unit = self.encode_frame(frame)?;
         // Follow data messages sent as raw frames too, so `echo` can name them.
         match frame.opcode {
             opcode::TEXT | opcode::BINARY => self.sending = Some((frame.opcode, frame.payload.clone())),
@@ -119,7 +126,7 @@ impl WsFrames {
                 self.last_message = Some(done);
             }
         }
-        Ok((format!("{}  payload {}", frame.describe(), escape(&frame.payload, 48)), bytes))
+        Ok(unit)
     }
 
     fn frame_from_spec(&mut self, spec: &FrameSpec) -> Result<FrameOut, String> {
@@ -156,7 +163,13 @@ impl WsFrames {
         };
         let mut pieces: Vec<&[u8]> = vec![];
         let mut rest = payload.as_slice();
-        for &size in spec.fragments.iter().flatten() {
+        let sizes: Box<dyn Iterator<Item = usize>> = match (&spec.fragments, spec.fragment_size) {
+            (Some(list), _) => Box::new(list.iter().copied()),
+            // Every fragment full but the last; an empty payload is one empty frame.
+            (None, Some(n)) => Box::new(std::iter::repeat_n(n.get(), payload.len().saturating_sub(1) / n.get())),
+            (None, None) => Box::new(std::iter::empty()),
+        };
+        for size in sizes {
             let size = size.min(rest.len());
             pieces.push(&rest[..size]);
             rest = &rest[size..];
@@ -166,13 +179,16 @@ impl WsFrames {
         }
         let count = pieces.len();
         let mut units = Vec::with_capacity(count);
+        // Not followed frame by frame as raw frames are: the message is known whole, and a
+        // second copy of a 16 MiB payload is memory for nothing.
+        self.sending = None;
         for (i, piece) in pieces.into_iter().enumerate() {
             let frame = FrameOut {
                 fin: i + 1 == count,
                 opcode: if i == 0 { op } else { opcode::CONTINUATION },
                 ..FrameOut::new(op, piece.to_vec(), self.mask(&spec.mask)?)
             };
-            units.push(self.frame_unit(&frame)?);
+            units.push(self.encode_frame(&frame)?);
         }
         self.last_message = Some((op, payload));
         Ok(units)

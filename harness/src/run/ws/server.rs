@@ -37,8 +37,9 @@ pub struct WsServer {
 impl WsServer {
     /// The driver for a server-role case with these steps.
     pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
-        let scripted_request = steps.iter().any(|s| matches!(s, Step::Expect(e) if e.ws_handshake_request.is_some()));
-        let scripted_response = steps.iter().any(|s| matches!(s, Step::Send(Send::WsHandshakeResponse(_))));
+        let scripted_request =
+            crate::case::split::each_step(steps).any(|s| matches!(s, Step::Expect(e) if e.ws_handshake_request.is_some()));
+        let scripted_response = crate::case::split::each_step(steps).any(|s| matches!(s.as_send(), Some(Send::WsHandshakeResponse(_))));
         WsServer { subs, scripted_request, scripted_response, key: None, frames: WsFrames::new(Sender::Client) }
     }
 
