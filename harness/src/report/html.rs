@@ -63,9 +63,11 @@ pub fn render(report: &RunReport<'_>) -> String {
             } else {
                 esc(&c.id)
             };
+            // The round trips of `repeat` steps (Autobahn's category 9 figures) under the wall time.
+            let rounds = c.round_trips.map(|r| format!("<br><small>{}</small>", esc(&r.describe()))).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "<tr class=\"{class}\"><td>{link}</td><td>{}</td><td>{}</td><td>{:.1} ms</td></tr>",
+                "<tr class=\"{class}\"><td>{link}</td><td>{}</td><td>{}</td><td>{:.1} ms{rounds}</td></tr>",
                 esc(c.spec.as_deref().unwrap_or("")),
                 esc(&label),
                 c.duration.as_secs_f64() * 1000.0

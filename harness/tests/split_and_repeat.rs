@@ -144,3 +144,51 @@ fn bad_split_specs_are_load_errors_at_their_place() {
     let nested = "id: t\nprotocol: http/1.1\nsteps:\n  - repeat: { times: 2, steps: [ repeat: { times: 2, steps: [ close ] } ] }\n";
     assert!(parse_cases("x.yaml", nested).unwrap_err()[0].message.contains("cannot hold another repeat"));
 }
+
+#[tokio::test]
+async fn repeat_rounds_are_counted_and_timed_in_json_and_html() {
+    use peerspec::report::{html, json, RunReport, Summary};
+    let target = peerspec::target::resolve(&peerspec::target::TargetOptions {
+        timeout: std::time::Duration::from_secs(5),
+        jobs: 1,
+        ..peerspec::target::TargetOptions::new("builtin")
+    })
+    .await
+    .unwrap();
+    let yaml = "id: t\nprotocol: websocket\nsteps:\n\
+      - repeat: { times: 20, steps: [ send: { message: { binary: { repeat: { hex: fe }, times: 64 }, fragment_size: 16 } }, expect: { message: { echo: true, fragments: [64] } } ] }\n";
+    // The built-in target echoes a message in one frame, whatever its fragments.
+    let r = run_yaml(yaml, &target.config).await;
+    assert_eq!(r.status, Status::Passed, "{:?}\n{}", r.message, r.transcript.render());
+    let rounds = r.round_trips.expect("a repeat step gives round-trip figures");
+    assert_eq!(rounds.count, 20);
+    assert!(rounds.min <= rounds.mean && rounds.mean <= rounds.max && rounds.total >= rounds.max, "{rounds:?}");
+    assert!(rounds.total <= r.duration, "{rounds:?} within {:?}", r.duration);
+    let text = r.transcript.render();
+    assert!(text.contains("op=continuation"), "fragments of 16 B: {text}");
+    let results = vec![r];
+    let report =
+        RunReport { target: "t", insecure: false, duration: std::time::Duration::ZERO, summary: Summary::of(&results), cases: &results };
+    let v: serde_json::Value = serde_json::from_str(&json::render(&report)).unwrap();
+    assert_eq!(v["cases"][0]["round_trips"]["count"], 20, "{v}");
+    assert!(v["cases"][0]["round_trips"]["mean"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(html::render(&report).contains("20 round trips in "));
+}
+
+#[tokio::test]
+async fn a_failing_round_names_the_round_and_its_step() {
+    let target = peerspec::target::resolve(&peerspec::target::TargetOptions {
+        timeout: std::time::Duration::from_secs(5),
+        jobs: 1,
+        ..peerspec::target::TargetOptions::new("builtin")
+    })
+    .await
+    .unwrap();
+    let yaml = "id: t\nprotocol: websocket\ntimeout: 2s\nsteps:\n\
+      - repeat: { times: 3, steps: [ send: { message: { text: a } }, expect: { message: { text: b } } ] }\n";
+    let r = run_yaml(yaml, &target.config).await;
+    assert_eq!(r.status, Status::Failed);
+    let m = r.message.unwrap_or_default();
+    assert!(m.starts_with("step 1 (repeat 3 times): round 1 of 3, step 2 (expect message):"), "{m}");
+    assert!(r.round_trips.is_none(), "no round completed");
+}
