@@ -65,8 +65,16 @@ impl BytesSpec {
                 if total.is_none() {
                     return Err(format!("repeat expands past the {MAX_BYTES}-byte limit"));
                 }
-                for _ in 0..*times {
+                // Doubling what is there: a few copies for a 16 MiB payload, not one per byte.
+                let start = out.len();
+                let total = total.unwrap_or(0);
+                out.reserve(total);
+                if total > 0 {
                     out.extend_from_slice(&one);
+                }
+                while out.len() - start < total {
+                    let have = out.len() - start;
+                    out.extend_from_within(start..start + have.min(total - have));
                 }
             }
         }
@@ -108,6 +116,10 @@ mod tests {
             BytesSpec::Repeat { repeat: Box::new(BytesSpec::Text("xy".into())), times: 3 },
         ]);
         assert_eq!(spec.to_bytes().unwrap(), b"a\r\n\xff\x00xyxyxy");
+        for times in [0, 1, 2, 3, 7, 1000] {
+            let spec = BytesSpec::Repeat { repeat: Box::new(BytesSpec::Text("abc".into())), times };
+            assert_eq!(spec.to_bytes().unwrap(), "abc".repeat(times).into_bytes(), "{times}");
+        }
     }
 
     #[test]
