@@ -218,8 +218,19 @@ impl Session {
     /// write, and a note of the pieces. Writing and pausing end at the case's deadline.
     pub async fn send_split(&mut self, units: &[(String, Vec<u8>)], cuts: Cuts<'_>, pause: Option<Duration>) -> Result<(), String> {
         let at = self.elapsed();
-        for (unit, bytes) in units {
-            self.transcript.push(at, Direction::Sent, unit.clone(), bytes);
+        // Past the transcript's head only the last units could be shown: count the rest without
+        // previewing them (a message in 65 536 fragments is 65 536 units).
+        let room = crate::transcript::HEAD_ENTRIES.saturating_sub(self.transcript.entries.len());
+        let tail = crate::transcript::TAIL_ENTRIES;
+        let skip = if units.len() > room + tail { room..units.len() - tail } else { 0..0 };
+        if !skip.is_empty() {
+            let bytes = units[skip.clone()].iter().map(|(_, b)| b.len() as u64).sum();
+            self.transcript.count_left_out(skip.len() as u64, bytes, at);
+        }
+        for (i, (unit, bytes)) in units.iter().enumerate() {
+            if !skip.contains(&i) {
+                self.transcript.push(at, Direction::Sent, unit.clone(), bytes);
+            }
         }
         let all: Vec<u8> = match units {
             [(_, only)] => return self.write_pieces(only, cuts, pause).await,

@@ -188,7 +188,10 @@ impl WsFrames {
                 opcode: if i == 0 { op } else { opcode::CONTINUATION },
                 ..FrameOut::new(op, piece.to_vec(), self.mask(&spec.mask)?)
             };
-            units.push(self.encode_frame(&frame)?);
+            // Frames between the transcript's head and tail are never shown (the session counts
+            // them): no label to format for them.
+            let shown = i < crate::transcript::HEAD_ENTRIES || count - i <= crate::transcript::TAIL_ENTRIES;
+            units.push(if shown { self.encode_frame(&frame)? } else { (String::new(), frame.encode()?) });
         }
         self.last_message = Some((op, payload));
         Ok(units)
