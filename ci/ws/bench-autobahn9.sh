@@ -2,7 +2,7 @@
 # Autobahn category 9 figures (limits and performance) for the three real WebSocket servers of
 # ci/ws/run.sh (Python websockets, aiohttp, Node ws): runs cases/ws/09-limits-performance.yaml
 # against each (every case alone: `exclusive`) and prints, per case, its wall time, how it ended
-# (echoed, or refused as too big) and, for the 1000-round-trip cases, the mean, min and max round
+# (echoed, or refused over the server's limits: 1009, 1008 or a TCP close) and, for the 1000-round-trip cases, the mean, min and max round
 # trip. Not part of .ci/run; run by hand, like ci/bench. Figures depend on the machine's load.
 #
 #   ci/ws/bench-autobahn9.sh [PEERSPEC]   (default ./target/release/peerspec)
@@ -43,6 +43,8 @@ for c in report["cases"]:
         how = c["status"].upper()
     elif any("close code 1009" in u for u in got):
         how = "refused 1009"
+    elif any("close code 1008" in u for u in got):
+        how = "refused 1008"
     elif any("\u2192 " in u for u in got):
         how = "echoed"
     else:
