@@ -6,9 +6,10 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use super::case::{run_step, step_name};
 use super::driver::{Driver, Substitutions};
+use super::result::Failure;
 use super::session::Session;
-use super::{run_step, step_name, Failure};
 use crate::case::split::RepeatSpec;
 
 /// Round trips of a case's `repeat` steps: how many, and how long they took together and each.
