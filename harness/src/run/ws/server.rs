@@ -9,7 +9,7 @@
 //! answered with a correct 101 (a case replaces that with `send: ws_handshake_response`).
 
 use crate::case::ws::{AcceptSpec, HandshakeRequestExpect, HandshakeResponseSpec};
-use crate::case::{Expect, Send, Step};
+use crate::case::{Expect, ExpectKind, Send, Step};
 use crate::wire::http1::body::OutgoingBody;
 use crate::wire::http1::response::Progress;
 use crate::wire::http1::server::{reason_phrase, RequestReader, RequestRecord, Response};
@@ -37,7 +37,7 @@ pub struct WsServer {
 impl WsServer {
     /// The driver for a server-role case with these steps.
     pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
-        let scripted_request = steps.iter().any(|s| matches!(s, Step::Expect(e) if e.ws_handshake_request.is_some()));
+        let scripted_request = steps.iter().any(|s| matches!(s, Step::Expect(e) if matches!(e.kind, ExpectKind::WsHandshakeRequest(_))));
         let scripted_response = steps.iter().any(|s| matches!(s, Step::Send(Send::WsHandshakeResponse(_))));
         WsServer { subs, scripted_request, scripted_response, key: None, frames: WsFrames::new(Sender::Client) }
     }
