@@ -576,6 +576,32 @@ mod tests {
         assert!(parse_cases("w.yaml", text).unwrap_err()[0].message.contains("`response`"));
     }
 
+    /// A value in none of an untagged enum's forms is reported with the forms it accepts, not as
+    /// "did not match any variant of untagged enum".
+    #[test]
+    fn wrong_forms_of_untagged_enums_name_the_accepted_forms() {
+        for (protocol, head, step, want) in [
+            ("http/1.1", "", "send: { raw: { hax: 00 } }", "expected bytes: a string, { hex: \"0d0a\" }"),
+            ("http/1.1", "", "expect: { response: { status: { code: 200 } } }", "expected one value or a list of allowed values"),
+            ("h2", "", "expect: { frame: { type: [1] } }", "expected a name or a number"),
+            ("h2", "", "expect: { connection_error: { code: 1 } }", "expected an error code, a list of codes, or { error:"),
+            ("websocket", "", "send: { message: { text: a, mask: [1] } }", "expected true (a random key), false (unmasked)"),
+            ("websocket", "", "send: { ws_frame: { opcode: [1] } }", "expected an opcode: continuation, text"),
+            ("websocket", "", "expect: { fail: some }", "expected `any` or one close code or a list of them"),
+            (
+                "http/1.1",
+                "role: server\nclient: { command: x, expect: { exit: [1] } }\n",
+                "expect: { request: {} }",
+                "expected an exit status",
+            ),
+        ] {
+            let text = format!("id: a\nprotocol: {protocol}\n{head}steps:\n  - {step}\n");
+            let err = parse_cases("u.yaml", &text).unwrap_err();
+            assert!(err[0].message.contains(want) && !err[0].message.contains("untagged"), "{step}: {}", err[0]);
+            assert!(err[0].position.is_some(), "{step}: {}", err[0]);
+        }
+    }
+
     #[test]
     fn builtin_suites_load() {
         let cases = load_paths(&[]).unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
