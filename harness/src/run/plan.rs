@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use crate::case::load::{self, LoadError, LoadedCase};
 use crate::case::ws::{FrameSpec as WsFrameSpec, MaskSpec};
-use crate::case::{BytesSpec, Case, Expect, ExpectKind, ExpectStep, RequestSpec, ResponseSpec, Send, Step};
+use crate::case::{BytesSpec, Case, Expect, ExpectKind, ExpectStep, RequestSpec, ResponseSpec, Role, Send, Step};
 
 /// [`load::load_paths`], then [`check`] on every case loaded.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<LoadedCase>, Vec<LoadError>> {
@@ -40,7 +40,7 @@ pub fn check(case: &Case) -> Result<(), (usize, &'static str, String)> {
     for (i, step) in case.steps.iter().enumerate() {
         let checked = match step {
             Step::Send(send) => check_send(send).map_err(|e| (send.name(), e)),
-            Step::Expect(e) => e.kind.walk().into_iter().try_for_each(|k| check_expect(k).map_err(|why| (k.name(), why))),
+            Step::Expect(e) => e.kind.walk().into_iter().try_for_each(|k| check_expect(k, case.role).map_err(|why| (k.name(), why))),
             Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Close | Step::Reconnect => Ok(()),
         };
         checked.map_err(|(key, why)| (i, key, why))?;
@@ -87,8 +87,13 @@ fn check_send(send: &Send) -> Result<(), String> {
 }
 
 /// One expectation kind; the alternatives of an `any_of` are checked one by one by the caller.
-fn check_expect(kind: &ExpectKind) -> Result<(), String> {
+fn check_expect(kind: &ExpectKind, role: Role) -> Result<(), String> {
     match kind {
+        ExpectKind::StreamError(s) if s.or_response.is_some() && role == Role::Server => {
+            Err("`or_response` is for a server under test answering a malformed request (RFC 9113 §8.1.1): peerspec as the server \
+             receives no response"
+                .into())
+        }
         ExpectKind::Bytes(b) | ExpectKind::Pong(b) => check_bytes(b),
         ExpectKind::Match(p) => regex::bytes::Regex::new(p).map(|_| ()).map_err(|err| format!("invalid `match` pattern: {err}")),
         ExpectKind::Connection(_) | ExpectKind::AnyOf(_) | ExpectKind::Close(_) | ExpectKind::Fail(_) => Ok(()),
@@ -201,6 +206,14 @@ mod tests {
             assert!(message.contains(want), "{step}: {message}");
             assert!(message.starts_with("case \"a\": step 2: "), "{step}: {message}");
         }
+    }
+
+    #[test]
+    fn or_response_in_a_server_case_is_a_load_error() {
+        let text = "id: s\nprotocol: h2\nrole: server\nsteps:\n  - expect: { stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }\n";
+        let err = parse_cases("s.yaml", text).unwrap_err();
+        assert!(err[0].message.contains("peerspec as the server receives no response"), "{}", err[0]);
+        assert!(parse_cases("c.yaml", &text.replace("role: server\n", "")).is_ok());
     }
 
     #[test]
