@@ -2,13 +2,11 @@
 //! into bytes and its `expect` steps into [`Check`]s, and says what to answer after a check
 //! passes. Drivers do no I/O; the loop does all of it, so every protocol waits the same way.
 
-use crate::case::{Case, Expect, Protocol, Role, Send, Step};
+use crate::case::{Case, ExpectKind, Protocol, Role, Send, Step};
 
 use super::check::Check;
-use super::h2::H2Driver;
-use super::h2_server::H2Server;
-use super::http1::Http1State;
-use super::http1_server::Http1Server;
+use super::h2::{H2Client, H2Server};
+use super::http1::{Http1Client, Http1Server};
 use super::ws::{WsClient, WsServer};
 
 /// Units to write: a transcript label and the bytes, in order.
@@ -77,8 +75,10 @@ pub trait Driver: std::marker::Send {
     }
     /// Encodes a send step of this protocol.
     fn encode(&mut self, send: &Send) -> Result<Units, String>;
-    /// Builds the check for an expectation of this protocol.
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String>;
+    /// Builds the check for an expectation of this protocol (the protocol-neutral kinds, `bytes`,
+    /// `match`, `connection` and `any_of`, are the step loop's; loading made sure the kind
+    /// belongs to this protocol and role).
+    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String>;
     /// A check passed: update the protocol state from it and return anything to send back.
     fn passed(&mut self, check: &mut dyn Check) -> Units;
     /// Whether the peer has said it will close the current connection (an HTTP/1.x response
@@ -97,9 +97,9 @@ pub trait Driver: std::marker::Send {
 /// The driver for a case's protocol and role (`steps`: the case's, for drivers that plan ahead).
 pub fn for_protocol(protocol: Protocol, role: Role, subs: Substitutions, steps: &[Step]) -> Box<dyn Driver> {
     match (protocol, role) {
-        (Protocol::Http10 | Protocol::Http11, Role::Client) => Box::new(Http1State::new(protocol, subs)),
+        (Protocol::Http10 | Protocol::Http11, Role::Client) => Box::new(Http1Client::new(protocol, subs)),
         (Protocol::Http10 | Protocol::Http11, Role::Server) => Box::new(Http1Server::new(protocol, subs)),
-        (Protocol::H2, Role::Client) => Box::new(H2Driver::new(subs)),
+        (Protocol::H2, Role::Client) => Box::new(H2Client::new(subs)),
         (Protocol::H2, Role::Server) => Box::new(H2Server::new(subs)),
         (Protocol::Ws, Role::Client) => Box::new(WsClient::new(subs, steps)),
         (Protocol::Ws, Role::Server) => Box::new(WsServer::new(subs, steps)),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use crate::case::load::{self, LoadError, LoadedCase};
 use crate::case::ws::{FrameSpec as WsFrameSpec, MaskSpec};
-use crate::case::{BytesSpec, Case, Expect, ExpectKind, ExpectStep, RequestSpec, ResponseSpec, Role, Send, Step};
+use crate::case::{BytesSpec, Case, ExpectKind, RequestSpec, ResponseSpec, Role, Send, Step};
 
 /// [`load::load_paths`], then [`check`] on every case loaded.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<LoadedCase>, Vec<LoadError>> {
@@ -58,7 +58,7 @@ fn check_send(send: &Send) -> Result<(), String> {
             frames.iter().try_for_each(super::h2::validate_frame)
         }
         Send::H2Request(r) => super::h2::validate_request(r),
-        Send::H2Response(r) => super::h2_server::validate_response(r),
+        Send::H2Response(r) => super::h2::validate_response(r),
         Send::Request(r) => check_request(r),
         Send::Pipeline(rs) => {
             if rs.is_empty() {
@@ -125,7 +125,7 @@ fn check_expect(kind: &ExpectKind, role: Role) -> Result<(), String> {
 
 /// The HTTP/2 expectations, by building their matchers.
 fn check_h2(kind: &ExpectKind) -> Result<(), String> {
-    super::h2::validate_expect(&Expect::from(ExpectStep::from(kind.clone())))
+    super::h2::validate_expect(kind)
 }
 
 fn check_patterns(headers_match: &indexmap::IndexMap<String, String>) -> Result<(), String> {

@@ -61,7 +61,7 @@ fn handshake_check_verifies_the_accept_value() {
 
 fn check(d: &mut WsClient, yaml: &str) -> Box<dyn Check> {
     let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
-    d.check(&crate::case::Expect::from((**e).clone())).unwrap()
+    d.check(&e.kind).unwrap()
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! answered with a correct 101 (a case replaces that with `send: ws_handshake_response`).
 
 use crate::case::ws::{AcceptSpec, HandshakeRequestExpect, HandshakeResponseSpec};
-use crate::case::{Expect, ExpectKind, Send, Step};
+use crate::case::{ExpectKind, Send, Step};
 use crate::wire::http1::body::OutgoingBody;
 use crate::wire::http1::response::Progress;
 use crate::wire::http1::server::{reason_phrase, RequestReader, RequestRecord, Response};
@@ -109,8 +109,8 @@ impl Driver for WsServer {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
-        if let Some(r) = &expect.ws_handshake_request {
+    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+        if let ExpectKind::WsHandshakeRequest(r) = expect {
             return Ok(Box::new(self.request_check(r)));
         }
         self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket server knows".into()))

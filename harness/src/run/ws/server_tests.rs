@@ -29,7 +29,7 @@ fn handshake(s: &mut WsServer) -> Units {
 
 fn check(s: &mut WsServer, yaml: &str) -> Box<dyn Check> {
     let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
-    s.check(&crate::case::Expect::from((**e).clone())).unwrap()
+    s.check(&e.kind).unwrap()
 }
 
 fn client_frame(op: u8, fin: bool, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
