@@ -219,7 +219,9 @@ def autobahn_cases():
                            (1006, "7.9.5", INVALID_CODE), (1016, "7.9.6", RESERVED_RANGE), (1100, "7.9.7", RESERVED_RANGE),
                            (2000, "7.9.8", RESERVED_RANGE), (2999, "7.9.9", RESERVED_RANGE), (5000, "7.13.1", INVALID_CODE),
                            (65535, "7.13.2", INVALID_CODE)]:
-        add(f"7.4.1/invalid-code-{code}", f"close code {code}, which no endpoint may send or no one has defined, is answered with 1002", rule,
+        id = {INVALID_CODE: f"7.4.1/invalid-code-{code}", RESERVED_1004: f"7.4.1/reserved-code-{code}", RESERVED_RANGE: f"7.4.2/unassigned-code-{code}"}[rule]
+        what = {INVALID_CODE: "one no endpoint may send", RESERVED_1004: "reserved", RESERVED_RANGE: "not assigned"}[rule]
+        add(id, f"close code {code} ({what}) is answered with 1002", rule,
             {"stdout_match": FAILED}, [send(frame("close", code=code)), {"expect": {"fail": [1002]}}, "close"], [ab], note)
     # 10: a 64 KiB text message in 1300-byte fragments.
     add("5.4/text-64KiB-in-1300-byte-fragments", "a 64 KiB text message in 1300-byte fragments is delivered whole and echoed", RECEIVE, ECHOED,
