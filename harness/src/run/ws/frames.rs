@@ -1,0 +1,275 @@
+//! [`WsFrames`]: the frame-level state of a WebSocket case, the same in both roles.
+
+use std::hash::{BuildHasher, Hasher};
+
+use crate::case::ws::{FrameSpec, MaskSpec, MessageSpec};
+use crate::case::{BytesSpec, Expect, Send};
+use crate::transcript::escape;
+use crate::wire::ws::close::{code_is_valid_on_wire, encode_close};
+use crate::wire::ws::frame::{FrameOut, LengthForm};
+use crate::wire::ws::message::{Assembler, FrameReader, Sender};
+use crate::wire::ws::opcode;
+
+use indexmap::IndexMap;
+
+use super::checks::{frame_want, message_want, Want};
+use super::{opcode_of, parse_mask_key, FrameCheck};
+
+use crate::run::check::Check;
+use crate::run::driver::{Substitutions, Units};
+
+/// Most pongs owed to a client during one step: past that, a client is flooding pings and the
+/// step fails instead of queueing answers without end.
+pub const MAX_OWED_PONGS: usize = 1000;
+
+/// The frame-level state of one WebSocket case, the same in both roles: what was sent (for
+/// `echo` and for answering a close), and how far into the connection the checks have read (so a
+/// rule break names the frame and its byte offset).
+pub struct WsFrames {
+    /// Whose frames the checks read: the server's (peerspec is the client) or the client's.
+    peer: Sender,
+    /// The last data message sent (opcode, payload), for `echo`.
+    pub(super) last_message: Option<(u8, Vec<u8>)>,
+    /// peerspec has sent a close frame on this connection.
+    close_sent: bool,
+    /// A data message being sent frame by frame through `ws_frame(s)` (opcode, payload so far).
+    sending: Option<(u8, Vec<u8>)>,
+    /// Bytes of this connection that passing checks have read (the handshake included).
+    read_offset: usize,
+    /// Frames of this connection that passing checks have read.
+    frames_read: usize,
+    rng: u64,
+    caps: crate::run::Caps,
+}
+
+impl WsFrames {
+    /// Frame state for a case whose peer is `peer`.
+    pub fn new(peer: Sender) -> Self {
+        let seed = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
+        WsFrames {
+            peer,
+            last_message: None,
+            close_sent: false,
+            sending: None,
+            read_offset: 0,
+            frames_read: 0,
+            rng: seed,
+            caps: Default::default(),
+        }
+    }
+
+    /// Takes the run's caps on frame and message sizes.
+    pub fn set_caps(&mut self, caps: &crate::run::Caps) {
+        self.caps = *caps;
+    }
+
+    /// The caps in force, for the HTTP/1.x reader of the opening handshake.
+    pub fn caps(&self) -> &crate::run::Caps {
+        &self.caps
+    }
+
+    /// A new connection: nothing read on it, no close sent yet.
+    pub fn on_connect(&mut self) {
+        self.close_sent = false;
+        self.read_offset = 0;
+        self.frames_read = 0;
+    }
+
+    /// A check outside this module (an opening handshake) read `n` bytes of the connection.
+    pub fn advance(&mut self, n: usize) {
+        self.read_offset += n;
+    }
+
+    fn random_key(&mut self) -> [u8; 4] {
+        // xorshift64*: masking keys need not be cryptographic in a test peer.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        (self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32).to_be_bytes()[4..].try_into().expect("4 bytes")
+    }
+
+    /// The key for a frame: by default a client masks (a random key) and a server does not
+    /// (RFC 6455 §5.1); a case may choose otherwise to test the peer.
+    fn mask(&mut self, spec: &Option<MaskSpec>) -> Result<Option<[u8; 4]>, String> {
+        match spec {
+            None if self.peer == Sender::Client => Ok(None),
+            None | Some(MaskSpec::On(true)) => Ok(Some(self.random_key())),
+            Some(MaskSpec::On(false)) => Ok(None),
+            Some(MaskSpec::Key(hex)) => parse_mask_key(hex).map(Some),
+        }
+    }
+
+    fn frame_unit(&mut self, frame: &FrameOut) -> Result<(String, Vec<u8>), String> {
+        let bytes = frame.encode()?;
+        if frame.opcode == opcode::CLOSE {
+            self.close_sent = true;
+        }
+        // Follow data messages sent as raw frames too, so `echo` can name them.
+        match frame.opcode {
+            opcode::TEXT | opcode::BINARY => self.sending = Some((frame.opcode, frame.payload.clone())),
+            opcode::CONTINUATION => {
+                if let Some((_, data)) = self.sending.as_mut() {
+                    data.extend_from_slice(&frame.payload);
+                }
+            }
+            _ => {}
+        }
+        if frame.fin && !opcode::is_control(frame.opcode) {
+            if let Some(done) = self.sending.take() {
+                self.last_message = Some(done);
+            }
+        }
+        Ok((format!("{}  payload {}", frame.describe(), escape(&frame.payload, 48)), bytes))
+    }
+
+    fn frame_from_spec(&mut self, spec: &FrameSpec) -> Result<FrameOut, String> {
+        let op = opcode_of(&spec.opcode)?;
+        if spec.rsv > 7 {
+            return Err(format!("rsv {} is not 0-7", spec.rsv));
+        }
+        let mut payload = match spec.code {
+            Some(c) => c.to_be_bytes().to_vec(),
+            None => vec![],
+        };
+        if let Some(r) = &spec.reason {
+            payload.extend(r.to_bytes()?);
+        }
+        if let Some(p) = &spec.payload {
+            payload.extend(p.to_bytes()?);
+        }
+        let length_form = match spec.length_bits {
+            None => LengthForm::Minimal,
+            Some(7) => LengthForm::Bits7,
+            Some(16) => LengthForm::Bits16,
+            Some(64) => LengthForm::Bits64,
+            Some(n) => return Err(format!("length_bits {n} is not 7, 16 or 64")),
+        };
+        let mask = self.mask(&spec.mask)?;
+        Ok(FrameOut { fin: spec.fin, rsv: spec.rsv, opcode: op, mask, length_form, declared_len: spec.length, payload })
+    }
+
+    fn message(&mut self, spec: &MessageSpec) -> Result<Units, String> {
+        let (op, payload) = match (&spec.text, &spec.binary) {
+            (Some(t), None) => (opcode::TEXT, t.to_bytes()?),
+            (None, Some(b)) => (opcode::BINARY, b.to_bytes()?),
+            _ => return Err("a message is either `text` or `binary`".into()),
+        };
+        let mut pieces: Vec<&[u8]> = vec![];
+        let mut rest = payload.as_slice();
+        for &size in spec.fragments.iter().flatten() {
+            let size = size.min(rest.len());
+            pieces.push(&rest[..size]);
+            rest = &rest[size..];
+        }
+        if !rest.is_empty() || pieces.is_empty() {
+            pieces.push(rest);
+        }
+        let count = pieces.len();
+        let mut units = Vec::with_capacity(count);
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let frame = FrameOut {
+                fin: i + 1 == count,
+                opcode: if i == 0 { op } else { opcode::CONTINUATION },
+                ..FrameOut::new(op, piece.to_vec(), self.mask(&spec.mask)?)
+            };
+            units.push(self.frame_unit(&frame)?);
+        }
+        self.last_message = Some((op, payload));
+        Ok(units)
+    }
+
+    fn control(&mut self, op: u8, payload: Vec<u8>) -> Result<(String, Vec<u8>), String> {
+        let mask = self.mask(&None)?;
+        self.frame_unit(&FrameOut::new(op, payload, mask))
+    }
+
+    /// Encodes the WebSocket frame sends (`message`, `ws_frame(s)`, `ws_ping`, `ws_close`);
+    /// `None` for any other send.
+    pub fn encode(&mut self, send: &Send) -> Option<Result<Units, String>> {
+        Some(match send {
+            Send::Message(spec) => self.message(spec),
+            Send::WsFrame(spec) => self.frame_from_spec(spec).and_then(|f| Ok(vec![self.frame_unit(&f)?])),
+            Send::WsFrames(specs) => specs
+                .iter()
+                .map(|s| {
+                    let f = self.frame_from_spec(s)?;
+                    self.frame_unit(&f)
+                })
+                .collect(),
+            Send::WsPing(payload) => payload.to_bytes().and_then(|p| Ok(vec![self.control(opcode::PING, p)?])),
+            Send::WsClose(spec) => spec
+                .reason
+                .as_ref()
+                .map(BytesSpec::to_bytes)
+                .transpose()
+                .and_then(|reason| Ok(vec![self.control(opcode::CLOSE, encode_close(spec.code, &reason.unwrap_or_default()))?])),
+            _ => return None,
+        })
+    }
+
+    /// The check for a frame-level expectation (`message`, `pong`, `close`, `fail`, `ws_frame`);
+    /// `None` for any other.
+    pub fn check(&mut self, expect: &Expect) -> Option<Result<Box<dyn Check>, String>> {
+        let want = if let Some(m) = &expect.message {
+            message_want(m, self.last_message.as_ref()).map(Want::Message)
+        } else if let Some(p) = &expect.pong {
+            p.to_bytes().map(Want::Pong)
+        } else if let Some(c) = &expect.close {
+            Ok(Want::Close((**c).clone()))
+        } else if let Some(fail) = &expect.fail {
+            Ok(Want::Fail(fail.codes().map(<[u16]>::to_vec)))
+        } else if let Some(f) = &expect.ws_frame {
+            frame_want(f).map(Want::Frame)
+        } else {
+            return None;
+        };
+        Some(want.map(|want| {
+            Box::new(FrameCheck {
+                reader: FrameReader::new(self.caps.max_frame_size),
+                asm: Assembler::from(self.peer).with_limit(self.caps.max_message_size),
+                peer: self.peer,
+                want,
+                units: vec![],
+                seen_close: None,
+                pings: vec![],
+                read_offset: self.read_offset,
+                frames_read: self.frames_read,
+            }) as Box<dyn Check>
+        }))
+    }
+
+    /// A frame check passed: count what it read, and answer what the protocol owes: the peer's
+    /// close (RFC 6455 §5.5.1, echoing its code) and, as the server, the client's pings (§5.5.2).
+    pub fn passed(&mut self, fc: &mut FrameCheck) -> Units {
+        // The check's base moved on past what it released while pending.
+        self.read_offset = fc.read_offset + fc.reader.position();
+        self.frames_read = fc.frames_read;
+        let mut replies = vec![];
+        for payload in std::mem::take(&mut fc.pings) {
+            if !self.close_sent {
+                replies.extend(self.control(opcode::PONG, payload));
+            }
+        }
+        // The peer closed first: answer its close frame, echoing the code.
+        if let Some(code) = fc.seen_close.take() {
+            if !self.close_sent {
+                let code = code.filter(|c| code_is_valid_on_wire(*c)).or(code.map(|_| 1000));
+                replies.extend(self.control(opcode::CLOSE, encode_close(code, b"")));
+            }
+        }
+        replies
+    }
+}
+
+/// Scripts the header fields of a handshake, either side: drops the fields named in `omit`, then
+/// sets each of `fields` (placeholders filled), replacing a field of the same name or adding it.
+pub(crate) fn script_fields(headers: &mut Vec<(String, String)>, omit: &[String], fields: &IndexMap<String, String>, subs: &Substitutions) {
+    headers.retain(|(n, _)| !omit.iter().any(|o| o.eq_ignore_ascii_case(n)));
+    for (name, value) in fields {
+        let value = subs.apply(value);
+        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some(slot) => slot.1 = value,
+            None => headers.push((name.clone(), value)),
+        }
+    }
+}
