@@ -94,10 +94,17 @@ pub fn parse_cases(file: &str, text: &str) -> Result<Vec<LoadedCase>, Vec<LoadEr
                 let mut position = e.location().map(|l| (l.line(), l.column()));
                 // A value refused by its own parser (a duration out of range) is reported at its
                 // document's start: point at the value itself.
+                let mut message = e.to_string();
                 if position.is_none_or(|(l, c)| (l, c) == (1, 1) || l == line) {
-                    position = locate_value(text, line, &e.to_string()).or(position);
+                    if let Some(found) = locate_value(text, line, &message) {
+                        position = Some(found);
+                        // The parser's own " at line 7 column 1" names the document's start.
+                        if let Some((m, _)) = message.rsplit_once(" at line ") {
+                            message = m.to_string();
+                        }
+                    }
                 }
-                let (position, message) = point_at_value(text, position, e.to_string());
+                let (position, message) = point_at_value(text, position, message);
                 let error = LoadError { file: file.to_string(), position, message };
                 // After a syntax error the parser repeats it for every later document: the rest
                 // of the stream cannot be trusted.
@@ -355,9 +362,14 @@ fn locate_value(text: &str, from_line: usize, message: &str) -> Option<(usize, u
         return None;
     }
     text.lines().enumerate().skip(from_line.saturating_sub(1)).find_map(|(i, l)| {
-        let at = l.find(value)?;
-        // Past a key (`timeout: 0s`), not inside a longer word.
-        l[..at].trim_end().ends_with(':').then(|| (i + 1, l[..at].chars().count() + 1))
+        l.match_indices(value).find_map(|(at, _)| {
+            // Past a key (`timeout: 0s`, `autobahn: "6.4.1"`) or inside a flow list
+            // (`autobahn: ["6.4.1", "6.4.2"]`), not inside a longer word.
+            let before = l[..at].trim_end_matches(['"', '\'']).trim_end();
+            let after = l[at + value.len()..].trim_start_matches(['"', '\'']);
+            let whole = after.is_empty() || after.starts_with([',', ']', ' ', '#']);
+            (whole && before.ends_with([':', '[', ','])).then(|| (i + 1, l[..at].chars().count() + 1))
+        })
     })
 }
 
@@ -417,6 +429,21 @@ mod tests {
         let errors = parse_cases("x.yaml", text).unwrap_err();
         assert!(errors[0].message.contains("the accepted range is 0s to 24h"), "{}", errors[0]);
         assert_eq!(errors[0].position, Some((4, 5)), "{}", errors[0]);
+    }
+
+    #[test]
+    fn unknown_autobahn_ids_are_refused_at_their_position() {
+        let head = "id: a\nprotocol: websocket\nsteps:\n  - send: { ws_ping: p }\n";
+        let text = format!("{head}---\nid: b\nprotocol: websocket\nautobahn: [\"6.4.1\", \"6.4.5\"]\nsteps:\n  - send: {{ ws_ping: p }}\n");
+        let errors = parse_cases("x.yaml", &text).unwrap_err();
+        assert!(errors[0].message.starts_with("unknown Autobahn case id \"6.4.5\""), "{}", errors[0]);
+        assert!(!errors[0].message.contains(" at line "), "{}", errors[0]);
+        assert_eq!(errors[0].position, Some((8, 22)), "{}", errors[0]);
+        let errors = parse_cases("x.yaml", &head.replace("steps:", "autobahn: \"6.4\"\nsteps:")).unwrap_err();
+        assert!(errors[0].message.contains("unknown Autobahn case id \"6.4\""), "{}", errors[0]);
+        assert_eq!(errors[0].position, Some((3, 12)), "{}", errors[0]);
+        let ok = parse_cases("x.yaml", &head.replace("steps:", "autobahn: \"6.4.1\"\nsteps:")).unwrap();
+        assert_eq!(ok[0].case.autobahn.as_ref().map(|a| a.as_slice().to_vec()), Some(vec!["6.4.1".to_string()]));
     }
 
     #[test]

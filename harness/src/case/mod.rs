@@ -43,6 +43,7 @@ macro_rules! with_header_expectations {
     };
 }
 
+pub mod autobahn;
 pub mod bytes;
 pub mod client;
 pub mod duration;
@@ -97,6 +98,12 @@ pub struct Case {
     /// h2specd id to its cases and is generated from this field.
     #[serde(default)]
     pub h2specd: Option<OneOrMany<String>>,
+    /// For WebSocket cases: the ids of the Autobahn|Testsuite cases this case is the counterpart
+    /// of (`"6.4.1"`, or a list), in either role (Autobahn's fuzzingserver runs its cases against
+    /// clients too). Only ids Autobahn has are accepted; docs/autobahn.md maps every Autobahn id
+    /// to its cases and is generated from this field.
+    #[serde(default, deserialize_with = "autobahn::field", skip_serializing_if = "Option::is_none")]
+    pub autobahn: Option<OneOrMany<String>>,
     /// Longer explanation: why the rule matters, what a failure usually means.
     #[serde(default)]
     pub description: Option<String>,

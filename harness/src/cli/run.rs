@@ -98,7 +98,11 @@ fn usage_error(message: &str) -> u8 {
 fn list(cases: &[LoadedCase]) -> u8 {
     let mut out = std::io::stdout().lock();
     for c in cases {
-        let line = format!("{}: case  ({}, {})", c.case.id, c.case.protocol.name(), c.case.spec.as_deref().unwrap_or("-"));
+        let mut line = format!("{}: case  ({}, {}", c.case.id, c.case.protocol.name(), c.case.spec.as_deref().unwrap_or("-"));
+        if let Some(ids) = &c.case.autobahn {
+            line.push_str(&format!("; Autobahn {}", ids.as_slice().join(", ")));
+        }
+        line.push(')');
         if writeln!(out, "{line}").is_err() {
             return EXIT_OK;
         }
