@@ -66,8 +66,8 @@ def message(kind, n, **extra):
 
 
 class Autobahn(Suite):
-    """A suite whose cases name the Autobahn case they stand for (in the description for now)
-    and can run alone (`exclusive`) with their own timeout."""
+    """A suite whose cases name the Autobahn case they stand for (`autobahn:`) and can run alone
+    (`exclusive`) with their own timeout."""
 
     def __init__(self, name, header, prefix="ws", out=os.path.join(ROOT, "cases", "ws"), role=None):
         super().__init__(name, header)
@@ -75,9 +75,9 @@ class Autobahn(Suite):
 
     def ab(self, autobahn, id, title, rule, steps, description=None, timeout=None, exclusive=False, client=None):
         spec, quote = rule
-        lines = [f"id: {self.prefix}/{id}", f"title: {y(title)}", f"spec: {y(spec)}", f"rule: {y(quote)}"]
-        desc = f"Autobahn {autobahn}." + (f" {description}" if description else "")
-        lines.append(f"description: {y(desc)}")
+        lines = [f"id: {self.prefix}/{id}", f"title: {y(title)}", f"spec: {y(spec)}", f"rule: {y(quote)}", f"autobahn: {y(autobahn)}"]
+        if description:
+            lines.append(f"description: {y(description)}")
         level = level_of(quote)
         if level != "must":
             lines.append(f"level: {level}")

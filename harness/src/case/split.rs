@@ -154,6 +154,29 @@ pub fn each_step(steps: &[Step]) -> Box<dyn Iterator<Item = &Step> + '_> {
     }))
 }
 
+/// What only `split` and `repeat` ask of their shape: one way to split; rounds in range, at
+/// least one step, no `repeat` in a `repeat`. The error names the key it is about.
+pub fn check_shape(step: &Step) -> Result<(), (&'static str, String)> {
+    match step {
+        Step::Split(split) if split.every.is_some() == split.at.is_some() => {
+            Err(("split", "a split takes one of `every` (a piece size) and `at` (offsets)".into()))
+        }
+        Step::Repeat(r) => {
+            if r.times.get() > MAX_ROUNDS {
+                return Err(("times", format!("repeat times {} is over the limit of {MAX_ROUNDS}", r.times)));
+            }
+            if r.steps.is_empty() {
+                return Err(("repeat", "repeat needs at least one step".into()));
+            }
+            if r.steps.iter().any(|s| matches!(s, Step::Repeat(_))) {
+                return Err(("repeat", "a repeat cannot hold another repeat".into()));
+            }
+            r.steps.iter().try_for_each(check_shape)
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Step {
     /// What this step sends, whole (`send`) or in pieces (`split`).
     pub fn as_send(&self) -> Option<&Send> {

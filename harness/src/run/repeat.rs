@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::case::{run_step, step_name};
+use super::case::run_step;
 use super::driver::{Driver, Substitutions};
 use super::result::Failure;
 use super::session::Session;
@@ -76,7 +76,7 @@ pub(super) async fn run_repeat(
         let started = Instant::now();
         for (i, step) in spec.steps.iter().enumerate() {
             if let Err((kind, why)) = run_step(step, session, driver, subs, accepting).await {
-                return Err((kind, format!("round {round} of {times}, step {} ({}): {why}", i + 1, step_name(step))));
+                return Err((kind, format!("round {round} of {times}, step {} ({}): {why}", i + 1, step.name())));
             }
         }
         session.round_trips = Some(RoundTrips::add(session.round_trips, started.elapsed()));
