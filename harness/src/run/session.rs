@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::check::{Annotated, Check, Released, Verdict};
+use super::driver::Channel;
 use crate::transcript::{Direction, Transcript};
 use crate::transport::{Endpoint, Stream};
 
@@ -171,12 +172,11 @@ impl Session {
         }
     }
 
-    /// The TLS state of the open connection: `None` over cleartext, else the ALPN protocol the
-    /// peer selected (`Some(None)`: TLS without ALPN).
-    pub fn tls_alpn(&self) -> Option<Option<Vec<u8>>> {
-        match self.stream.as_ref()? {
-            Stream::Tls(_) | Stream::TlsServer(_) => Some(self.stream.as_ref().and_then(Stream::alpn)),
-            _ => None,
+    /// The open connection's channel: cleartext, or TLS with the ALPN protocol the peer selected.
+    pub fn channel(&self) -> Channel {
+        match self.stream.as_ref() {
+            Some(stream @ (Stream::Tls(_) | Stream::TlsServer(_))) => Channel::Tls { alpn: stream.alpn() },
+            _ => Channel::Cleartext,
         }
     }
 

@@ -1,7 +1,7 @@
 //! [`H2Client`]: peerspec as the HTTP/2 client (role `client`).
 
 use crate::case::h2::{FrameSpec, H2Request};
-use crate::case::{Case, Expect, Send};
+use crate::case::{Expect, Send};
 use crate::wire::h2::{self as wire, kind, settings, Frame, Payload};
 
 use super::encode::{encode_frame, encode_request, oversize_frame};
@@ -9,8 +9,7 @@ use super::errors::{ConnectionErrorMatcher, StreamErrorMatcher};
 use super::matchers::{FrameMatcher, H2Check, Matcher, PingAckMatcher, ResponseMatcher};
 use super::reader::{Reader, MAX_KEPT_FRAMES};
 use super::DEFAULT_PING;
-use crate::run::check::Check;
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::driver::{Channel, Driver, DriverConfig, Substitutions, Units};
 
 /// HTTP/2 state a case carries between steps.
 /// The server role ([`super::H2Server`]) wraps this driver for everything that does not
@@ -37,23 +36,6 @@ pub struct H2Client {
 }
 
 impl H2Client {
-    /// A driver for one case.
-    pub fn new(subs: Substitutions) -> H2Client {
-        H2Client {
-            subs,
-            reader: Reader::default(),
-            greet: true,
-            tls: false,
-            next_stream: 1,
-            last_stream: None,
-            last_ping: DEFAULT_PING.to_vec(),
-            barrier: None,
-            caps: Default::default(),
-            head_streams: vec![],
-            ended_streams: vec![],
-        }
-    }
-
     fn note_sent(&mut self, spec: &FrameSpec) -> Result<(), String> {
         match spec {
             FrameSpec::Ping(p) if !p.ack => {
@@ -128,18 +110,34 @@ impl H2Client {
 }
 
 impl Driver for H2Client {
-    fn prepare(&mut self, case: &Case, tls: bool) {
-        self.greet = case.preface.unwrap_or(true);
-        self.tls = tls;
+    type Check = H2Check;
+    // Over TLS, HTTP/2 is negotiated through ALPN (RFC 9113 §3.2).
+    const ALPN_OFFERED: &'static [&'static str] = &["h2"];
+    const ALPN_ASKED: &'static [&'static str] = &["h2"];
+
+    fn new(cfg: DriverConfig<'_>) -> H2Client {
+        H2Client {
+            subs: cfg.subs.clone(),
+            reader: Reader { max_header_bytes: cfg.caps.max_header_bytes, ..Reader::default() },
+            greet: cfg.preface,
+            tls: cfg.tls,
+            next_stream: 1,
+            last_stream: None,
+            last_ping: DEFAULT_PING.to_vec(),
+            barrier: None,
+            caps: cfg.caps,
+            head_streams: vec![],
+            ended_streams: vec![],
+        }
     }
 
-    fn negotiated(&mut self, tls_alpn: Option<Option<Vec<u8>>>) -> Result<(), String> {
-        match tls_alpn {
-            None => Ok(()),
-            Some(Some(alpn)) if alpn == b"h2" => Ok(()),
-            Some(alpn) => Err(format!(
+    fn negotiated(&mut self, channel: &Channel) -> Result<(), String> {
+        match channel {
+            Channel::Cleartext => Ok(()),
+            Channel::Tls { alpn: Some(alpn) } if alpn == b"h2" => Ok(()),
+            Channel::Tls { alpn } => Err(format!(
                 "the TLS server did not select h2 through ALPN (it selected {}): HTTP/2 over TLS is negotiated with ALPN h2 (RFC 9113 §3.2)",
-                alpn.map(|a| format!("{:?}", String::from_utf8_lossy(&a))).unwrap_or_else(|| "no protocol".into())
+                alpn.as_ref().map(|a| format!("{:?}", String::from_utf8_lossy(a))).unwrap_or_else(|| "no protocol".into())
             )),
         }
     }
@@ -197,7 +195,7 @@ impl Driver for H2Client {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &Expect) -> Result<H2Check, String> {
         let stream = self.last_stream.unwrap_or(1);
         let matcher: Box<dyn Matcher> = if let Some(f) = &expect.frame {
             Box::new(FrameMatcher::new(f)?)
@@ -215,21 +213,15 @@ impl Driver for H2Client {
         } else {
             return Err("this expectation is not one HTTP/2 knows".into());
         };
-        Ok(Box::new(H2Check::new(self.reader.clone(), matcher)))
-    }
-
-    fn set_caps(&mut self, caps: &crate::run::Caps) {
-        self.caps = *caps;
-        self.reader.max_header_bytes = caps.max_header_bytes;
+        Ok(H2Check::new(self.reader.clone(), matcher))
     }
 
     fn unread_is_fine(&mut self, input: &[u8]) -> bool {
         self.reader.only_whole_frames(input)
     }
 
-    fn passed(&mut self, check: &mut dyn Check) -> Units {
-        let Some(c) = check.as_any_mut().and_then(|a| a.downcast_mut::<H2Check>()) else { return vec![] };
-        if let Some(r) = c.passed.take() {
+    fn passed(&mut self, mut check: H2Check) -> Units {
+        if let Some(r) = check.passed.take() {
             self.reader = r;
             // Whatever PING was outstanding has been answered or overtaken by this step.
             self.barrier = None;

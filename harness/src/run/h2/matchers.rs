@@ -197,9 +197,6 @@ impl Check for H2Check {
     fn answers_request(&self) -> bool {
         false
     }
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        Some(self)
-    }
 }
 
 /// `"; N bytes of an incomplete frame received"` when a frame was cut short, else nothing.

@@ -9,7 +9,7 @@
 //! between the roles.
 
 use crate::case::h2::{H2RequestExpect, H2Response, StreamEnd};
-use crate::case::{Case, Expect, Send};
+use crate::case::{Expect, Send};
 use crate::transcript::escape;
 use crate::wire::h2::hpack::{self};
 use crate::wire::h2::{self as wire, flag, kind, settings, Frame, Payload};
@@ -18,8 +18,8 @@ use super::client::H2Client;
 use super::encode::labelled;
 use super::matchers::{default_seen, H2Check, Matcher, Seen};
 use super::reader::{field_value, fields_text, Event, Reader};
-use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
+use crate::run::driver::{Channel, Driver, DriverConfig, Substitutions, Units};
 use crate::run::fields::differ;
 use crate::run::util::split;
 
@@ -148,10 +148,6 @@ impl Check for ClientPrefaceCheck {
     }
     fn units_so_far(&self) -> Vec<Annotated> {
         Self::shift(self.frames.units_so_far())
-    }
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        // The frame check inside carries the reader the driver takes.
-        self.frames.as_any_mut()
     }
 }
 
@@ -447,32 +443,56 @@ pub struct H2Server {
     tls: bool,
 }
 
-impl H2Server {
-    /// A driver for one case.
-    pub fn new(subs: Substitutions) -> Self {
-        H2Server { conn: H2Client::new(subs.clone()), subs, request_stream: None, highest_request: 0, tls: false }
-    }
+/// The checks of the fake HTTP/2 server: the client's connection preface, or frames.
+pub enum H2ServerCheck {
+    /// The client connection preface and its SETTINGS.
+    Preface(ClientPrefaceCheck),
+    /// Frames, as in the client role.
+    Frames(H2Check),
 }
 
-impl Driver for H2Server {
-    fn prepare(&mut self, case: &Case, tls: bool) {
-        self.tls = tls;
-        self.conn.prepare(case, false);
-    }
-
-    fn negotiated(&mut self, tls_alpn: Option<Option<Vec<u8>>>) -> Result<(), String> {
-        match tls_alpn {
-            None => Ok(()),
-            Some(Some(alpn)) if alpn == b"h2" => Ok(()),
-            Some(alpn) => Err(format!(
-                "the client did not negotiate h2 through ALPN (it selected {}): HTTP/2 over TLS is negotiated with ALPN h2 (RFC 9113 §3.2)",
-                alpn.map(|a| format!("{:?}", String::from_utf8_lossy(&a))).unwrap_or_else(|| "no protocol".into())
-            )),
+impl H2ServerCheck {
+    fn inner(&self) -> &dyn Check {
+        match self {
+            H2ServerCheck::Preface(c) => c,
+            H2ServerCheck::Frames(c) => c,
         }
     }
 
-    fn set_caps(&mut self, caps: &crate::run::Caps) {
-        self.conn.set_caps(caps);
+    fn inner_mut(&mut self) -> &mut dyn Check {
+        match self {
+            H2ServerCheck::Preface(c) => c,
+            H2ServerCheck::Frames(c) => c,
+        }
+    }
+}
+
+delegate_check!(H2ServerCheck, inner, inner_mut);
+
+impl Driver for H2Server {
+    type Check = H2ServerCheck;
+    // HTTP/2 over TLS is negotiated through ALPN (RFC 9113 §3.2): offer h2 only.
+    const ALPN_OFFERED: &'static [&'static str] = &["h2"];
+
+    fn new(cfg: DriverConfig<'_>) -> Self {
+        H2Server {
+            conn: H2Client::new(DriverConfig { tls: false, ..cfg }),
+            subs: cfg.subs.clone(),
+            request_stream: None,
+            highest_request: 0,
+            tls: cfg.tls,
+        }
+    }
+
+    fn negotiated(&mut self, channel: &Channel) -> Result<(), String> {
+        match channel {
+            Channel::Cleartext => Ok(()),
+            Channel::Tls { alpn: Some(alpn) } if alpn == b"h2" => Ok(()),
+            Channel::Tls { alpn } => Err(format!(
+                "the client did not negotiate h2 through ALPN (it selected {}): HTTP/2 over TLS is negotiated with ALPN h2 (RFC 9113 §3.2)",
+                alpn.as_ref().map(|a| format!("{:?}", String::from_utf8_lossy(a))).unwrap_or_else(|| "no protocol".into())
+            )),
+        }
     }
 
     fn on_connect(&mut self) -> Result<Units, String> {
@@ -489,8 +509,8 @@ impl Driver for H2Server {
         Ok(self.conn.reader.greeting(&[(settings::MAX_CONCURRENT_STREAMS, SERVER_MAX_CONCURRENT_STREAMS)]))
     }
 
-    fn on_connect_check(&mut self) -> Option<Box<dyn Check>> {
-        self.conn.greet.then(|| Box::new(ClientPrefaceCheck::new(self.conn.reader.clone())) as Box<dyn Check>)
+    fn on_connect_check(&mut self) -> Option<H2ServerCheck> {
+        self.conn.greet.then(|| H2ServerCheck::Preface(ClientPrefaceCheck::new(self.conn.reader.clone())))
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -504,13 +524,13 @@ impl Driver for H2Server {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &Expect) -> Result<H2ServerCheck, String> {
         if let Some(r) = &expect.h2_request {
             let matcher = RequestMatcher {
                 max_body_kept: self.conn.caps.max_body_kept,
                 ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)?
             };
-            return Ok(Box::new(H2Check::new(self.conn.reader.clone(), Box::new(matcher))));
+            return Ok(H2ServerCheck::Frames(H2Check::new(self.conn.reader.clone(), Box::new(matcher))));
         }
         if expect.h2_response.is_some() {
             return Err("a server expects `h2_request`, not `h2_response`".into());
@@ -521,15 +541,20 @@ impl Driver for H2Server {
                 .into());
         }
         self.conn.last_stream = self.request_stream;
-        self.conn.check(expect)
+        self.conn.check(expect).map(H2ServerCheck::Frames)
     }
 
-    fn passed(&mut self, check: &mut dyn Check) -> Units {
-        if let Some(stream) = check.as_any_mut().and_then(|a| a.downcast_mut::<H2Check>()).and_then(|c| c.matched_stream) {
+    fn passed(&mut self, check: H2ServerCheck) -> Units {
+        let frames = match check {
+            // The frame check inside carries the reader the connection takes.
+            H2ServerCheck::Preface(preface) => preface.frames,
+            H2ServerCheck::Frames(frames) => frames,
+        };
+        if let Some(stream) = frames.matched_stream {
             self.request_stream = Some(stream);
             self.highest_request = self.highest_request.max(stream);
         }
-        self.conn.passed(check)
+        self.conn.passed(frames)
     }
 
     fn unread_is_fine(&mut self, input: &[u8]) -> bool {

@@ -10,7 +10,7 @@ use crate::wire::h2::{self as wire, flag, kind, Frame, Payload};
 use super::super::reader::*;
 use super::super::validate::*;
 use crate::run::check::{Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Units};
 
 fn subs() -> Substitutions {
     Substitutions { path: "/p".into(), host: "127.0.0.1:1".into(), ws_path: "/ws".into() }
@@ -116,7 +116,8 @@ fn inconsistent_responses_are_load_errors() {
 #[test]
 fn or_response_is_refused_in_the_server_role() {
     let expect = |yaml: &str| -> Expect { serde_norway::from_str(yaml).unwrap() };
-    let mut server = H2Server::new(subs());
+    let subs = subs();
+    let mut server = H2Server::new(DriverConfig::with_defaults(crate::case::Protocol::H2, &subs, &[]));
     let why = server.check(&expect("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }")).err().unwrap();
     assert!(why.contains("or_response"), "{why}");
     assert!(server.check(&expect("{ stream_error: { error: PROTOCOL_ERROR } }")).is_ok());

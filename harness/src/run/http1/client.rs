@@ -10,7 +10,7 @@ use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRec
 
 use crate::case::{Expect, Send};
 use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Units};
 use crate::run::fields::differ;
 use crate::run::sse::EventStreamFollower;
 
@@ -68,11 +68,6 @@ pub fn declared_close(record: &ResponseRecord, nth: usize) -> Option<DeclaredClo
 }
 
 impl Http1Client {
-    /// State for a case of this protocol.
-    pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
-        Http1Client { protocol, subs, unanswered: VecDeque::new(), limits: Limits::default(), answered: 0, declared_close: None }
-    }
-
     /// Builds the wire request for a spec and remembers its method.
     pub fn request(&mut self, spec: &RequestSpec) -> Result<(String, Vec<u8>), String> {
         let method = spec.method.clone().unwrap_or_else(|| "GET".into());
@@ -123,8 +118,17 @@ impl Http1Client {
 }
 
 impl Driver for Http1Client {
-    fn set_caps(&mut self, caps: &crate::run::Caps) {
-        self.limits = caps.http1_limits();
+    type Check = ResponseCheck;
+
+    fn new(cfg: DriverConfig<'_>) -> Self {
+        Http1Client {
+            protocol: cfg.protocol,
+            subs: cfg.subs.clone(),
+            unanswered: VecDeque::new(),
+            limits: cfg.caps.http1_limits(),
+            answered: 0,
+            declared_close: None,
+        }
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -136,9 +140,9 @@ impl Driver for Http1Client {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &Expect) -> Result<ResponseCheck, String> {
         match &expect.response {
-            Some(r) => Ok(Box::new(self.response_check(r)?)),
+            Some(r) => self.response_check(r),
             None => Err("this expectation is not one HTTP/1.x knows".into()),
         }
     }
@@ -149,15 +153,13 @@ impl Driver for Http1Client {
         Ok(Vec::new())
     }
 
-    fn passed(&mut self, check: &mut dyn Check) -> Units {
+    fn passed(&mut self, response: ResponseCheck) -> Units {
         // A response answers the oldest unanswered request.
-        if check.answers_request() {
+        if response.answers_request() {
             self.unanswered.pop_front();
             self.answered += 1;
-            if let Some(response) = check.as_any_mut().and_then(|c| c.downcast_mut::<ResponseCheck>()) {
-                if self.declared_close.is_none() {
-                    self.declared_close = declared_close(response.reader.record(), self.answered);
-                }
+            if self.declared_close.is_none() {
+                self.declared_close = declared_close(response.reader.record(), self.answered);
             }
         }
         Vec::new()
@@ -274,9 +276,6 @@ impl Check for ResponseCheck {
     }
     fn answers_request(&self) -> bool {
         true
-    }
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        Some(self)
     }
     fn release(&mut self) -> Option<crate::run::check::Released> {
         let (len, released) = self.reader.release()?;

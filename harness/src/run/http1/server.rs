@@ -8,7 +8,7 @@ use crate::wire::http1::response::Progress;
 use crate::wire::http1::server::{reason_phrase, Limits, RequestReader, RequestRecord, Response, UnitKind};
 
 use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Units};
 use crate::run::fields::differ;
 use crate::run::util::split;
 
@@ -21,11 +21,6 @@ pub struct Http1Server {
 }
 
 impl Http1Server {
-    /// State for a case of this protocol.
-    pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
-        Http1Server { protocol, subs, limits: Limits::default() }
-    }
-
     /// The wire bytes of a scripted response.
     pub fn response(&self, spec: &ResponseSpec) -> Result<(String, Vec<u8>), String> {
         let status = spec.status.unwrap_or(200);
@@ -65,8 +60,10 @@ impl Http1Server {
 }
 
 impl Driver for Http1Server {
-    fn set_caps(&mut self, caps: &crate::run::Caps) {
-        self.limits = caps.http1_limits();
+    type Check = RequestCheck;
+
+    fn new(cfg: DriverConfig<'_>) -> Self {
+        Http1Server { protocol: cfg.protocol, subs: cfg.subs.clone(), limits: cfg.caps.http1_limits() }
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -76,14 +73,14 @@ impl Driver for Http1Server {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &Expect) -> Result<RequestCheck, String> {
         match &expect.request {
-            Some(r) => Ok(Box::new(RequestCheck::new(r, &self.subs, self.limits)?)),
+            Some(r) => RequestCheck::new(r, &self.subs, self.limits),
             None => Err("this expectation is not one an HTTP/1.x server knows".into()),
         }
     }
 
-    fn passed(&mut self, _: &mut dyn Check) -> Units {
+    fn passed(&mut self, _: RequestCheck) -> Units {
         Vec::new()
     }
 }

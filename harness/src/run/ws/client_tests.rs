@@ -7,7 +7,8 @@ use crate::wire::ws::frame::parse_header;
 use crate::wire::ws::frame::FrameOut;
 
 fn driver(steps: &[Step]) -> WsClient {
-    WsClient::new(Substitutions { path: "/".into(), host: "h:1".into(), ws_path: "/ws".into() }, steps)
+    let subs = Substitutions { path: "/".into(), host: "h:1".into(), ws_path: "/ws".into() };
+    WsClient::new(DriverConfig::with_defaults(crate::case::Protocol::Ws, &subs, steps))
 }
 
 fn steps(yaml: &str) -> Vec<Step> {
@@ -59,7 +60,7 @@ fn handshake_check_verifies_the_accept_value() {
     assert!(matches!(c.poll(bad.as_bytes(), false), Verdict::Fail(m) if m.contains("Sec-WebSocket-Accept")));
 }
 
-fn check(d: &mut WsClient, yaml: &str) -> Box<dyn Check> {
+fn check(d: &mut WsClient, yaml: &str) -> WsClientCheck {
     let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
     d.check(e).unwrap()
 }
@@ -93,7 +94,7 @@ fn fail_any_passes_on_any_close_or_a_bare_tcp_close_and_answers_the_close() {
         let mut c = check(&mut d, "  - expect: { fail: any }\n");
         let code = code.unwrap_or(1005);
         assert!(matches!(c.poll(&close, false), Verdict::Pass { ref units, .. } if units[0].unit.contains(&format!("close code {code})"))));
-        let reply = d.passed(c.as_mut());
+        let reply = d.passed(c);
         assert_eq!(reply.len(), 1, "the client answers the server's close");
     }
     // Data instead of failing the connection is no failure of it.

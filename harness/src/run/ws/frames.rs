@@ -15,7 +15,6 @@ use indexmap::IndexMap;
 use super::checks::{frame_want, message_want, Want};
 use super::{opcode_of, parse_mask_key, FrameCheck};
 
-use crate::run::check::Check;
 use crate::run::driver::{Substitutions, Units};
 
 /// Most pongs owed to a client during one step: past that, a client is flooding pings and the
@@ -209,7 +208,7 @@ impl WsFrames {
 
     /// The check for a frame-level expectation (`message`, `pong`, `close`, `fail`, `ws_frame`);
     /// `None` for any other.
-    pub fn check(&mut self, expect: &Expect) -> Option<Result<Box<dyn Check>, String>> {
+    pub fn check(&mut self, expect: &Expect) -> Option<Result<FrameCheck, String>> {
         let want = if let Some(m) = &expect.message {
             message_want(m, self.last_message.as_ref()).map(Want::Message)
         } else if let Some(p) = &expect.pong {
@@ -223,18 +222,16 @@ impl WsFrames {
         } else {
             return None;
         };
-        Some(want.map(|want| {
-            Box::new(FrameCheck {
-                reader: FrameReader::new(self.caps.max_frame_size),
-                asm: Assembler::from(self.peer).with_limit(self.caps.max_message_size),
-                peer: self.peer,
-                want,
-                units: vec![],
-                seen_close: None,
-                pings: vec![],
-                read_offset: self.read_offset,
-                frames_read: self.frames_read,
-            }) as Box<dyn Check>
+        Some(want.map(|want| FrameCheck {
+            reader: FrameReader::new(self.caps.max_frame_size),
+            asm: Assembler::from(self.peer).with_limit(self.caps.max_message_size),
+            peer: self.peer,
+            want,
+            units: vec![],
+            seen_close: None,
+            pings: vec![],
+            read_offset: self.read_offset,
+            frames_read: self.frames_read,
         }))
     }
 

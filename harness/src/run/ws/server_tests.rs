@@ -16,7 +16,12 @@ fn steps(yaml: &str) -> Vec<Step> {
 }
 
 fn server(steps: &[Step]) -> WsServer {
-    WsServer::new(Substitutions { path: "/chat".into(), host: "h:1".into(), ws_path: "/ws".into() }, steps)
+    server_with(steps, crate::run::Caps::default())
+}
+
+fn server_with(steps: &[Step], caps: crate::run::Caps) -> WsServer {
+    let subs = Substitutions { path: "/chat".into(), host: "h:1".into(), ws_path: "/ws".into() };
+    WsServer::new(DriverConfig { caps, ..DriverConfig::with_defaults(crate::case::Protocol::Ws, &subs, steps) })
 }
 
 /// Reads `REQUEST` through the automatic handshake; returns the automatic answer.
@@ -24,10 +29,10 @@ fn handshake(s: &mut WsServer) -> Units {
     s.on_connect().unwrap();
     let mut check = s.on_connect_check().expect("the request is read automatically");
     assert!(matches!(check.poll(REQUEST, false), Verdict::Pass { consumed, .. } if consumed == REQUEST.len()));
-    s.passed(check.as_mut())
+    s.passed(check)
 }
 
-fn check(s: &mut WsServer, yaml: &str) -> Box<dyn Check> {
+fn check(s: &mut WsServer, yaml: &str) -> WsServerCheck {
     let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
     s.check(e).unwrap()
 }
@@ -89,8 +94,7 @@ fn the_request_is_held_to_rfc_6455_section_4_1() {
 
 #[test]
 fn the_handshake_request_is_held_to_max_header_bytes() {
-    let mut s = server(&[]);
-    s.set_caps(&crate::run::Caps { max_header_bytes: 64, ..Default::default() });
+    let mut s = server_with(&[], crate::run::Caps { max_header_bytes: 64, ..Default::default() });
     let mut c = s.on_connect_check().unwrap();
     // 100 bytes and still no end of the head: over the cap, it fails without waiting for more.
     let v = c.poll(&REQUEST[..100], false);
@@ -122,7 +126,7 @@ fn an_unmasked_client_frame_fails_naming_the_frame_and_its_offset() {
     let echo = client_frame(opcode::TEXT, true, b"hello", Some([1, 2, 3, 4]));
     let mut c = check(&mut s, "  - expect: { message: { echo: true } }\n");
     assert!(matches!(c.poll(&echo, false), Verdict::Pass { .. }));
-    assert!(s.passed(c.as_mut()).is_empty());
+    assert!(s.passed(c).is_empty());
     // Second frame of the connection, right after the 11-byte masked echo.
     let mut bytes = client_frame(opcode::TEXT, false, b"ab", Some([9, 9, 9, 9]));
     bytes.extend(client_frame(opcode::CONTINUATION, true, b"cd", None));
@@ -141,7 +145,7 @@ fn the_clients_pings_and_close_are_answered_unmasked() {
     bytes.extend(client_frame(opcode::CLOSE, true, &[0x03, 0xE8], Some([5, 6, 7, 8])));
     let mut c = check(&mut s, "  - expect: { close: { code: 1000 } }\n");
     assert!(matches!(c.poll(&bytes, false), Verdict::Pass { consumed, .. } if consumed == bytes.len()));
-    let replies = s.passed(c.as_mut());
+    let replies = s.passed(c);
     let heads: Vec<_> = replies.iter().map(|(_, b)| parse_header(b).unwrap().unwrap()).collect();
     assert_eq!(heads.iter().map(|h| (h.opcode, h.mask.is_none())).collect::<Vec<_>>(), [(opcode::PONG, true), (opcode::CLOSE, true)]);
     assert_eq!(&replies[0].1[2..], b"p1");
