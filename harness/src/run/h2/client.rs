@@ -27,7 +27,7 @@ pub struct H2Client {
     /// expectations use to fail fast.
     pub(super) barrier: Option<Vec<u8>>,
     /// The run's caps (field block size, body kept).
-    pub(super) caps: crate::run::Caps,
+    pub(super) caps: crate::run::config::Caps,
     /// Streams whose request was HEAD (their responses have no content).
     head_streams: Vec<u32>,
     /// Streams peerspec has sent END_STREAM on (its side ended): a response with END_STREAM

@@ -364,7 +364,7 @@ impl ResponseMatcher {
             trailers: None,
             body: vec![],
             body_len: 0,
-            max_body_kept: crate::run::Caps::default().max_body_kept,
+            max_body_kept: crate::run::config::Caps::default().max_body_kept,
             data_frames: 0,
             events: e.event_stream.as_ref().map(|_| EventStreamFollower::default()),
             head_request: false,

@@ -217,7 +217,7 @@ impl RequestMatcher {
             trailers: None,
             body: vec![],
             body_len: 0,
-            max_body_kept: crate::run::Caps::default().max_body_kept,
+            max_body_kept: crate::run::config::Caps::default().max_body_kept,
         })
     }
 

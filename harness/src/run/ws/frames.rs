@@ -38,7 +38,7 @@ pub struct WsFrames {
     /// Frames of this connection that passing checks have read.
     frames_read: usize,
     rng: u64,
-    caps: crate::run::Caps,
+    caps: crate::run::config::Caps,
 }
 
 impl WsFrames {
@@ -58,12 +58,12 @@ impl WsFrames {
     }
 
     /// Takes the run's caps on frame and message sizes.
-    pub fn set_caps(&mut self, caps: &crate::run::Caps) {
+    pub fn set_caps(&mut self, caps: &crate::run::config::Caps) {
         self.caps = *caps;
     }
 
     /// The caps in force, for the HTTP/1.x reader of the opening handshake.
-    pub fn caps(&self) -> &crate::run::Caps {
+    pub fn caps(&self) -> &crate::run::config::Caps {
         &self.caps
     }
 

@@ -16,10 +16,10 @@ fn steps(yaml: &str) -> Vec<Step> {
 }
 
 fn server(steps: &[Step]) -> WsServer {
-    server_with(steps, crate::run::Caps::default())
+    server_with(steps, crate::run::config::Caps::default())
 }
 
-fn server_with(steps: &[Step], caps: crate::run::Caps) -> WsServer {
+fn server_with(steps: &[Step], caps: crate::run::config::Caps) -> WsServer {
     let subs = Substitutions { path: "/chat".into(), host: "h:1".into(), ws_path: "/ws".into() };
     WsServer::new(DriverConfig { caps, ..DriverConfig::with_defaults(crate::case::Protocol::Ws, &subs, steps) })
 }
@@ -94,7 +94,7 @@ fn the_request_is_held_to_rfc_6455_section_4_1() {
 
 #[test]
 fn the_handshake_request_is_held_to_max_header_bytes() {
-    let mut s = server_with(&[], crate::run::Caps { max_header_bytes: 64, ..Default::default() });
+    let mut s = server_with(&[], crate::run::config::Caps { max_header_bytes: 64, ..Default::default() });
     let mut c = s.on_connect_check().unwrap();
     // 100 bytes and still no end of the head: over the cap, it fails without waiting for more.
     let v = c.poll(&REQUEST[..100], false);
