@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use peerspec::case::load::parse_cases;
+use peerspec::internals::Endpoint;
 use peerspec::run::{run_case, CaseResult, RunConfig};
-use peerspec::transport::Endpoint;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -358,7 +358,9 @@ impl Matcher for StreamErrorMatcher {
 mod tests {
     use super::*;
     use crate::run::check::{Check, Verdict};
-    use crate::run::h2::{H2Check, Reader, DEFAULT_PING};
+    use crate::run::h2::matchers::H2Check;
+    use crate::run::h2::reader::Reader;
+    use crate::run::h2::DEFAULT_PING;
     use crate::wire::h2::{hpack, kind, Frame};
 
     fn frame(k: u8, flags: u8, stream: u32, payload: Payload) -> Vec<u8> {

@@ -30,10 +30,7 @@ mod server;
 mod validate;
 
 pub use client::H2Client;
-pub use encode::{block_bytes, encode_frame, encode_request, oversize_frame};
-pub use matchers::H2Check;
-pub use reader::{Event, Flow, Reader, MAX_KEPT_FRAMES, MAX_OWED_ACKS};
-pub use server::{encode_response, ClientPrefaceCheck, H2Server, H2ServerCheck, SERVER_MAX_CONCURRENT_STREAMS};
+pub use server::H2Server;
 pub use validate::{validate_expect, validate_frame, validate_request, validate_response};
 
 /// The INITIAL_WINDOW_SIZE peerspec announces, and the connection window it opens, so flow
