@@ -17,11 +17,14 @@
 //! - `reader`: [`Reader`], the peer's frames read once with the connection state they change;
 //! - `matchers`: [`H2Check`] and the matchers of the role-neutral expectations;
 //! - `errors`: the `connection_error` and `stream_error` matchers;
+//! - `conn`: `H2Conn`, the connection state both roles share (reader, raw frames, PING barriers,
+//!   the role-neutral expectations);
 //! - `client`: [`H2Client`], peerspec as the client (role `client`);
 //! - `server`: [`H2Server`], peerspec as the fake server (role `server`);
 //! - `validate`: the load-time checks of sends and expectations.
 
 mod client;
+mod conn;
 mod encode;
 mod errors;
 mod matchers;

@@ -14,7 +14,7 @@ use crate::transcript::escape;
 use crate::wire::h2::hpack::{self};
 use crate::wire::h2::{self as wire, flag, kind, settings, Frame, Payload};
 
-use super::client::H2Client;
+use super::conn::H2Conn;
 use super::encode::labelled;
 use super::matchers::{default_seen, H2Check, Matcher, Seen};
 use super::reader::{field_value, fields_text, Event, Reader};
@@ -430,10 +430,10 @@ impl Matcher for RequestMatcher {
 // ---------------------------------------------------------------------------------------------
 // The driver
 
-/// The fake server's HTTP/2 state: the role-neutral connection machinery of [`H2Client`], and
-/// the streams the client's requests came on.
+/// The fake server's HTTP/2 state: the shared connection state ([`H2Conn`]), and the streams
+/// the client's requests came on.
 pub struct H2Server {
-    conn: H2Client,
+    conn: H2Conn,
     subs: Substitutions,
     /// The stream of the last request read: responses default to it.
     request_stream: Option<u32>,
@@ -475,31 +475,16 @@ impl Driver for H2Server {
     const ALPN_OFFERED: &'static [&'static str] = &["h2"];
 
     fn new(cfg: DriverConfig<'_>) -> Self {
-        H2Server {
-            conn: H2Client::new(DriverConfig { tls: false, ..cfg }),
-            subs: cfg.subs.clone(),
-            request_stream: None,
-            highest_request: 0,
-            tls: cfg.tls,
-        }
+        H2Server { conn: H2Conn::new(&cfg, false), subs: cfg.subs.clone(), request_stream: None, highest_request: 0, tls: cfg.tls }
     }
 
     fn negotiated(&mut self, channel: &Channel) -> Result<(), String> {
-        match channel {
-            Channel::Cleartext => Ok(()),
-            Channel::Tls { alpn: Some(alpn) } if alpn == b"h2" => Ok(()),
-            Channel::Tls { alpn } => Err(format!(
-                "the client did not negotiate h2 through ALPN (it selected {}): HTTP/2 over TLS is negotiated with ALPN h2 (RFC 9113 §3.2)",
-                alpn.as_ref().map(|a| format!("{:?}", String::from_utf8_lossy(a))).unwrap_or_else(|| "no protocol".into())
-            )),
-        }
+        H2Conn::require_h2(channel, "the client did not negotiate")
     }
 
     fn on_connect(&mut self) -> Result<Units, String> {
-        self.conn.reader = Reader::default();
-        self.conn.reader.max_header_bytes = self.conn.caps.max_header_bytes;
-        self.conn.last_stream = None;
-        self.conn.barrier = None;
+        // The streams of the last connection are kept (only the client role forgets them).
+        self.conn.reset();
         self.request_stream = None;
         self.highest_request = 0;
         if !self.conn.greet {
@@ -519,7 +504,7 @@ impl Driver for H2Server {
                 let stream = r.stream.or(self.request_stream).ok_or("no request was read yet: give the response a `stream`")?;
                 encode_response(r, stream, &self.subs)
             }
-            Send::Frames(_) => self.conn.encode(send),
+            Send::Frames(frames) => self.conn.encode_frames(frames),
             _ => Err("an HTTP/2 server sends `h2_response` or `frames`".into()),
         }
     }
@@ -530,7 +515,7 @@ impl Driver for H2Server {
                 max_body_kept: self.conn.caps.max_body_kept,
                 ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)?
             };
-            return Ok(H2ServerCheck::Frames(H2Check::new(self.conn.reader.clone(), Box::new(matcher))));
+            return Ok(H2ServerCheck::Frames(self.conn.check(Box::new(matcher))));
         }
         if expect.h2_response.is_some() {
             return Err("a server expects `h2_request`, not `h2_response`".into());
@@ -541,7 +526,9 @@ impl Driver for H2Server {
                 .into());
         }
         self.conn.last_stream = self.request_stream;
-        self.conn.check(expect).map(H2ServerCheck::Frames)
+        let stream = self.conn.last_stream.unwrap_or(1);
+        let matcher = self.conn.matcher(expect, stream).unwrap_or_else(|| Err("this expectation is not one HTTP/2 knows".into()))?;
+        Ok(H2ServerCheck::Frames(self.conn.check(matcher)))
     }
 
     fn passed(&mut self, check: H2ServerCheck) -> Units {
