@@ -12,8 +12,24 @@ use crate::case::{Expect, Protocol, Send, Step};
 use super::check::Check;
 use super::config::Caps;
 
-/// Units to write: a transcript label and the bytes, in order.
-pub type Units = Vec<(String, Vec<u8>)>;
+/// One piece of what peerspec writes: its transcript label and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// What the transcript calls it (`HEADERS stream=1 ...`, `request GET /`).
+    pub label: String,
+    /// The bytes, as written.
+    pub bytes: Vec<u8>,
+}
+
+impl Unit {
+    /// A unit labelled `label`.
+    pub fn new(label: impl Into<String>, bytes: Vec<u8>) -> Unit {
+        Unit { label: label.into(), bytes }
+    }
+}
+
+/// Units to write, in order (written together, each recorded on its own).
+pub type Units = Vec<Unit>;
 
 /// Values substituted into what a case sends.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::check::{Annotated, Check, Released, Verdict};
-use super::driver::Channel;
+use super::driver::{Channel, Unit};
 use crate::transcript::{Direction, Transcript};
 use crate::transport::{Endpoint, Stream};
 
@@ -200,16 +200,16 @@ impl Session {
 
     /// Writes `bytes` whole, recording them as `unit`.
     pub async fn send(&mut self, unit: &str, bytes: &[u8]) -> Result<(), String> {
-        self.send_units(&[(unit.to_string(), bytes.to_vec())]).await
+        self.send_units(&[Unit::new(unit, bytes.to_vec())]).await
     }
 
     /// Writes several units in one write (pipelining), recording each.
-    pub async fn send_units(&mut self, units: &[(String, Vec<u8>)]) -> Result<(), String> {
+    pub async fn send_units(&mut self, units: &[Unit]) -> Result<(), String> {
         let at = self.elapsed();
-        for (unit, bytes) in units {
-            self.transcript.push(at, Direction::Sent, unit.clone(), bytes);
+        for unit in units {
+            self.transcript.push(at, Direction::Sent, unit.label.clone(), &unit.bytes);
         }
-        let all: Vec<u8> = units.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+        let all: Vec<u8> = units.iter().flat_map(|u| u.bytes.iter().copied()).collect();
         let deadline = self.deadline;
         let stream = self.stream()?;
         let write = async {

@@ -7,7 +7,7 @@ use crate::wire::h2::{self as wire, settings};
 use super::conn::H2Conn;
 use super::encode::encode_request;
 use super::matchers::{H2Check, Matcher, ResponseMatcher};
-use crate::run::driver::{Channel, Driver, DriverConfig, Units};
+use crate::run::driver::{Channel, Driver, DriverConfig, Unit, Units};
 
 /// HTTP/2 as the client: the shared connection state, with streams opened in order.
 pub struct H2Client {
@@ -34,7 +34,7 @@ impl Driver for H2Client {
         if !self.conn.greet {
             return Ok(vec![]);
         }
-        let mut out = vec![("connection preface".into(), wire::PREFACE.to_vec())];
+        let mut out = vec![Unit::new("connection preface", wire::PREFACE.to_vec())];
         out.extend(self.conn.reader.greeting(&[(settings::ENABLE_PUSH, 0)]));
         Ok(out)
     }

@@ -10,7 +10,7 @@ use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRec
 
 use crate::case::{Expect, Send};
 use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, DriverConfig, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use crate::run::fields::differ;
 use crate::run::sse::EventStreamFollower;
 
@@ -69,7 +69,7 @@ pub fn declared_close(record: &ResponseRecord, nth: usize) -> Option<DeclaredClo
 
 impl Http1Client {
     /// Builds the wire request for a spec and remembers its method.
-    pub fn request(&mut self, spec: &RequestSpec) -> Result<(String, Vec<u8>), String> {
+    pub fn request(&mut self, spec: &RequestSpec) -> Result<Unit, String> {
         let method = spec.method.clone().unwrap_or_else(|| "GET".into());
         let target = self.subs.apply(spec.target.as_deref().unwrap_or("{path}"));
         let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
@@ -105,7 +105,7 @@ impl Http1Client {
         }
         request.headers = headers;
         self.unanswered.push_back(method.clone());
-        Ok((format!("request {} {} {}", request.method, request.target, request.version), request.encode()))
+        Ok(Unit::new(format!("request {} {} {}", request.method, request.target, request.version), request.encode()))
     }
 
     /// A check for a response, read by the rules for the oldest unanswered request.

@@ -8,7 +8,7 @@ use crate::wire::http1::response::Progress;
 use crate::wire::http1::server::{reason_phrase, Limits, RequestReader, RequestRecord, Response, UnitKind};
 
 use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, DriverConfig, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use crate::run::fields::differ;
 use crate::run::util::split;
 
@@ -22,7 +22,7 @@ pub struct Http1Server {
 
 impl Http1Server {
     /// The wire bytes of a scripted response.
-    pub fn response(&self, spec: &ResponseSpec) -> Result<(String, Vec<u8>), String> {
+    pub fn response(&self, spec: &ResponseSpec) -> Result<Unit, String> {
         let status = spec.status.unwrap_or(200);
         let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
             Protocol::Http10 => "HTTP/1.0".into(),
@@ -55,7 +55,7 @@ impl Http1Server {
             headers.extend(auto);
         }
         let response = Response { version, status, reason, headers, body };
-        Ok((format!("response {} {} {}", response.version, response.status, response.reason), response.encode()))
+        Ok(Unit::new(format!("response {} {} {}", response.version, response.status, response.reason), response.encode()))
     }
 }
 

@@ -13,7 +13,7 @@ use super::frames::script_fields;
 use super::{FrameCheck, WsFrames};
 
 use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
-use crate::run::driver::{Driver, DriverConfig, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 /// WebSocket as the client (role `client`): the opening handshake, automatic or scripted, then
 /// the frames.
 pub struct WsClient {
@@ -26,7 +26,7 @@ pub struct WsClient {
 }
 
 impl WsClient {
-    fn handshake(&mut self, spec: &HandshakeSpec) -> (String, Vec<u8>) {
+    fn handshake(&mut self, spec: &HandshakeSpec) -> Unit {
         let key = spec.key.clone().unwrap_or_else(generate_key);
         let target = self.subs.apply(spec.target.as_deref().unwrap_or(&self.subs.ws_path));
         let mut headers: Vec<(String, String)> = vec![
@@ -45,7 +45,7 @@ impl WsClient {
         self.frames.on_connect();
         let method = spec.method.clone().unwrap_or_else(|| "GET".into());
         let version = spec.http_version.clone().unwrap_or_else(|| "HTTP/1.1".into());
-        (format!("opening handshake {method} {target} {version}"), encode_request(&method, &target, &version, &headers))
+        Unit::new(format!("opening handshake {method} {target} {version}"), encode_request(&method, &target, &version, &headers))
     }
 
     fn handshake_check(&self, expect: &HandshakeExpect) -> HandshakeCheck {

@@ -27,23 +27,23 @@ fn fragments_split_the_payload_and_mask_every_frame() {
     let Step::Send(send) = &s[0] else { panic!() };
     let units = d.encode(send).unwrap();
     assert_eq!(units.len(), 3);
-    let heads: Vec<_> = units.iter().map(|(_, b)| parse_header(b).unwrap().unwrap()).collect();
+    let heads: Vec<_> = units.iter().map(|u| parse_header(&u.bytes).unwrap().unwrap()).collect();
     assert_eq!(heads.iter().map(|h| (h.fin, h.opcode, h.len)).collect::<Vec<_>>(), [(false, 1, 1), (false, 0, 4), (true, 0, 4)]);
     assert!(heads.iter().all(|h| h.mask.is_some()));
-    assert!(units[0].0.contains("FIN=0"), "{}", units[0].0);
+    assert!(units[0].label.contains("FIN=0"), "{}", units[0].label);
 }
 
 #[test]
 fn auto_handshake_unless_the_case_sends_one() {
     let mut d = driver(&steps("  - send: { message: { text: a } }\n"));
-    let (_, bytes) = d.on_connect().unwrap().remove(0);
+    let bytes = d.on_connect().unwrap().remove(0).bytes;
     let text = String::from_utf8(bytes).unwrap();
     assert!(text.starts_with("GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\n"), "{text}");
     assert!(d.on_connect_check().is_some());
     let mut d = driver(&steps("  - send: { handshake: { omit: [Sec-WebSocket-Key], version: '8' } }\n"));
     assert!(d.on_connect().unwrap().is_empty());
     let Step::Send(send) = &steps("  - send: { handshake: { omit: [Sec-WebSocket-Key], version: '8' } }\n")[0] else { panic!() };
-    let text = String::from_utf8(d.encode(send).unwrap().remove(0).1).unwrap();
+    let text = String::from_utf8(d.encode(send).unwrap().remove(0).bytes).unwrap();
     assert!(!text.contains("Sec-WebSocket-Key") && text.contains("Sec-WebSocket-Version: 8"), "{text}");
 }
 

@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 use super::checks::{frame_want, message_want, Want};
 use super::{opcode_of, parse_mask_key, FrameCheck};
 
-use crate::run::driver::{Substitutions, Units};
+use crate::run::driver::{Substitutions, Unit, Units};
 
 /// Most pongs owed to a client during one step: past that, a client is flooding pings and the
 /// step fails instead of queueing answers without end.
@@ -98,7 +98,7 @@ impl WsFrames {
         }
     }
 
-    fn frame_unit(&mut self, frame: &FrameOut) -> Result<(String, Vec<u8>), String> {
+    fn frame_unit(&mut self, frame: &FrameOut) -> Result<Unit, String> {
         let bytes = frame.encode()?;
         if frame.opcode == opcode::CLOSE {
             self.close_sent = true;
@@ -118,7 +118,7 @@ impl WsFrames {
                 self.last_message = Some(done);
             }
         }
-        Ok((format!("{}  payload {}", frame.describe(), escape(&frame.payload, 48)), bytes))
+        Ok(Unit::new(format!("{}  payload {}", frame.describe(), escape(&frame.payload, 48)), bytes))
     }
 
     fn frame_from_spec(&mut self, spec: &FrameSpec) -> Result<FrameOut, String> {
@@ -177,7 +177,7 @@ impl WsFrames {
         Ok(units)
     }
 
-    fn control(&mut self, op: u8, payload: Vec<u8>) -> Result<(String, Vec<u8>), String> {
+    fn control(&mut self, op: u8, payload: Vec<u8>) -> Result<Unit, String> {
         let mask = self.mask(&None)?;
         self.frame_unit(&FrameOut::new(op, payload, mask))
     }

@@ -19,7 +19,7 @@ use crate::wire::ws::message::Sender;
 use super::frames::script_fields;
 use super::{FrameCheck, WsFrames};
 use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
-use crate::run::driver::{Driver, DriverConfig, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use crate::run::fields::differ;
 
 /// The fake WebSocket server's state in a case.
@@ -46,7 +46,7 @@ impl WsServer {
     }
 
     /// The wire bytes of the answer to the client's handshake.
-    pub fn response(&self, spec: &HandshakeResponseSpec) -> (String, Vec<u8>) {
+    pub fn response(&self, spec: &HandshakeResponseSpec) -> Unit {
         let status = spec.status.unwrap_or(101);
         let reason = spec.reason.clone().unwrap_or_else(|| reason_phrase(status).to_string());
         let accept = accept_for(self.key.as_deref().unwrap_or(""));
@@ -74,7 +74,7 @@ impl WsServer {
             headers.push(("Content-Length".into(), "0".into()));
         }
         let response = Response { version: "HTTP/1.1".into(), status, reason, headers, body: OutgoingBody::None };
-        (format!("handshake response {} {} {}", response.version, response.status, response.reason), response.encode())
+        Unit::new(format!("handshake response {} {} {}", response.version, response.status, response.reason), response.encode())
     }
 }
 

@@ -47,7 +47,7 @@ fn the_default_answer_is_the_rfc_101_with_the_accept_value_for_the_key() {
     let reply = handshake(&mut s);
     assert_eq!(reply.len(), 1);
     assert_eq!(
-        String::from_utf8(reply[0].1.clone()).unwrap(),
+        String::from_utf8(reply[0].bytes.clone()).unwrap(),
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
     );
 }
@@ -59,14 +59,14 @@ fn scripted_answers_break_what_they_are_asked_to() {
     let mut s = server(&st);
     assert!(handshake(&mut s).is_empty(), "a case that answers itself gets no automatic answer");
     let Step::Send(send) = &st[0] else { panic!() };
-    let text = String::from_utf8(s.encode(send).unwrap().remove(0).1).unwrap();
+    let text = String::from_utf8(s.encode(send).unwrap().remove(0).bytes).unwrap();
     assert!(text.starts_with("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"), "{text}");
     assert!(!text.contains("Connection:") && !text.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{text}");
     assert!(text.contains("Sec-WebSocket-Accept: A3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "{text}");
     assert!(text.contains("Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: x-unknown\r\n"), "{text}");
     let refusal = s.response(&HandshakeResponseSpec { status: Some(200), accept: AcceptSpec::Omit, ..Default::default() });
     assert_eq!(
-        String::from_utf8(refusal.1).unwrap(),
+        String::from_utf8(refusal.bytes).unwrap(),
         "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n"
     );
 }
@@ -108,7 +108,7 @@ fn frames_from_the_fake_server_are_unmasked_unless_the_case_masks_them() {
     let mut heads = vec![];
     for step in &st {
         let Step::Send(send) = step else { panic!() };
-        heads.extend(s.encode(send).unwrap().iter().map(|(_, b)| parse_header(b).unwrap().unwrap()));
+        heads.extend(s.encode(send).unwrap().iter().map(|u| parse_header(&u.bytes).unwrap().unwrap()));
     }
     assert_eq!(heads.len(), 5);
     assert!(heads[..4].iter().all(|h| h.mask.is_none()), "{heads:?}");
@@ -146,10 +146,10 @@ fn the_clients_pings_and_close_are_answered_unmasked() {
     let mut c = check(&mut s, "  - expect: { close: { code: 1000 } }\n");
     assert!(matches!(c.poll(&bytes, false), Verdict::Pass { consumed, .. } if consumed == bytes.len()));
     let replies = s.passed(c);
-    let heads: Vec<_> = replies.iter().map(|(_, b)| parse_header(b).unwrap().unwrap()).collect();
+    let heads: Vec<_> = replies.iter().map(|u| parse_header(&u.bytes).unwrap().unwrap()).collect();
     assert_eq!(heads.iter().map(|h| (h.opcode, h.mask.is_none())).collect::<Vec<_>>(), [(opcode::PONG, true), (opcode::CLOSE, true)]);
-    assert_eq!(&replies[0].1[2..], b"p1");
-    assert_eq!(&replies[1].1[2..], [0x03, 0xE8], "the close code is echoed");
+    assert_eq!(&replies[0].bytes[2..], b"p1");
+    assert_eq!(&replies[1].bytes[2..], [0x03, 0xE8], "the close code is echoed");
 }
 
 #[test]
