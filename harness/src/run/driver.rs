@@ -7,7 +7,7 @@
 //! buffer of unread input, a check polls it, and units are written in order. A protocol with many
 //! streams in one connection (HTTP/3 over QUIC) does not fit it as it is.
 
-use crate::case::{Expect, Protocol, Send, Step};
+use crate::case::{ExpectKind, Protocol, Send, Step};
 
 use super::check::Check;
 use super::config::Caps;
@@ -143,8 +143,10 @@ pub trait Driver: std::marker::Send + Sized {
     }
     /// Encodes a send step of this protocol.
     fn encode(&mut self, send: &Send) -> Result<Units, String>;
-    /// Builds the check for an expectation of this protocol.
-    fn check(&mut self, expect: &Expect) -> Result<Self::Check, String>;
+    /// Builds the check for an expectation of this protocol (the protocol-neutral kinds, `bytes`,
+    /// `match`, `connection` and `any_of`, are the step loop's; loading made sure the kind
+    /// belongs to this protocol and role).
+    fn check(&mut self, expect: &ExpectKind) -> Result<Self::Check, String>;
     /// One of the driver's checks passed: update the protocol state from it and return anything
     /// to send back. (A protocol-neutral check that passes changes no protocol state.)
     fn passed(&mut self, check: Self::Check) -> Units;

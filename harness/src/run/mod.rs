@@ -10,6 +10,7 @@ pub(crate) mod fields;
 pub(crate) mod group;
 pub(crate) mod h2;
 pub(crate) mod http1;
+pub mod plan;
 pub(crate) mod protocols;
 pub(crate) mod result;
 pub(crate) mod session;

@@ -5,8 +5,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use peerspec::case::load::parse_cases;
 use peerspec::internals::Endpoint;
+use peerspec::run::plan::parse_cases;
 use peerspec::run::{run_case, CaseResult, RunConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -1,7 +1,7 @@
 //! [`H2Client`]: peerspec as the HTTP/2 client (role `client`): the connection preface,
 //! `h2_request`s and the `h2_response`s that answer them, over the shared [`H2Conn`].
 
-use crate::case::{Expect, Send};
+use crate::case::{ExpectKind, Send};
 use crate::wire::h2::{self as wire, settings};
 
 use super::conn::H2Conn;
@@ -62,14 +62,18 @@ impl Driver for H2Client {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<H2Check, String> {
+    fn check(&mut self, expect: &ExpectKind) -> Result<H2Check, String> {
         let stream = self.conn.last_stream.unwrap_or(1);
-        let matcher: Box<dyn Matcher> = if let Some(r) = &expect.h2_response {
-            let m = ResponseMatcher::new(r, stream)?;
-            let head_request = self.conn.head_streams.contains(&m.stream);
-            Box::new(ResponseMatcher { max_body_kept: self.conn.caps.max_body_kept, head_request, ..m })
-        } else {
-            self.conn.matcher(expect, stream).unwrap_or_else(|| Err("this expectation is not one HTTP/2 knows".into()))?
+        let matcher: Box<dyn Matcher> = match expect {
+            ExpectKind::H2Response(r) => {
+                let m = ResponseMatcher::new(r, stream)?;
+                let head_request = self.conn.head_streams.contains(&m.stream);
+                Box::new(ResponseMatcher { max_body_kept: self.conn.caps.max_body_kept, head_request, ..m })
+            }
+            // Loading keeps the other kinds out of HTTP/2 cases (`Step::fits`).
+            other => {
+                self.conn.matcher(other, stream).unwrap_or_else(|| Err(format!("`{}` is not an expectation HTTP/2 knows", other.name())))?
+            }
         };
         Ok(self.conn.check(matcher))
     }

@@ -4,7 +4,7 @@
 //! [`super::H2Client`] and [`super::H2Server`] each hold one and add what their role does.
 
 use crate::case::h2::{FrameSpec, H2Request};
-use crate::case::Expect;
+use crate::case::ExpectKind;
 use crate::wire::h2::{self as wire, kind, settings, Frame, Payload};
 
 use super::encode::{encode_frame, encode_request, oversize_frame};
@@ -177,25 +177,23 @@ impl H2Conn {
 
     /// The matcher of a role-neutral expectation on `stream` (`frame`, `connection_error`,
     /// `stream_error`, `ping_ack`); `None` for any other.
-    pub(super) fn matcher(&self, expect: &Expect, stream: u32) -> Option<Result<Box<dyn Matcher>, String>> {
+    pub(super) fn matcher(&self, expect: &ExpectKind, stream: u32) -> Option<Result<Box<dyn Matcher>, String>> {
         fn boxed<M: Matcher + 'static>(m: Result<M, String>) -> Option<Result<Box<dyn Matcher>, String>> {
             Some(m.map(|m| Box::new(m) as Box<dyn Matcher>))
         }
-        if let Some(f) = &expect.frame {
-            return boxed(FrameMatcher::new(f));
+        match expect {
+            ExpectKind::Frame(f) => boxed(FrameMatcher::new(f)),
+            ExpectKind::ConnectionError(c) => boxed(ConnectionErrorMatcher::new(c, self.barrier.clone())),
+            ExpectKind::StreamError(s) => boxed(StreamErrorMatcher::new(s, stream, self.barrier.clone(), &self.ended_streams)),
+            ExpectKind::PingAck(p) => {
+                let data = match p.data.as_ref().map(|d| d.to_bytes()).transpose() {
+                    Ok(data) => data.unwrap_or_else(|| self.last_ping.clone()),
+                    Err(e) => return Some(Err(e)),
+                };
+                boxed(Ok(PingAckMatcher { data, quiet: p.quiet_streams.clone() }))
+            }
+            _ => None,
         }
-        if let Some(c) = &expect.connection_error {
-            return boxed(ConnectionErrorMatcher::new(c, self.barrier.clone()));
-        }
-        if let Some(s) = &expect.stream_error {
-            return boxed(StreamErrorMatcher::new(s, stream, self.barrier.clone(), &self.ended_streams));
-        }
-        let p = expect.ping_ack.as_ref()?;
-        let data = match p.data.as_ref().map(|d| d.to_bytes()).transpose() {
-            Ok(data) => data.unwrap_or_else(|| self.last_ping.clone()),
-            Err(e) => return Some(Err(e)),
-        };
-        boxed(Ok(PingAckMatcher { data, quiet: p.quiet_streams.clone() }))
     }
 
     /// A check of `matcher` over a clone of the reader.

@@ -9,7 +9,7 @@
 //! between the roles.
 
 use crate::case::h2::{H2RequestExpect, H2Response, StreamEnd};
-use crate::case::{Expect, Send};
+use crate::case::{ExpectKind, Send};
 use crate::transcript::escape;
 use crate::wire::h2::hpack::{self};
 use crate::wire::h2::{self as wire, flag, kind, settings, Frame, Payload};
@@ -509,26 +509,33 @@ impl Driver for H2Server {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<H2ServerCheck, String> {
-        if let Some(r) = &expect.h2_request {
-            let matcher = RequestMatcher {
-                max_body_kept: self.conn.caps.max_body_kept,
-                ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)?
-            };
-            return Ok(H2ServerCheck::Frames(self.conn.check(Box::new(matcher))));
+    fn check(&mut self, expect: &ExpectKind) -> Result<H2ServerCheck, String> {
+        match expect {
+            ExpectKind::H2Request(r) => {
+                let matcher = RequestMatcher {
+                    max_body_kept: self.conn.caps.max_body_kept,
+                    ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)?
+                };
+                Ok(H2ServerCheck::Frames(self.conn.check(Box::new(matcher))))
+            }
+            // Both also refused at load (`Step::fits`, `run::plan`).
+            ExpectKind::H2Response(_) => Err("a server expects `h2_request`, not `h2_response`".into()),
+            ExpectKind::StreamError(s) if s.or_response.is_some() => {
+                Err("`stream_error`'s `or_response` is for a server under test answering a malformed request (RFC 9113 §8.1.1): \
+                  peerspec as the server receives no response"
+                    .into())
+            }
+            // The role-neutral kinds (frame, connection_error, stream_error, ping_ack).
+            _ => {
+                self.conn.last_stream = self.request_stream;
+                let stream = self.conn.last_stream.unwrap_or(1);
+                let matcher = self
+                    .conn
+                    .matcher(expect, stream)
+                    .unwrap_or_else(|| Err(format!("`{}` is not an expectation HTTP/2 knows", expect.name())))?;
+                Ok(H2ServerCheck::Frames(self.conn.check(matcher)))
+            }
         }
-        if expect.h2_response.is_some() {
-            return Err("a server expects `h2_request`, not `h2_response`".into());
-        }
-        if expect.stream_error.as_ref().is_some_and(|s| s.or_response.is_some()) {
-            return Err("`stream_error`'s `or_response` is for a server under test answering a malformed request (RFC 9113 §8.1.1): \
-                        peerspec as the server receives no response"
-                .into());
-        }
-        self.conn.last_stream = self.request_stream;
-        let stream = self.conn.last_stream.unwrap_or(1);
-        let matcher = self.conn.matcher(expect, stream).unwrap_or_else(|| Err("this expectation is not one HTTP/2 knows".into()))?;
-        Ok(H2ServerCheck::Frames(self.conn.check(matcher)))
     }
 
     fn passed(&mut self, check: H2ServerCheck) -> Units {

@@ -8,7 +8,7 @@ use crate::transcript::escape;
 use crate::wire::http1::request::{OutgoingBody, Request};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
-use crate::case::{Expect, Send};
+use crate::case::{ExpectKind, Send};
 use crate::run::check::{annotated, Annotated, Check, Verdict};
 use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use crate::run::fields::differ;
@@ -140,10 +140,11 @@ impl Driver for Http1Client {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<ResponseCheck, String> {
-        match &expect.response {
-            Some(r) => self.response_check(r),
-            None => Err("this expectation is not one HTTP/1.x knows".into()),
+    fn check(&mut self, expect: &ExpectKind) -> Result<ResponseCheck, String> {
+        match expect {
+            ExpectKind::Response(r) => self.response_check(r),
+            // Loading keeps the other kinds out of HTTP/1.x client cases (`Step::fits`).
+            other => Err(format!("`{}` is not an expectation an HTTP/1.x client knows", other.name())),
         }
     }
 

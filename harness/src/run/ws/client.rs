@@ -2,7 +2,7 @@
 //! the check of the server's answer; frames go through the shared [`super::WsFrames`].
 
 use crate::case::ws::{HandshakeExpect, HandshakeSpec, OpcodeSpec};
-use crate::case::{Expect, OneOrMany, Send, Step};
+use crate::case::{ExpectKind, OneOrMany, Send, Step};
 use crate::wire::http1::response::{Progress, ResponseReader, ResponseRecord};
 use crate::wire::ws::handshake::{accept_for, encode_request, generate_key, has_token};
 use crate::wire::ws::message::Sender;
@@ -139,8 +139,8 @@ impl Driver for WsClient {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<WsClientCheck, String> {
-        if let Some(h) = &expect.handshake {
+    fn check(&mut self, expect: &ExpectKind) -> Result<WsClientCheck, String> {
+        if let ExpectKind::Handshake(h) = expect {
             return Ok(WsClientCheck::Handshake(Box::new(self.handshake_check(h))));
         }
         let frames = self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket client knows".into()));

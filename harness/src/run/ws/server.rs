@@ -9,7 +9,7 @@
 //! answered with a correct 101 (a case replaces that with `send: ws_handshake_response`).
 
 use crate::case::ws::{AcceptSpec, HandshakeRequestExpect, HandshakeResponseSpec};
-use crate::case::{Expect, Send, Step};
+use crate::case::{ExpectKind, Send, Step};
 use crate::wire::http1::body::OutgoingBody;
 use crate::wire::http1::response::Progress;
 use crate::wire::http1::server::{reason_phrase, RequestReader, RequestRecord, Response};
@@ -116,7 +116,8 @@ impl Driver for WsServer {
     }
 
     fn new(cfg: DriverConfig<'_>) -> Self {
-        let scripted_request = cfg.steps.iter().any(|s| matches!(s, Step::Expect(e) if e.ws_handshake_request.is_some()));
+        let scripted_request =
+            cfg.steps.iter().any(|s| matches!(s, Step::Expect(e) if matches!(e.kind, ExpectKind::WsHandshakeRequest(_))));
         let scripted_response = cfg.steps.iter().any(|s| matches!(s, Step::Send(Send::WsHandshakeResponse(_))));
         let mut frames = WsFrames::new(Sender::Client);
         frames.set_caps(&cfg.caps);
@@ -142,8 +143,8 @@ impl Driver for WsServer {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<WsServerCheck, String> {
-        if let Some(r) = &expect.ws_handshake_request {
+    fn check(&mut self, expect: &ExpectKind) -> Result<WsServerCheck, String> {
+        if let ExpectKind::WsHandshakeRequest(r) = expect {
             return Ok(WsServerCheck::Handshake(Box::new(self.request_check(r))));
         }
         let frames = self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket server knows".into()));
