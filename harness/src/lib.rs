@@ -8,8 +8,9 @@
 //! The crate is layered the way the data flows:
 //! - [`case`]: the case model, loaded from YAML with file/line/column errors;
 //! - [`wire`]: sans-I/O codecs, tested on bytes;
-//! - [`transport`]: TCP and TLS connections;
-//! - [`run`]: the step loop, checks and the concurrent suite runner;
+//! - `transport`: TCP and TLS connections (internal);
+//! - [`run`]: the concurrent suite runner and its results (the step loop, drivers and checks
+//!   behind it are internal);
 //! - [`select`]: which cases a run takes (id filters, `--only` protocols, `--spec` sections);
 //! - [`report`]: terminal, JUnit and JSON output;
 //! - [`target`]: the built-in reference server;
@@ -17,13 +18,21 @@
 
 pub mod case;
 pub mod cli;
-pub mod fake_tls;
+pub(crate) mod fake_tls;
 pub mod known_failures;
 pub mod libtest;
 pub mod report;
 pub mod run;
 pub mod select;
 pub mod target;
-pub mod transcript;
-pub mod transport;
+pub(crate) mod transcript;
+pub(crate) mod transport;
 pub mod wire;
+
+/// Internals the crate's own integration tests reach (tests/): not API, and not kept stable.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::run::session::MAX_BUFFERED;
+    pub use crate::transcript::{escape, needs_escape, Direction, HEAD_ENTRIES, TAIL_ENTRIES};
+    pub use crate::transport::{tls_config, Endpoint, TlsOptions};
+}

@@ -620,32 +620,33 @@ fn colour_follows_the_color_flag_and_no_color() {
 }
 
 #[test]
-fn the_progress_bar_shows_on_a_terminal_after_a_second_and_never_otherwise() {
+fn the_progress_bar_shows_on_a_terminal_after_its_delay_and_never_otherwise() {
     let dir = tempfile::tempdir().unwrap();
-    // Two cases that take 2 s: long enough for the bar to appear (after 1 s), with a margin for
-    // a loaded machine.
+    // The bar's delay is injected (0 ms here, not the 1 s a user gets), so no test waits on the
+    // clock for it; two cases that pause 500 ms give its 200 ms tick time to draw.
+    let now = [("PEERSPEC_PROGRESS_AFTER_MS", "0")];
     let slow =
-        "protocol: http/1.1\nsteps:\n  - pause: 2s\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
+        "protocol: http/1.1\nsteps:\n  - pause: 500ms\n  - send: { request: { target: / } }\n  - expect: { response: { status: 200 } }\n";
     let case = write(dir.path(), "slow.yaml", &format!("id: slow-a\n{slow}---\nid: slow-b\n{slow}"));
-    let bar = regex::Regex::new(r"\d/2 cases  \d passed, \d failed  \[00:00:0[1-9]\]").unwrap();
+    let bar = regex::Regex::new(r"\d/2 cases  \d passed, \d failed  \[00:00:\d\d\]").unwrap();
 
-    let out = peerspec_in_terminal(&["run", &case], &[]);
+    let out = peerspec_in_terminal(&["run", &case], &now);
     assert!(bar.is_match(&out), "a bar on a terminal: {out:?}");
     // Case lines are printed whole, on their own line, with the bar cleared first.
     assert!(out.contains("\x1b[2Kcase slow-a ... ") || out.contains("\ncase slow-a ... "), "{out:?}");
     assert!(out.contains("2 passed; 0 failed"), "{out:?}");
 
-    let out = peerspec_in_terminal(&["run", &case, "--no-progress"], &[]);
+    let out = peerspec_in_terminal(&["run", &case, "--no-progress"], &now);
     assert!(!bar.is_match(&out) && out.contains("2 passed; 0 failed"), "--no-progress: {out:?}");
 
     // stderr not a terminal (a pipe here): no bar, on either stream.
-    let o = peerspec(&["run", &case]);
+    let o = Command::new(env!("CARGO_BIN_EXE_peerspec")).args(["run", &case]).envs(now).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(!bar.is_match(&text(&o)) && !text(&o).contains('\r'), "{:?}", text(&o));
 
-    // A run shorter than a second draws nothing, even on a terminal.
-    let out = peerspec_in_terminal(&["run", "seed/http1.1/"], &[]);
-    assert!(!out.contains(" cases  0 passed") && !out.contains("/2 cases"), "{out:?}");
+    // A run that ends before the delay draws nothing, even on a terminal (a delay of a minute).
+    let out = peerspec_in_terminal(&["run", &case], &[("PEERSPEC_PROGRESS_AFTER_MS", "60000")]);
+    assert!(!bar.is_match(&out) && out.contains("2 passed; 0 failed"), "{out:?}");
     let quick = regex::Regex::new(r"\d+/\d+ cases  \d+ passed").unwrap();
     assert!(!quick.is_match(&out), "{out:?}");
 }

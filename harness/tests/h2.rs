@@ -221,7 +221,7 @@ async fn h2_tls_server(alpn: &[&[u8]]) -> (u16, String) {
 
 #[tokio::test]
 async fn https_targets_negotiate_h2_through_alpn_for_h2_cases() {
-    use peerspec::transport::{tls_config, TlsOptions};
+    use peerspec::internals::{tls_config, TlsOptions};
     let (port, pem) = h2_tls_server(&[b"h2", b"http/1.1"]).await;
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
@@ -246,7 +246,7 @@ steps:
 
 #[tokio::test]
 async fn an_h2_case_fails_clearly_when_the_tls_server_does_not_select_h2() {
-    use peerspec::transport::{tls_config, TlsOptions};
+    use peerspec::internals::{tls_config, TlsOptions};
     // A server that knows no ALPN at all completes the handshake without selecting a protocol.
     let (port, _) = h2_tls_server(&[]).await;
     let mut config = config_for(std::net::SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(3));

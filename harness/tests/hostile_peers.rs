@@ -211,7 +211,7 @@ fn assert_ends_in_time(r: &peerspec::run::CaseResult, timeout: Duration) {
     assert!(r.duration < timeout + SLACK, "the case took {:?} (timeout {timeout:?})", r.duration);
     let entries = r.transcript.entries.len();
     assert!(
-        entries <= peerspec::transcript::HEAD_ENTRIES + peerspec::transcript::TAIL_ENTRIES + 1,
+        entries <= peerspec::internals::HEAD_ENTRIES + peerspec::internals::TAIL_ENTRIES + 1,
         "the transcript stays bounded: {entries} entries"
     );
 }
@@ -402,12 +402,12 @@ async fn tls_a_black_hole_that_never_completes_the_handshake_fails_https_and_wss
         drop(s);
     })
     .await;
-    let options = peerspec::transport::TlsOptions { ca_file: None, insecure: true };
+    let options = peerspec::internals::TlsOptions { ca_file: None, insecure: true };
     for (yaml, alpn) in [(GET_EXPECT_200, "http/1.1"), (WS_ECHO, "http/1.1")] {
         let timeout = Duration::from_millis(800);
         let mut config = config_for(addr, timeout);
         config.endpoint.host = "localhost".into();
-        config.endpoint.tls = Some(peerspec::transport::tls_config(&options, &[alpn]).unwrap());
+        config.endpoint.tls = Some(peerspec::internals::tls_config(&options, &[alpn]).unwrap());
         let r = run_yaml(yaml, &config).await;
         assert_eq!(r.status, Status::Failed);
         let msg = r.message.clone().unwrap();
@@ -464,7 +464,7 @@ async fn an_endless_body_streams_through_counted_past_the_cap_until_the_timeout(
         let received: u64 = msg.split("incomplete after ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
         assert!(r.transcript.render().contains("bytes were read through a bounded buffer"), "the transcript says so");
         if framing.starts_with("Content-Length") {
-            assert!(received > peerspec::run::session::MAX_BUFFERED as u64, "more than the unread-input cap went by: {received}");
+            assert!(received > peerspec::internals::MAX_BUFFERED as u64, "more than the unread-input cap went by: {received}");
         } else {
             // One-byte chunks: each is recorded up to a bound, then counted.
             assert!(msg.contains("chunks past the first 10000 counted only"), "{msg}");

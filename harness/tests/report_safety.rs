@@ -7,8 +7,8 @@ mod support;
 
 use std::time::Duration;
 
+use peerspec::internals::{escape, needs_escape, Direction};
 use peerspec::report::{html, json, junit, RunReport, Summary};
-use peerspec::transcript::{escape, needs_escape, Direction};
 use proptest::prelude::*;
 use support::*;
 use tokio::io::AsyncWriteExt;

@@ -144,5 +144,5 @@ fn a_client_flooding_a_request_body_is_read_through_to_the_timeout_and_counted()
     assert!(out.contains("timed out waiting for the client's request: POST / received, body incomplete after"), "{out}");
     assert!(out.contains("(1024 of them kept, --max-body-kept; the rest counted and dropped)"), "{out}");
     let received: u64 = out.split("body incomplete after ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
-    assert!(received > peerspec::run::session::MAX_BUFFERED as u64, "more than the unread-input cap went by: {received}");
+    assert!(received > peerspec::internals::MAX_BUFFERED as u64, "more than the unread-input cap went by: {received}");
 }

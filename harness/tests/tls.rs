@@ -4,8 +4,8 @@ mod support;
 
 use std::time::Duration;
 
+use peerspec::internals::{tls_config, TlsOptions};
 use peerspec::run::Status;
-use peerspec::transport::{tls_config, TlsOptions};
 use support::*;
 use tokio::io::AsyncWriteExt;
 

@@ -13,6 +13,15 @@ use crate::run::{CaseResult, Status};
 /// How long a run goes before the bar is drawn: short runs print nothing extra.
 pub const APPEARS_AFTER: Duration = Duration::from_secs(1);
 
+/// The environment variable that replaces [`APPEARS_AFTER`] (in milliseconds), so tests of the
+/// bar need not wait on the clock. Not a user setting: undocumented in `--help`.
+pub const APPEARS_AFTER_ENV: &str = "PEERSPEC_PROGRESS_AFTER_MS";
+
+/// [`APPEARS_AFTER`], or what [`APPEARS_AFTER_ENV`] says.
+fn appears_after() -> Duration {
+    std::env::var(APPEARS_AFTER_ENV).ok().and_then(|v| v.parse().ok()).map(Duration::from_millis).unwrap_or(APPEARS_AFTER)
+}
+
 /// A progress bar, or nothing (`--no-progress`, or stderr is not a terminal).
 #[derive(Debug)]
 pub struct Progress {
@@ -42,10 +51,10 @@ impl Progress {
             bar.set_message("0 passed, 0 failed");
             bar.enable_steady_tick(Duration::from_millis(200));
             let finished = Arc::new(Mutex::new(false));
-            let (later, done) = (bar.clone(), finished.clone());
+            let (later, done, delay) = (bar.clone(), finished.clone(), appears_after());
             // One short-lived thread that sleeps once; it holds only a handle to the bar.
             std::thread::spawn(move || {
-                std::thread::sleep(APPEARS_AFTER);
+                std::thread::sleep(delay);
                 let done = done.lock().unwrap_or_else(|e| e.into_inner());
                 if !*done {
                     later.set_draw_target(ProgressDrawTarget::stderr());

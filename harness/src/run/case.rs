@@ -5,17 +5,39 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::check::{AnyOf, Check, Closed, ExactBytes, Matches, Open};
+use std::future::Future;
+use std::pin::Pin;
+
+use super::check::{AnyOf, Check, Closed, ExactBytes, Matches, Open, StepCheck};
+use super::client_under_test;
 use super::config::{RunConfig, DEFAULT_QUIET};
-use super::driver::{Driver, Substitutions, Units};
+use super::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
+use super::protocols::{self, WithDriver};
 use super::result::{authoring, exchange_failure, failed_without_run, fit_message, CaseResult, Failure, FailureKind, Status};
 use super::session::{Link, Session};
-use super::{client_under_test, driver};
 use crate::case::load::LoadedCase;
 use crate::case::{ConnectionState, ExpectKind, Role, Send, Step};
 
 /// Runs one case to its end or its timeout.
 pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
+    protocols::with_driver(loaded.case.protocol, loaded.case.role, Execute { loaded, config }).await
+}
+
+/// [`execute`] with the driver of the case's protocol and role.
+struct Execute<'a> {
+    loaded: &'a LoadedCase,
+    config: &'a RunConfig,
+}
+
+impl<'a> WithDriver for Execute<'a> {
+    type Output = Pin<Box<dyn Future<Output = CaseResult> + std::marker::Send + 'a>>;
+    fn run<D: Driver + 'static>(self) -> Self::Output {
+        Box::pin(execute::<D>(self.loaded, self.config))
+    }
+}
+
+/// Runs one case with driver `D`.
+async fn execute<D: Driver>(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     let case = &loaded.case;
     let mut result = failed_without_run(loaded, config.strict, "");
     result.message = None;
@@ -37,18 +59,14 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     // Timeouts are at most a day (checked at load), but a clock never overflows whatever comes.
     let deadline = started.checked_add(timeout).unwrap_or(started + crate::case::duration::MAX);
     let (link, path) = match case.role {
-        // Over TLS, HTTP/2 is negotiated through ALPN (RFC 9113 §3.2).
-        Role::Client if case.protocol == crate::case::Protocol::H2 => {
-            (Link::Connect(config.endpoint.with_alpn(&["h2"])), config.base_path.clone())
-        }
+        Role::Client if !D::ALPN_ASKED.is_empty() => (Link::Connect(config.endpoint.with_alpn(D::ALPN_ASKED)), config.base_path.clone()),
         Role::Client => (Link::Connect(config.endpoint.clone()), config.base_path.clone()),
         Role::Server => match tokio::net::TcpListener::bind(config.listen).await {
             Ok(listener) => {
                 let path = case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into());
                 let tls = match serves_tls(case, config) {
                     false => None,
-                    // HTTP/2 over TLS is negotiated through ALPN (RFC 9113 §3.2): offer h2 only.
-                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(alpn_offered(case.protocol))) {
+                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(D::ALPN_OFFERED)) {
                         Ok(acceptor) => Some(acceptor),
                         Err(e) => {
                             result.message = Some(e);
@@ -73,9 +91,14 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     };
     let mut session = Session::new(link, started, deadline);
     let subs = Substitutions { path, host: session.authority(), ws_path: config.ws_path.clone() };
-    let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone(), &case.steps);
-    driver.set_caps(&config.caps);
-    driver.prepare(case, tls);
+    let mut driver = D::new(DriverConfig {
+        protocol: case.protocol,
+        subs: &subs,
+        caps: config.caps,
+        tls,
+        preface: case.preface.unwrap_or(true),
+        steps: &case.steps,
+    });
 
     let mut client = None;
     let accepting = case.role == Role::Server;
@@ -83,10 +106,10 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     // Set when a step failed only because the peer closed a connection it had said it would close.
     let mut not_applicable = None;
     if case.role == Role::Server {
-        outcome = start_client(loaded, config, &mut session, &subs).map(|c| client = c).map_err(|e| (0, (FailureKind::Setup, e)));
+        outcome = start_client::<D>(loaded, config, &mut session, &subs).map(|c| client = c).map_err(|e| (0, (FailureKind::Setup, e)));
     }
     if outcome.is_ok() {
-        outcome = connect_watching(&mut session, driver.as_mut(), client.as_mut(), accepting).await.map_err(|e| (0, e));
+        outcome = connect_watching(&mut session, &mut driver, client.as_mut(), accepting).await.map_err(|e| (0, e));
         // One connection per case unless it reconnects: the listener's socket is not held for
         // the whole case (ten thousand cases at once would hold twice the sockets).
         if case.role == Role::Server && !crate::case::split::each_step(&case.steps).any(|s| matches!(s, Step::Reconnect)) {
@@ -96,13 +119,13 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
     if outcome.is_ok() {
         for (i, step) in case.steps.iter().enumerate() {
             let stepped = match step {
-                Step::Reconnect => connect_watching(&mut session, driver.as_mut(), client.as_mut(), accepting).await,
-                _ => run_step(step, &mut session, driver.as_mut(), &subs, accepting).await,
+                Step::Reconnect => connect_watching(&mut session, &mut driver, client.as_mut(), accepting).await,
+                _ => run_step(step, &mut session, &mut driver, &subs, accepting).await,
             };
             if let Err(e) = stepped {
                 // Only a verdict on the peer can turn out not to apply; a setup or authoring error stays one.
                 if matches!(e.0, FailureKind::Conformance | FailureKind::Timeout) {
-                    not_applicable = after_declared_close(&session, driver.as_ref(), i + 1, step, &e.1);
+                    not_applicable = after_declared_close(&session, &driver, i + 1, step, &e.1);
                 }
                 outcome = Err((i + 1, e));
                 break;
@@ -181,7 +204,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
 /// had said would end (RFC 9112 §9.3, §9.6: closing then is the server's right): what to report
 /// instead of a failure. The close must have followed the declaration with nothing after it:
 /// bytes left unread, or a connection still open, keep the failure.
-fn after_declared_close(session: &Session, driver: &dyn Driver, n: usize, step: &Step, why: &str) -> Option<String> {
+fn after_declared_close<D: Driver>(session: &Session, driver: &D, n: usize, step: &Step, why: &str) -> Option<String> {
     let declared = driver.declared_close()?;
     if session.closed.is_none() || !session.input.is_empty() {
         return None;
@@ -207,17 +230,9 @@ fn cannot_fetch_all(case: &crate::case::Case, config: &RunConfig) -> Option<Stri
         .then(|| "the case needs a client that fetches several URLs, and the client command has no {urls}".to_string())
 }
 
-/// The ALPN protocols the fake server offers for a protocol.
-fn alpn_offered(protocol: crate::case::Protocol) -> &'static [&'static str] {
-    match protocol {
-        crate::case::Protocol::H2 => &["h2"],
-        _ => &["http/1.1"],
-    }
-}
-
 /// Launches the client under test for a server-role case: the case's command, or the run's
 /// `--client` template; without either, announces the URL for an external client.
-fn start_client(
+fn start_client<D: Driver>(
     loaded: &LoadedCase,
     config: &RunConfig,
     session: &mut Session,
@@ -227,12 +242,7 @@ fn start_client(
     let authority = session.authority();
     let (host, port) = authority.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0))).unwrap_or_default();
     let tls = serves_tls(&loaded.case, config);
-    let scheme = match (loaded.case.protocol, tls) {
-        (crate::case::Protocol::Ws, false) => "ws",
-        (crate::case::Protocol::Ws, true) => "wss",
-        (_, false) => "http",
-        (_, true) => "https",
-    };
+    let scheme = D::url_scheme(tls);
     let url = format!("{scheme}://{authority}{}", subs.path);
     let Some(template) = spec.command.as_deref().or(config.client_command.as_deref()) else {
         eprintln!("case {}: waiting for a client at {url}", loaded.case.id);
@@ -259,9 +269,9 @@ fn start_client(
 
 /// [`connect`], but when a launched client exits while peerspec waits for it to connect, the wait
 /// ends there and then instead of at the case's deadline.
-async fn connect_watching(
+async fn connect_watching<D: Driver>(
     session: &mut Session,
-    driver: &mut dyn Driver,
+    driver: &mut D,
     client: Option<&mut client_under_test::RunningClient>,
     accepting: bool,
 ) -> Result<(), Failure> {
@@ -279,25 +289,25 @@ async fn connect_watching(
 /// Opens a connection and lets the driver greet the peer.
 /// Failing to connect to a target is a setup error; a client under test that does not connect in
 /// time is a timeout.
-async fn connect(session: &mut Session, driver: &mut dyn Driver, accepting: bool) -> Result<(), Failure> {
+async fn connect<D: Driver>(session: &mut Session, driver: &mut D, accepting: bool) -> Result<(), Failure> {
     let deadline = session.deadline;
     session.connect().await.map_err(|e| match accepting {
         true => exchange_failure(deadline)(e),
         false => (FailureKind::Setup, e),
     })?;
-    driver.negotiated(session.tls_alpn()).map_err(exchange_failure(deadline))?;
+    driver.negotiated(&session.channel()).map_err(exchange_failure(deadline))?;
     let greeting = driver.on_connect().map_err(authoring)?;
     let greeted = send_units(session, greeting).await.map_err(exchange_failure(deadline));
     if let Some(mut check) = driver.on_connect_check() {
         // A peer that sent its part and closed may make our greeting fail: what it sent says
         // more about it than the failed write, so it is judged first.
         session
-            .wait_for(check.as_mut(), deadline)
+            .wait_for(&mut check, deadline)
             .await
             .map_err(|e| format!("after connecting, waiting for {}: {e}", check.describe()))
             .map_err(exchange_failure(deadline))?;
         greeted?;
-        let replies = driver.passed(check.as_mut());
+        let replies = driver.passed(check);
         return send_units(session, replies).await.map_err(exchange_failure(deadline));
     }
     greeted
@@ -312,10 +322,10 @@ async fn send_units(session: &mut Session, units: Units) -> Result<(), String> {
 
 /// The one step loop body every protocol goes through: common steps here, the rest through the
 /// protocol's [`Driver`].
-pub(super) async fn run_step(
+pub(super) async fn run_step<D: Driver>(
     step: &Step,
     session: &mut Session,
-    driver: &mut dyn Driver,
+    driver: &mut D,
     subs: &Substitutions,
     accepting: bool,
 ) -> Result<(), Failure> {
@@ -331,7 +341,7 @@ pub(super) async fn run_step(
         }
         Step::Split(split) => {
             let units = match &split.send {
-                Send::Raw(bytes) => vec![("raw bytes".to_string(), subs.apply_bytes(&bytes.to_bytes().map_err(authoring)?))],
+                Send::Raw(bytes) => vec![Unit::new("raw bytes", subs.apply_bytes(&bytes.to_bytes().map_err(authoring)?))],
                 send => driver.encode(send).map_err(authoring)?,
             };
             session.send_split(&units, split.cuts(), split.pause.map(|p| p.0)).await.map_err(failed)
@@ -342,8 +352,9 @@ pub(super) async fn run_step(
             let quiet = check.passes_on_quiet();
             let wait = expect.within.map(|d| d.0).unwrap_or(if quiet { DEFAULT_QUIET } else { Duration::MAX });
             let deadline = Instant::now().checked_add(wait).unwrap_or(session.deadline);
-            session.wait_for(check.as_mut(), deadline).await.map_err(failed)?;
-            let replies = driver.passed(check.as_mut());
+            session.wait_for(&mut check, deadline).await.map_err(failed)?;
+            // The driver's own check that passed goes back to it, typed (any_of: the one chosen).
+            let replies = check.into_chosen().map(|c| driver.passed(c)).unwrap_or_default();
             // An answer the protocol owes (a WebSocket close reply) may meet a peer that has
             // already closed; that is the peer's right, not a failure of the step.
             if let Err(e) = send_units(session, replies).await {
@@ -370,16 +381,16 @@ pub(super) async fn run_step(
 }
 
 /// Builds the check for an expectation: the protocol-neutral ones here, the rest by the driver.
-fn build_check(expect: &ExpectKind, driver: &mut dyn Driver) -> Result<Box<dyn Check>, String> {
+fn build_check<D: Driver>(expect: &ExpectKind, driver: &mut D) -> Result<StepCheck<D::Check>, String> {
     match expect {
-        ExpectKind::Bytes(b) => Ok(Box::new(ExactBytes(b.to_bytes()?))),
-        ExpectKind::Match(p) => Ok(Box::new(Matches(regex::bytes::Regex::new(p).map_err(|e| e.to_string())?))),
-        ExpectKind::Connection(ConnectionState::Closed) => Ok(Box::new(Closed)),
-        ExpectKind::Connection(ConnectionState::Open) => Ok(Box::new(Open)),
+        ExpectKind::Bytes(b) => Ok(StepCheck::Neutral(Box::new(ExactBytes(b.to_bytes()?)))),
+        ExpectKind::Match(p) => Ok(StepCheck::Neutral(Box::new(Matches(regex::bytes::Regex::new(p).map_err(|e| e.to_string())?)))),
+        ExpectKind::Connection(ConnectionState::Closed) => Ok(StepCheck::Neutral(Box::new(Closed))),
+        ExpectKind::Connection(ConnectionState::Open) => Ok(StepCheck::Neutral(Box::new(Open))),
         ExpectKind::AnyOf(alternatives) => {
             let checks = alternatives.iter().map(|a| build_check(a, driver)).collect::<Result<Vec<_>, _>>()?;
-            Ok(Box::new(AnyOf::new(checks)))
+            Ok(StepCheck::AnyOf(AnyOf::new(checks)))
         }
-        kind => driver.check(kind),
+        kind => driver.check(kind).map(StepCheck::Proto),
     }
 }

@@ -49,11 +49,6 @@ pub trait Check: Send {
     fn units_so_far(&self) -> Vec<Annotated> {
         Vec::new()
     }
-    /// The concrete check, for a driver that takes state out of a check that passed (a
-    /// protocol's decoder state, say). `None` for checks that carry none.
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        None
-    }
     /// While pending: lets go of the leading input the check has read and will not look at
     /// again (whole frames, chunks, body bytes already counted), so a long or endless message
     /// streams through a bounded buffer. The check rebases its offsets as if those bytes were
@@ -182,18 +177,121 @@ impl Check for Open {
     }
 }
 
+/// The check of one `expect` step as the step loop holds it: a protocol-neutral check (bytes, a
+/// pattern, the connection's state), the driver's own check `C`, or alternatives. After it
+/// passes, [`StepCheck::into_chosen`] hands the driver's check that passed back to the driver by
+/// value, typed: no downcast.
+pub enum StepCheck<C> {
+    /// A check every protocol shares; it carries no protocol state.
+    Neutral(Box<dyn Check>),
+    /// The driver's check.
+    Proto(C),
+    /// `any_of`: alternatives.
+    AnyOf(AnyOf<C>),
+}
+
+impl<C: Check> StepCheck<C> {
+    /// The driver's check that passed (through `any_of`, the alternative that passed); `None`
+    /// when a protocol-neutral check did.
+    pub fn into_chosen(self) -> Option<C> {
+        match self {
+            StepCheck::Neutral(_) => None,
+            StepCheck::Proto(c) => Some(c),
+            StepCheck::AnyOf(a) => a.into_chosen(),
+        }
+    }
+
+    fn inner(&self) -> &dyn Check {
+        match self {
+            StepCheck::Neutral(c) => c.as_ref(),
+            StepCheck::Proto(c) => c,
+            StepCheck::AnyOf(a) => a,
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn Check {
+        match self {
+            StepCheck::Neutral(c) => c.as_mut(),
+            StepCheck::Proto(c) => c,
+            StepCheck::AnyOf(a) => a,
+        }
+    }
+}
+
+/// Implements [`Check`] for a type by handing every method to the check `$inner(self)` returns
+/// (`$inner_mut` for the methods that take `&mut self`).
+macro_rules! delegate_check {
+    ($ty:ty, $inner:ident, $inner_mut:ident) => {
+        impl Check for $ty {
+            fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+                self.$inner_mut().poll(input, eof)
+            }
+            fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+                self.$inner_mut().on_deadline(input)
+            }
+            fn describe(&self) -> String {
+                self.$inner().describe()
+            }
+            fn passes_on_quiet(&self) -> bool {
+                self.$inner().passes_on_quiet()
+            }
+            fn answers_request(&self) -> bool {
+                self.$inner().answers_request()
+            }
+            fn units_so_far(&self) -> Vec<Annotated> {
+                self.$inner().units_so_far()
+            }
+            fn release(&mut self) -> Option<Released> {
+                self.$inner_mut().release()
+            }
+        }
+    };
+}
+pub(crate) use delegate_check;
+
+impl<C: Check> Check for StepCheck<C> {
+    fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        self.inner_mut().poll(input, eof)
+    }
+    fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        self.inner_mut().on_deadline(input)
+    }
+    fn describe(&self) -> String {
+        self.inner().describe()
+    }
+    fn passes_on_quiet(&self) -> bool {
+        self.inner().passes_on_quiet()
+    }
+    fn answers_request(&self) -> bool {
+        self.inner().answers_request()
+    }
+    fn units_so_far(&self) -> Vec<Annotated> {
+        self.inner().units_so_far()
+    }
+    fn release(&mut self) -> Option<Released> {
+        self.inner_mut().release()
+    }
+}
+
 /// Any one of several checks (behaviours an RFC allows). The first to pass wins; it fails when
 /// all have failed.
-pub struct AnyOf {
-    alternatives: Vec<(Box<dyn Check>, Option<String>)>,
+pub struct AnyOf<C> {
+    alternatives: Vec<(StepCheck<C>, Option<String>)>,
     /// Index of the alternative that passed.
     pub chosen: Option<usize>,
 }
 
-impl AnyOf {
+impl<C: Check> AnyOf<C> {
     /// Alternatives in order of preference.
-    pub fn new(alternatives: Vec<Box<dyn Check>>) -> Self {
+    pub fn new(alternatives: Vec<StepCheck<C>>) -> Self {
         AnyOf { alternatives: alternatives.into_iter().map(|c| (c, None)).collect(), chosen: None }
+    }
+
+    /// The driver's check of the alternative that passed, if it was one.
+    pub fn into_chosen(self) -> Option<C> {
+        // The alternative that passed speaks for the whole.
+        let i = self.chosen?;
+        self.alternatives.into_iter().nth(i)?.0.into_chosen()
     }
 
     fn settle(&mut self, mut judge: impl FnMut(&mut dyn Check) -> Verdict) -> Verdict {
@@ -202,7 +300,7 @@ impl AnyOf {
             if failure.is_some() {
                 continue;
             }
-            match judge(check.as_mut()) {
+            match judge(check) {
                 Verdict::Pending => pending = true,
                 Verdict::Fail(why) => *failure = Some(why),
                 pass @ Verdict::Pass { .. } => {
@@ -220,7 +318,7 @@ impl AnyOf {
     }
 }
 
-impl Check for AnyOf {
+impl<C: Check> Check for AnyOf<C> {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
         // A quiet-period alternative (`connection: open`) can only pass at the deadline, so a
         // pending one must not hide another alternative's failure from being final.
@@ -238,11 +336,6 @@ impl Check for AnyOf {
     }
     fn answers_request(&self) -> bool {
         self.chosen.is_some_and(|i| self.alternatives[i].0.answers_request())
-    }
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        // The alternative that passed speaks for the whole.
-        let i = self.chosen?;
-        self.alternatives[i].0.as_any_mut()
     }
     fn units_so_far(&self) -> Vec<Annotated> {
         // The alternative that understood the most of the input tells its story.
@@ -280,11 +373,14 @@ mod tests {
 
     #[test]
     fn any_of_passes_on_the_first_success_and_fails_when_all_fail() {
-        let mut c = AnyOf::new(vec![Box::new(ExactBytes(b"HTTP/1.1 400".to_vec())), Box::new(Closed)]);
+        let mut c =
+            AnyOf::<Closed>::new(vec![StepCheck::Neutral(Box::new(ExactBytes(b"HTTP/1.1 400".to_vec()))), StepCheck::Proto(Closed)]);
         assert_eq!(c.poll(b"", false), Verdict::Pending);
         assert!(matches!(c.poll(b"", true), Verdict::Pass { .. }));
         assert_eq!(c.chosen, Some(1));
-        let mut c = AnyOf::new(vec![Box::new(ExactBytes(b"HTTP/1.1 400".to_vec())), Box::new(Closed)]);
+        assert!(c.into_chosen().is_some(), "the chosen alternative is handed back by value");
+        let mut c =
+            AnyOf::<Closed>::new(vec![StepCheck::Neutral(Box::new(ExactBytes(b"HTTP/1.1 400".to_vec()))), StepCheck::Proto(Closed)]);
         assert!(matches!(c.poll(b"HTTP/1.1 200", false), Verdict::Fail(m) if m.contains("none of")));
     }
 

@@ -19,8 +19,6 @@ type Captured = (Vec<u8>, usize);
 
 /// A launched client.
 pub struct RunningClient {
-    /// The command line, as run.
-    pub command: String,
     child: Child,
     /// The client's process group (its leader's pid), until it is ended.
     group: Option<i32>,
@@ -71,7 +69,7 @@ pub fn launch(command: &str, env: &[(String, String)], case: &str) -> Result<Run
     }
     let stdout = tokio::spawn(capture(child.stdout.take()));
     let stderr = tokio::spawn(capture(child.stderr.take()));
-    Ok(RunningClient { command: command.to_string(), child, group, stdout, stderr })
+    Ok(RunningClient { child, group, stdout, stderr })
 }
 
 impl Drop for RunningClient {

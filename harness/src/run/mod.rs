@@ -1,23 +1,24 @@
 //! Running cases: one loop executes a case's steps against a [`Session`], and the suite runner
 //! runs many cases concurrently, each on its own connection, each bounded by its timeout.
 
-pub mod case;
-pub mod check;
-pub mod client_under_test;
-pub mod config;
-pub mod driver;
-pub mod fields;
-pub mod group;
-pub mod h2;
-pub mod http1;
+pub(crate) mod case;
+pub(crate) mod check;
+pub(crate) mod client_under_test;
+pub(crate) mod config;
+pub(crate) mod driver;
+pub(crate) mod fields;
+pub(crate) mod group;
+pub(crate) mod h2;
+pub(crate) mod http1;
 pub mod plan;
-pub mod repeat;
-pub mod result;
-pub mod session;
-pub mod sse;
-pub mod suite;
-pub mod util;
-pub mod ws;
+pub(crate) mod protocols;
+pub(crate) mod repeat;
+pub(crate) mod result;
+pub(crate) mod session;
+pub(crate) mod sse;
+pub(crate) mod suite;
+pub(crate) mod util;
+pub(crate) mod ws;
 
 pub use case::run_case;
 pub use config::{Caps, RunConfig, DEFAULT_QUIET};

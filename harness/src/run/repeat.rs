@@ -64,10 +64,10 @@ impl RoundTrips {
 
 /// Runs the rounds of a `repeat` step, adding each one's time to the session's figures. A
 /// failing step ends it, its message naming the round and the step in the round.
-pub(super) async fn run_repeat(
+pub(super) async fn run_repeat<D: Driver>(
     spec: &RepeatSpec,
     session: &mut Session,
-    driver: &mut dyn Driver,
+    driver: &mut D,
     subs: &Substitutions,
     accepting: bool,
 ) -> Result<(), Failure> {

@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::check::{Annotated, Check, Released, Verdict};
+use super::driver::{Channel, Unit};
 use crate::case::split::Cuts;
 use crate::transcript::{Direction, Transcript};
 use crate::transport::{Endpoint, Stream};
@@ -175,12 +176,11 @@ impl Session {
         }
     }
 
-    /// The TLS state of the open connection: `None` over cleartext, else the ALPN protocol the
-    /// peer selected (`Some(None)`: TLS without ALPN).
-    pub fn tls_alpn(&self) -> Option<Option<Vec<u8>>> {
-        match self.stream.as_ref()? {
-            Stream::Tls(_) | Stream::TlsServer(_) => Some(self.stream.as_ref().and_then(Stream::alpn)),
-            _ => None,
+    /// The open connection's channel: cleartext, or TLS with the ALPN protocol the peer selected.
+    pub fn channel(&self) -> Channel {
+        match self.stream.as_ref() {
+            Some(stream @ (Stream::Tls(_) | Stream::TlsServer(_))) => Channel::Tls { alpn: stream.alpn() },
+            _ => Channel::Cleartext,
         }
     }
 
@@ -204,11 +204,11 @@ impl Session {
 
     /// Writes `bytes` whole, recording them as `unit`.
     pub async fn send(&mut self, unit: &str, bytes: &[u8]) -> Result<(), String> {
-        self.send_units(&[(unit.to_string(), bytes.to_vec())]).await
+        self.send_units(&[Unit::new(unit, bytes.to_vec())]).await
     }
 
     /// Writes several units in one write (pipelining), recording each.
-    pub async fn send_units(&mut self, units: &[(String, Vec<u8>)]) -> Result<(), String> {
+    pub async fn send_units(&mut self, units: &[Unit]) -> Result<(), String> {
         self.send_split(units, Cuts::Every(usize::MAX), None).await
     }
 
@@ -216,7 +216,7 @@ impl Session {
     /// bytes taken together, each piece a separate write and flush (with TCP_NODELAY, its own
     /// segment), waiting `pause` between pieces. The transcript records the units as for one
     /// write, and a note of the pieces. Writing and pausing end at the case's deadline.
-    pub async fn send_split(&mut self, units: &[(String, Vec<u8>)], cuts: Cuts<'_>, pause: Option<Duration>) -> Result<(), String> {
+    pub async fn send_split(&mut self, units: &[Unit], cuts: Cuts<'_>, pause: Option<Duration>) -> Result<(), String> {
         let at = self.elapsed();
         // Past the transcript's head only the last units could be shown: count the rest without
         // previewing them (a message in 65 536 fragments is 65 536 units).
@@ -224,17 +224,17 @@ impl Session {
         let tail = crate::transcript::TAIL_ENTRIES;
         let skip = if units.len() > room + tail { room..units.len() - tail } else { 0..0 };
         if !skip.is_empty() {
-            let bytes = units[skip.clone()].iter().map(|(_, b)| b.len() as u64).sum();
+            let bytes = units[skip.clone()].iter().map(|u| u.bytes.len() as u64).sum();
             self.transcript.count_left_out(skip.len() as u64, bytes, at);
         }
-        for (i, (unit, bytes)) in units.iter().enumerate() {
+        for (i, unit) in units.iter().enumerate() {
             if !skip.contains(&i) {
-                self.transcript.push(at, Direction::Sent, unit.clone(), bytes);
+                self.transcript.push(at, Direction::Sent, unit.label.clone(), &unit.bytes);
             }
         }
         let all: Vec<u8> = match units {
-            [(_, only)] => return self.write_pieces(only, cuts, pause).await,
-            _ => units.iter().flat_map(|(_, b)| b.iter().copied()).collect(),
+            [only] => return self.write_pieces(&only.bytes, cuts, pause).await,
+            _ => units.iter().flat_map(|u| u.bytes.iter().copied()).collect(),
         };
         self.write_pieces(&all, cuts, pause).await
     }

@@ -5,9 +5,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use peerspec::internals::Endpoint;
 use peerspec::run::plan::parse_cases;
 use peerspec::run::{run_case, CaseResult, RunConfig};
-use peerspec::transport::Endpoint;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

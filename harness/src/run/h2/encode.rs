@@ -5,7 +5,7 @@ use crate::wire::h2::hpack::{self, Indexing, Name, Rep};
 use crate::wire::h2::{self as wire, flag, kind, settings, Frame, Padding, Payload, PriorityFields};
 
 use super::DEFAULT_PING;
-use crate::run::driver::Substitutions;
+use crate::run::driver::{Substitutions, Unit, Units};
 use crate::run::util::split_block;
 
 // Sending
@@ -86,13 +86,13 @@ pub fn block_bytes(b: &BlockSpec, subs: &Substitutions) -> Result<Vec<u8>, Strin
 }
 
 /// A frame to send and its transcript label.
-pub(super) fn labelled(f: Frame, note: Option<String>) -> (String, Vec<u8>) {
+pub(super) fn labelled(f: Frame, note: Option<String>) -> Unit {
     let mut label = wire::describe(&f);
     if let Some(n) = note {
         label.push(' ');
         label.push_str(&n);
     }
-    (label, f.encode())
+    Unit::new(label, f.encode())
 }
 
 pub(super) fn fields_note(b: &BlockSpec, subs: &Substitutions) -> Option<String> {
@@ -100,9 +100,9 @@ pub(super) fn fields_note(b: &BlockSpec, subs: &Substitutions) -> Option<String>
 }
 
 /// Encodes one frame spec (HEADERS with `continuations` gives several frames).
-pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions, tls: bool) -> Result<Vec<(String, Vec<u8>)>, String> {
+pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions, tls: bool) -> Result<Units, String> {
     Ok(match spec {
-        FrameSpec::Preface => vec![("connection preface".to_string(), wire::PREFACE.to_vec())],
+        FrameSpec::Preface => vec![Unit::new("connection preface", wire::PREFACE.to_vec())],
         FrameSpec::Data(d) => {
             let data = d.data.as_ref().map(|b| b.to_bytes()).transpose()?.unwrap_or_default();
             let pad = padding(d.padding, d.pad_length);
@@ -197,7 +197,7 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions, tls: bool) -> Result
             if let Some(len) = r.length {
                 f.header.length = len;
             }
-            vec![(format!("{} (raw)", f.header), f.encode())]
+            vec![Unit::new(format!("{} (raw)", f.header), f.encode())]
         }
         // Need the peer's settings: the driver encodes them (see `H2Client::encode`).
         FrameSpec::ExceedConcurrentStreams(_) | FrameSpec::ExceedMaxFrameSize(_) => vec![],
@@ -207,7 +207,7 @@ pub fn encode_frame(spec: &FrameSpec, subs: &Substitutions, tls: bool) -> Result
 /// A DATA or HEADERS frame whose payload is one octet over `max` (the peer's
 /// SETTINGS_MAX_FRAME_SIZE): DATA filled with `a`; HEADERS a complete block of `:status: 200`
 /// and an `x-pad` field, PADDED to the length.
-pub fn oversize_frame(o: &crate::case::h2::OversizeSpec, max: u32) -> Result<(String, Vec<u8>), String> {
+pub fn oversize_frame(o: &crate::case::h2::OversizeSpec, max: u32) -> Result<Unit, String> {
     let k = o.kind.resolve(|s| wire::kind_by_name(s).map(u64::from), 255, "frame type")? as u8;
     // The largest value SETTINGS_MAX_FRAME_SIZE may take is 2^24-1 (RFC 9113 §6.5.2): past it,
     // no frame can be over the limit (the Length field has 24 bits).
@@ -232,11 +232,11 @@ pub fn oversize_frame(o: &crate::case::h2::OversizeSpec, max: u32) -> Result<(St
     };
     let mut f = Frame::new(k, flags, o.stream, Payload::Unknown(wire::unknown::Unknown { payload }));
     f.header.length = want as u32;
-    Ok((format!("{} ({want} octets, over the peer's SETTINGS_MAX_FRAME_SIZE {max})", f.header), f.encode()))
+    Ok(Unit::new(format!("{} ({want} octets, over the peer's SETTINGS_MAX_FRAME_SIZE {max})", f.header), f.encode()))
 }
 
 /// The frames of a request: HEADERS, DATA frames of at most 16384 bytes, trailers.
-pub fn encode_request(r: &H2Request, stream: u32, subs: &Substitutions, tls: bool) -> Result<Vec<(String, Vec<u8>)>, String> {
+pub fn encode_request(r: &H2Request, stream: u32, subs: &Substitutions, tls: bool) -> Result<Units, String> {
     let mut fields: Vec<(String, String)> = vec![
         (":method".into(), r.method.clone().unwrap_or_else(|| "GET".into())),
         (":scheme".into(), r.scheme.clone().unwrap_or_else(|| if tls { "https" } else { "http" }.into())),

@@ -358,7 +358,9 @@ impl Matcher for StreamErrorMatcher {
 mod tests {
     use super::*;
     use crate::run::check::{Check, Verdict};
-    use crate::run::h2::{H2Check, Reader, DEFAULT_PING};
+    use crate::run::h2::matchers::H2Check;
+    use crate::run::h2::reader::Reader;
+    use crate::run::h2::DEFAULT_PING;
     use crate::wire::h2::{hpack, kind, Frame};
 
     fn frame(k: u8, flags: u8, stream: u32, payload: Payload) -> Vec<u8> {
@@ -479,11 +481,13 @@ mod tests {
     #[test]
     fn the_driver_knows_which_streams_peerspec_ended() {
         use crate::case::h2::FrameSpec;
+        use crate::case::Protocol;
         use crate::case::Send;
-        use crate::run::driver::{Driver, Substitutions};
+        use crate::run::driver::{Driver, DriverConfig, Substitutions};
         use crate::run::h2::H2Client;
         let check_after = |send: Send| {
-            let mut driver = H2Client::new(Substitutions { path: "/".into(), host: "h".into(), ws_path: "/ws".into() });
+            let subs = Substitutions { path: "/".into(), host: "h".into(), ws_path: "/ws".into() };
+            let mut driver = H2Client::new(DriverConfig::with_defaults(Protocol::H2, &subs, &[]));
             driver.encode(&send).unwrap();
             let expect: crate::case::ExpectStep =
                 serde_norway::from_str("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }").unwrap();

@@ -197,9 +197,6 @@ impl Check for H2Check {
     fn answers_request(&self) -> bool {
         false
     }
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        Some(self)
-    }
 }
 
 /// `"; N bytes of an incomplete frame received"` when a frame was cut short, else nothing.
@@ -367,7 +364,7 @@ impl ResponseMatcher {
             trailers: None,
             body: vec![],
             body_len: 0,
-            max_body_kept: crate::run::Caps::default().max_body_kept,
+            max_body_kept: crate::run::config::Caps::default().max_body_kept,
             data_frames: 0,
             events: e.event_stream.as_ref().map(|_| EventStreamFollower::default()),
             head_request: false,

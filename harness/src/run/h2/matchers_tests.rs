@@ -242,7 +242,7 @@ fn an_oversize_frame_is_one_octet_over_the_peers_limit_and_otherwise_valid() {
     let spec = |k: &str| crate::case::h2::OversizeSpec { kind: NameOrNumber::Name(k.into()), stream: 1 };
     for max in [16_384u32, 20_000, 1 << 20] {
         for k in ["DATA", "HEADERS"] {
-            let (_, bytes) = oversize_frame(&spec(k), max).unwrap();
+            let bytes = oversize_frame(&spec(k), max).unwrap().bytes;
             assert_eq!(bytes.len(), 9 + max as usize + 1, "{k} {max}");
             // Over the limit for the peer, and a well-formed frame one octet larger.
             assert!(wire::decode_frame(&bytes, max, 0).is_err());

@@ -17,11 +17,14 @@
 //! - `reader`: [`Reader`], the peer's frames read once with the connection state they change;
 //! - `matchers`: [`H2Check`] and the matchers of the role-neutral expectations;
 //! - `errors`: the `connection_error` and `stream_error` matchers;
+//! - `conn`: `H2Conn`, the connection state both roles share (reader, raw frames, PING barriers,
+//!   the role-neutral expectations);
 //! - `client`: [`H2Client`], peerspec as the client (role `client`);
 //! - `server`: [`H2Server`], peerspec as the fake server (role `server`);
 //! - `validate`: the load-time checks of sends and expectations.
 
 mod client;
+mod conn;
 mod encode;
 mod errors;
 mod matchers;
@@ -30,10 +33,7 @@ mod server;
 mod validate;
 
 pub use client::H2Client;
-pub use encode::{block_bytes, encode_frame, encode_request, oversize_frame};
-pub use matchers::H2Check;
-pub use reader::{Event, Flow, Reader, MAX_KEPT_FRAMES, MAX_OWED_ACKS};
-pub use server::{encode_response, ClientPrefaceCheck, H2Server, SERVER_MAX_CONCURRENT_STREAMS};
+pub use server::H2Server;
 pub use validate::{validate_expect, validate_frame, validate_request, validate_response};
 
 /// The INITIAL_WINDOW_SIZE peerspec announces, and the connection window it opens, so flow

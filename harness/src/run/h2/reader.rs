@@ -136,7 +136,7 @@ impl Default for Reader {
             peer_max_concurrent_streams: None,
             peer_max_frame_size: None,
             flow: Flow::default(),
-            max_header_bytes: crate::run::Caps::default().max_header_bytes,
+            max_header_bytes: crate::run::config::Caps::default().max_header_bytes,
         }
     }
 }

@@ -9,17 +9,17 @@
 //! between the roles.
 
 use crate::case::h2::{H2RequestExpect, H2Response, StreamEnd};
-use crate::case::{Case, ExpectKind, Send};
+use crate::case::{ExpectKind, Send};
 use crate::transcript::escape;
 use crate::wire::h2::hpack::{self};
 use crate::wire::h2::{self as wire, flag, kind, settings, Frame, Payload};
 
-use super::client::H2Client;
+use super::conn::H2Conn;
 use super::encode::labelled;
 use super::matchers::{default_seen, H2Check, Matcher, Seen};
 use super::reader::{field_value, fields_text, Event, Reader};
-use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
+use crate::run::driver::{Channel, Driver, DriverConfig, Substitutions, Units};
 use crate::run::fields::differ;
 use crate::run::util::split;
 
@@ -149,10 +149,6 @@ impl Check for ClientPrefaceCheck {
     fn units_so_far(&self) -> Vec<Annotated> {
         Self::shift(self.frames.units_so_far())
     }
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        // The frame check inside carries the reader the driver takes.
-        self.frames.as_any_mut()
-    }
 }
 
 /// The first frame after the preface must be a SETTINGS frame (RFC 9113 §3.4).
@@ -221,7 +217,7 @@ impl RequestMatcher {
             trailers: None,
             body: vec![],
             body_len: 0,
-            max_body_kept: crate::run::Caps::default().max_body_kept,
+            max_body_kept: crate::run::config::Caps::default().max_body_kept,
         })
     }
 
@@ -434,10 +430,10 @@ impl Matcher for RequestMatcher {
 // ---------------------------------------------------------------------------------------------
 // The driver
 
-/// The fake server's HTTP/2 state: the role-neutral connection machinery of [`H2Client`], and
-/// the streams the client's requests came on.
+/// The fake server's HTTP/2 state: the shared connection state ([`H2Conn`]), and the streams
+/// the client's requests came on.
 pub struct H2Server {
-    conn: H2Client,
+    conn: H2Conn,
     subs: Substitutions,
     /// The stream of the last request read: responses default to it.
     request_stream: Option<u32>,
@@ -447,39 +443,48 @@ pub struct H2Server {
     tls: bool,
 }
 
-impl H2Server {
-    /// A driver for one case.
-    pub fn new(subs: Substitutions) -> Self {
-        H2Server { conn: H2Client::new(subs.clone()), subs, request_stream: None, highest_request: 0, tls: false }
-    }
+/// The checks of the fake HTTP/2 server: the client's connection preface, or frames.
+pub enum H2ServerCheck {
+    /// The client connection preface and its SETTINGS.
+    Preface(ClientPrefaceCheck),
+    /// Frames, as in the client role.
+    Frames(H2Check),
 }
 
-impl Driver for H2Server {
-    fn prepare(&mut self, case: &Case, tls: bool) {
-        self.tls = tls;
-        self.conn.prepare(case, false);
-    }
-
-    fn negotiated(&mut self, tls_alpn: Option<Option<Vec<u8>>>) -> Result<(), String> {
-        match tls_alpn {
-            None => Ok(()),
-            Some(Some(alpn)) if alpn == b"h2" => Ok(()),
-            Some(alpn) => Err(format!(
-                "the client did not negotiate h2 through ALPN (it selected {}): HTTP/2 over TLS is negotiated with ALPN h2 (RFC 9113 §3.2)",
-                alpn.map(|a| format!("{:?}", String::from_utf8_lossy(&a))).unwrap_or_else(|| "no protocol".into())
-            )),
+impl H2ServerCheck {
+    fn inner(&self) -> &dyn Check {
+        match self {
+            H2ServerCheck::Preface(c) => c,
+            H2ServerCheck::Frames(c) => c,
         }
     }
 
-    fn set_caps(&mut self, caps: &crate::run::Caps) {
-        self.conn.set_caps(caps);
+    fn inner_mut(&mut self) -> &mut dyn Check {
+        match self {
+            H2ServerCheck::Preface(c) => c,
+            H2ServerCheck::Frames(c) => c,
+        }
+    }
+}
+
+delegate_check!(H2ServerCheck, inner, inner_mut);
+
+impl Driver for H2Server {
+    type Check = H2ServerCheck;
+    // HTTP/2 over TLS is negotiated through ALPN (RFC 9113 §3.2): offer h2 only.
+    const ALPN_OFFERED: &'static [&'static str] = &["h2"];
+
+    fn new(cfg: DriverConfig<'_>) -> Self {
+        H2Server { conn: H2Conn::new(&cfg, false), subs: cfg.subs.clone(), request_stream: None, highest_request: 0, tls: cfg.tls }
+    }
+
+    fn negotiated(&mut self, channel: &Channel) -> Result<(), String> {
+        H2Conn::require_h2(channel, "the client did not negotiate")
     }
 
     fn on_connect(&mut self) -> Result<Units, String> {
-        self.conn.reader = Reader::default();
-        self.conn.reader.max_header_bytes = self.conn.caps.max_header_bytes;
-        self.conn.last_stream = None;
-        self.conn.barrier = None;
+        // The streams of the last connection are kept (only the client role forgets them).
+        self.conn.reset();
         self.request_stream = None;
         self.highest_request = 0;
         if !self.conn.greet {
@@ -489,8 +494,8 @@ impl Driver for H2Server {
         Ok(self.conn.reader.greeting(&[(settings::MAX_CONCURRENT_STREAMS, SERVER_MAX_CONCURRENT_STREAMS)]))
     }
 
-    fn on_connect_check(&mut self) -> Option<Box<dyn Check>> {
-        self.conn.greet.then(|| Box::new(ClientPrefaceCheck::new(self.conn.reader.clone())) as Box<dyn Check>)
+    fn on_connect_check(&mut self) -> Option<H2ServerCheck> {
+        self.conn.greet.then(|| H2ServerCheck::Preface(ClientPrefaceCheck::new(self.conn.reader.clone())))
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -499,41 +504,51 @@ impl Driver for H2Server {
                 let stream = r.stream.or(self.request_stream).ok_or("no request was read yet: give the response a `stream`")?;
                 encode_response(r, stream, &self.subs)
             }
-            Send::Frames(_) => self.conn.encode(send),
+            Send::Frames(frames) => self.conn.encode_frames(frames),
             _ => Err("an HTTP/2 server sends `h2_response` or `frames`".into()),
         }
     }
 
-    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &ExpectKind) -> Result<H2ServerCheck, String> {
         match expect {
             ExpectKind::H2Request(r) => {
                 let matcher = RequestMatcher {
                     max_body_kept: self.conn.caps.max_body_kept,
                     ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)?
                 };
-                Ok(Box::new(H2Check::new(self.conn.reader.clone(), Box::new(matcher))))
+                Ok(H2ServerCheck::Frames(self.conn.check(Box::new(matcher))))
             }
             // Both also refused at load (`Step::fits`, `run::plan`).
             ExpectKind::H2Response(_) => Err("a server expects `h2_request`, not `h2_response`".into()),
             ExpectKind::StreamError(s) if s.or_response.is_some() => {
                 Err("`stream_error`'s `or_response` is for a server under test answering a malformed request (RFC 9113 §8.1.1): \
-                 peerspec as the server receives no response"
+                  peerspec as the server receives no response"
                     .into())
             }
             // The role-neutral kinds (frame, connection_error, stream_error, ping_ack).
             _ => {
                 self.conn.last_stream = self.request_stream;
-                self.conn.check(expect)
+                let stream = self.conn.last_stream.unwrap_or(1);
+                let matcher = self
+                    .conn
+                    .matcher(expect, stream)
+                    .unwrap_or_else(|| Err(format!("`{}` is not an expectation HTTP/2 knows", expect.name())))?;
+                Ok(H2ServerCheck::Frames(self.conn.check(matcher)))
             }
         }
     }
 
-    fn passed(&mut self, check: &mut dyn Check) -> Units {
-        if let Some(stream) = check.as_any_mut().and_then(|a| a.downcast_mut::<H2Check>()).and_then(|c| c.matched_stream) {
+    fn passed(&mut self, check: H2ServerCheck) -> Units {
+        let frames = match check {
+            // The frame check inside carries the reader the connection takes.
+            H2ServerCheck::Preface(preface) => preface.frames,
+            H2ServerCheck::Frames(frames) => frames,
+        };
+        if let Some(stream) = frames.matched_stream {
             self.request_stream = Some(stream);
             self.highest_request = self.highest_request.max(stream);
         }
-        self.conn.passed(check)
+        self.conn.passed(frames)
     }
 
     fn unread_is_fine(&mut self, input: &[u8]) -> bool {

@@ -10,7 +10,7 @@ use crate::wire::h2::{self as wire, flag, kind, Frame, Payload};
 use super::super::reader::*;
 use super::super::validate::*;
 use crate::run::check::{Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Units};
 
 fn subs() -> Substitutions {
     Substitutions { path: "/p".into(), host: "127.0.0.1:1".into(), ws_path: "/ws".into() }
@@ -21,7 +21,7 @@ fn response(yaml: &str) -> H2Response {
 }
 
 fn frames(units: &Units) -> Vec<Frame> {
-    units.iter().map(|(_, b)| wire::decode_frame(b, 1 << 24, 0).unwrap().unwrap().0).collect()
+    units.iter().map(|u| wire::decode_frame(&u.bytes, 1 << 24, 0).unwrap().unwrap().0).collect()
 }
 
 /// (type, flags, stream, payload length) of each frame.
@@ -33,7 +33,7 @@ fn shape(units: &Units) -> Vec<(u8, u8, u32, u32)> {
 fn a_body_less_response_ends_the_stream_on_its_headers() {
     let units = encode_response(&response("status: 204"), 1, &subs()).unwrap();
     // :status 204 is static-table entry 9: one byte 0x89.
-    assert_eq!(units[0].1, [0, 0, 1, kind::HEADERS, flag::END_HEADERS | flag::END_STREAM, 0, 0, 0, 1, 0x89]);
+    assert_eq!(units[0].bytes, [0, 0, 1, kind::HEADERS, flag::END_HEADERS | flag::END_STREAM, 0, 0, 0, 1, 0x89]);
     assert_eq!(units.len(), 1);
 }
 
@@ -72,14 +72,14 @@ fn header_blocks_split_over_continuation_frames_byte_exact() {
     // byte with END_HEADERS; DATA z with END_STREAM.
     let mut want = vec![0, 0, 2, kind::HEADERS, 0, 0, 0, 0, 1];
     want.extend(&block[..2]);
-    assert_eq!(units[0].1, want);
+    assert_eq!(units[0].bytes, want);
     let mut want = vec![0, 0, 3, kind::CONTINUATION, 0, 0, 0, 0, 1];
     want.extend(&block[2..5]);
-    assert_eq!(units[1].1, want);
+    assert_eq!(units[1].bytes, want);
     let mut want = vec![0, 0, 1, kind::CONTINUATION, flag::END_HEADERS, 0, 0, 0, 1];
     want.extend(&block[11..]);
-    assert_eq!(units[4].1, want);
-    assert_eq!(units[5].1, [0, 0, 1, kind::DATA, flag::END_STREAM, 0, 0, 0, 1, b'z']);
+    assert_eq!(units[4].bytes, want);
+    assert_eq!(units[5].bytes, [0, 0, 1, kind::DATA, flag::END_STREAM, 0, 0, 0, 1, b'z']);
     assert_eq!(units.len(), 6);
     // END_STREAM on a split block with no body stays on the HEADERS frame (RFC 9113 §6.2).
     let units = encode_response(&response("{headers: {x-a: bcdef}, continuation: [5]}"), 1, &subs()).unwrap();
@@ -116,7 +116,8 @@ fn inconsistent_responses_are_load_errors() {
 #[test]
 fn or_response_is_refused_in_the_server_role() {
     let expect = |yaml: &str| -> ExpectKind { serde_norway::from_str::<ExpectStep>(yaml).unwrap().kind };
-    let mut server = H2Server::new(subs());
+    let subs = subs();
+    let mut server = H2Server::new(DriverConfig::with_defaults(crate::case::Protocol::H2, &subs, &[]));
     let why = server.check(&expect("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }")).err().unwrap();
     assert!(why.contains("or_response"), "{why}");
     assert!(server.check(&expect("{ stream_error: { error: PROTOCOL_ERROR } }")).is_ok());

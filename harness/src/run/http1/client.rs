@@ -10,7 +10,7 @@ use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRec
 
 use crate::case::{ExpectKind, Send};
 use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use crate::run::fields::differ;
 use crate::run::sse::EventStreamFollower;
 
@@ -68,13 +68,8 @@ pub fn declared_close(record: &ResponseRecord, nth: usize) -> Option<DeclaredClo
 }
 
 impl Http1Client {
-    /// State for a case of this protocol.
-    pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
-        Http1Client { protocol, subs, unanswered: VecDeque::new(), limits: Limits::default(), answered: 0, declared_close: None }
-    }
-
     /// Builds the wire request for a spec and remembers its method.
-    pub fn request(&mut self, spec: &RequestSpec) -> Result<(String, Vec<u8>), String> {
+    pub fn request(&mut self, spec: &RequestSpec) -> Result<Unit, String> {
         let method = spec.method.clone().unwrap_or_else(|| "GET".into());
         let target = self.subs.apply(spec.target.as_deref().unwrap_or("{path}"));
         let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
@@ -110,7 +105,7 @@ impl Http1Client {
         }
         request.headers = headers;
         self.unanswered.push_back(method.clone());
-        Ok((format!("request {} {} {}", request.method, request.target, request.version), request.encode()))
+        Ok(Unit::new(format!("request {} {} {}", request.method, request.target, request.version), request.encode()))
     }
 
     /// A check for a response, read by the rules for the oldest unanswered request.
@@ -123,8 +118,17 @@ impl Http1Client {
 }
 
 impl Driver for Http1Client {
-    fn set_caps(&mut self, caps: &crate::run::Caps) {
-        self.limits = caps.http1_limits();
+    type Check = ResponseCheck;
+
+    fn new(cfg: DriverConfig<'_>) -> Self {
+        Http1Client {
+            protocol: cfg.protocol,
+            subs: cfg.subs.clone(),
+            unanswered: VecDeque::new(),
+            limits: cfg.caps.http1_limits(),
+            answered: 0,
+            declared_close: None,
+        }
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -136,9 +140,9 @@ impl Driver for Http1Client {
         }
     }
 
-    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &ExpectKind) -> Result<ResponseCheck, String> {
         match expect {
-            ExpectKind::Response(r) => Ok(Box::new(self.response_check(r)?)),
+            ExpectKind::Response(r) => self.response_check(r),
             // Loading keeps the other kinds out of HTTP/1.x client cases (`Step::fits`).
             other => Err(format!("`{}` is not an expectation an HTTP/1.x client knows", other.name())),
         }
@@ -150,15 +154,13 @@ impl Driver for Http1Client {
         Ok(Vec::new())
     }
 
-    fn passed(&mut self, check: &mut dyn Check) -> Units {
+    fn passed(&mut self, response: ResponseCheck) -> Units {
         // A response answers the oldest unanswered request.
-        if check.answers_request() {
+        if response.answers_request() {
             self.unanswered.pop_front();
             self.answered += 1;
-            if let Some(response) = check.as_any_mut().and_then(|c| c.downcast_mut::<ResponseCheck>()) {
-                if self.declared_close.is_none() {
-                    self.declared_close = declared_close(response.reader.record(), self.answered);
-                }
+            if self.declared_close.is_none() {
+                self.declared_close = declared_close(response.reader.record(), self.answered);
             }
         }
         Vec::new()
@@ -275,9 +277,6 @@ impl Check for ResponseCheck {
     }
     fn answers_request(&self) -> bool {
         true
-    }
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        Some(self)
     }
     fn release(&mut self) -> Option<crate::run::check::Released> {
         let (len, released) = self.reader.release()?;

@@ -7,5 +7,5 @@
 mod client;
 mod server;
 
-pub use client::{compare, declared_close, DeclaredClose, Http1Client, ResponseCheck};
-pub use server::{Http1Server, RequestCheck};
+pub use client::Http1Client;
+pub use server::Http1Server;

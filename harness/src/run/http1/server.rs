@@ -8,7 +8,7 @@ use crate::wire::http1::response::Progress;
 use crate::wire::http1::server::{reason_phrase, Limits, RequestReader, RequestRecord, Response, UnitKind};
 
 use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use crate::run::fields::differ;
 use crate::run::util::split;
 
@@ -21,13 +21,8 @@ pub struct Http1Server {
 }
 
 impl Http1Server {
-    /// State for a case of this protocol.
-    pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
-        Http1Server { protocol, subs, limits: Limits::default() }
-    }
-
     /// The wire bytes of a scripted response.
-    pub fn response(&self, spec: &ResponseSpec) -> Result<(String, Vec<u8>), String> {
+    pub fn response(&self, spec: &ResponseSpec) -> Result<Unit, String> {
         let status = spec.status.unwrap_or(200);
         let version = spec.version.clone().unwrap_or_else(|| match self.protocol {
             Protocol::Http10 => "HTTP/1.0".into(),
@@ -60,13 +55,15 @@ impl Http1Server {
             headers.extend(auto);
         }
         let response = Response { version, status, reason, headers, body };
-        Ok((format!("response {} {} {}", response.version, response.status, response.reason), response.encode()))
+        Ok(Unit::new(format!("response {} {} {}", response.version, response.status, response.reason), response.encode()))
     }
 }
 
 impl Driver for Http1Server {
-    fn set_caps(&mut self, caps: &crate::run::Caps) {
-        self.limits = caps.http1_limits();
+    type Check = RequestCheck;
+
+    fn new(cfg: DriverConfig<'_>) -> Self {
+        Http1Server { protocol: cfg.protocol, subs: cfg.subs.clone(), limits: cfg.caps.http1_limits() }
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -76,15 +73,15 @@ impl Driver for Http1Server {
         }
     }
 
-    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &ExpectKind) -> Result<RequestCheck, String> {
         match expect {
-            ExpectKind::Request(r) => Ok(Box::new(RequestCheck::new(r, &self.subs, self.limits)?)),
+            ExpectKind::Request(r) => RequestCheck::new(r, &self.subs, self.limits),
             // Loading keeps the other kinds out of HTTP/1.x server cases (`Step::fits`).
             other => Err(format!("`{}` is not an expectation an HTTP/1.x server knows", other.name())),
         }
     }
 
-    fn passed(&mut self, _: &mut dyn Check) -> Units {
+    fn passed(&mut self, _: RequestCheck) -> Units {
         Vec::new()
     }
 }

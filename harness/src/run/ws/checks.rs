@@ -408,8 +408,4 @@ impl Check for FrameCheck {
     fn units_so_far(&self) -> Vec<Annotated> {
         self.units.clone()
     }
-
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        Some(self)
-    }
 }

@@ -2,7 +2,7 @@
 //! the check of the server's answer; frames go through the shared [`super::WsFrames`].
 
 use crate::case::ws::{HandshakeExpect, HandshakeSpec, OpcodeSpec};
-use crate::case::{ExpectKind, OneOrMany, Send, Step};
+use crate::case::{ExpectKind, OneOrMany, Send};
 use crate::wire::http1::response::{Progress, ResponseReader, ResponseRecord};
 use crate::wire::ws::handshake::{accept_for, encode_request, generate_key, has_token};
 use crate::wire::ws::message::Sender;
@@ -12,8 +12,8 @@ use super::checks::join;
 use super::frames::script_fields;
 use super::{FrameCheck, WsFrames};
 
-use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 /// WebSocket as the client (role `client`): the opening handshake, automatic or scripted, then
 /// the frames.
 pub struct WsClient {
@@ -26,13 +26,7 @@ pub struct WsClient {
 }
 
 impl WsClient {
-    /// A driver for a case with these steps; handshakes go to `subs.ws_path` by default.
-    pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
-        let manual = crate::case::split::each_step(steps).any(|s| matches!(s.as_send(), Some(Send::Handshake(_))));
-        WsClient { subs, manual, key: None, frames: WsFrames::new(Sender::Server) }
-    }
-
-    fn handshake(&mut self, spec: &HandshakeSpec) -> (String, Vec<u8>) {
+    fn handshake(&mut self, spec: &HandshakeSpec) -> Unit {
         let key = spec.key.clone().unwrap_or_else(generate_key);
         let target = self.subs.apply(spec.target.as_deref().unwrap_or(&self.subs.ws_path));
         let mut headers: Vec<(String, String)> = vec![
@@ -51,7 +45,7 @@ impl WsClient {
         self.frames.on_connect();
         let method = spec.method.clone().unwrap_or_else(|| "GET".into());
         let version = spec.http_version.clone().unwrap_or_else(|| "HTTP/1.1".into());
-        (format!("opening handshake {method} {target} {version}"), encode_request(&method, &target, &version, &headers))
+        Unit::new(format!("opening handshake {method} {target} {version}"), encode_request(&method, &target, &version, &headers))
     }
 
     fn handshake_check(&self, expect: &HandshakeExpect) -> HandshakeCheck {
@@ -79,7 +73,51 @@ pub fn opcode_of(spec: &OpcodeSpec) -> Result<u8, String> {
     }
 }
 
+/// The checks of the WebSocket client: the handshake response, or frames.
+pub enum WsClientCheck {
+    /// The server's answer to the opening handshake.
+    Handshake(Box<HandshakeCheck>),
+    /// Frames.
+    Frames(Box<FrameCheck>),
+}
+
+impl WsClientCheck {
+    fn inner(&self) -> &dyn Check {
+        match self {
+            WsClientCheck::Handshake(c) => &**c,
+            WsClientCheck::Frames(c) => &**c,
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn Check {
+        match self {
+            WsClientCheck::Handshake(c) => &mut **c,
+            WsClientCheck::Frames(c) => &mut **c,
+        }
+    }
+}
+
+delegate_check!(WsClientCheck, inner, inner_mut);
+
 impl Driver for WsClient {
+    type Check = WsClientCheck;
+
+    fn url_scheme(tls: bool) -> &'static str {
+        if tls {
+            "wss"
+        } else {
+            "ws"
+        }
+    }
+
+    /// Handshakes go to `subs.ws_path` by default.
+    fn new(cfg: DriverConfig<'_>) -> Self {
+        let manual = crate::case::split::each_step(cfg.steps).any(|s| matches!(s.as_send(), Some(Send::Handshake(_))));
+        let mut frames = WsFrames::new(Sender::Server);
+        frames.set_caps(&cfg.caps);
+        WsClient { subs: cfg.subs.clone(), manual, key: None, frames }
+    }
+
     fn on_connect(&mut self) -> Result<Units, String> {
         self.frames.on_connect();
         if self.manual {
@@ -88,8 +126,8 @@ impl Driver for WsClient {
         Ok(vec![self.handshake(&HandshakeSpec::default())])
     }
 
-    fn on_connect_check(&mut self) -> Option<Box<dyn Check>> {
-        (!self.manual).then(|| Box::new(self.handshake_check(&HandshakeExpect::default())) as Box<dyn Check>)
+    fn on_connect_check(&mut self) -> Option<WsClientCheck> {
+        (!self.manual).then(|| WsClientCheck::Handshake(Box::new(self.handshake_check(&HandshakeExpect::default()))))
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -101,26 +139,21 @@ impl Driver for WsClient {
         }
     }
 
-    fn set_caps(&mut self, caps: &crate::run::Caps) {
-        self.frames.set_caps(caps);
-    }
-
-    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &ExpectKind) -> Result<WsClientCheck, String> {
         if let ExpectKind::Handshake(h) = expect {
-            return Ok(Box::new(self.handshake_check(h)));
+            return Ok(WsClientCheck::Handshake(Box::new(self.handshake_check(h))));
         }
-        self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket client knows".into()))
+        let frames = self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket client knows".into()));
+        frames.map(|f| WsClientCheck::Frames(Box::new(f)))
     }
 
-    fn passed(&mut self, check: &mut dyn Check) -> Units {
-        let Some(any) = check.as_any_mut() else { return vec![] };
-        if let Some(hc) = any.downcast_mut::<HandshakeCheck>() {
-            self.frames.advance(hc.consumed);
-            return vec![];
-        }
-        match any.downcast_mut::<FrameCheck>() {
-            Some(fc) => self.frames.passed(fc),
-            None => vec![],
+    fn passed(&mut self, check: WsClientCheck) -> Units {
+        match check {
+            WsClientCheck::Handshake(hc) => {
+                self.frames.advance(hc.consumed);
+                vec![]
+            }
+            WsClientCheck::Frames(mut fc) => self.frames.passed(&mut fc),
         }
     }
 }
@@ -205,9 +238,6 @@ impl Check for HandshakeCheck {
     }
     fn describe(&self) -> String {
         "the handshake response".into()
-    }
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        Some(self)
     }
     fn units_so_far(&self) -> Vec<Annotated> {
         let r = self.reader.record();

@@ -1,13 +1,15 @@
 //! Unit tests of the WebSocket client role and the shared frame half.
 
 use super::*;
+use crate::case::Step;
 use crate::run::plan::parse_cases;
 use crate::wire::ws::close::encode_close;
 use crate::wire::ws::frame::parse_header;
 use crate::wire::ws::frame::FrameOut;
 
 fn driver(steps: &[Step]) -> WsClient {
-    WsClient::new(Substitutions { path: "/".into(), host: "h:1".into(), ws_path: "/ws".into() }, steps)
+    let subs = Substitutions { path: "/".into(), host: "h:1".into(), ws_path: "/ws".into() };
+    WsClient::new(DriverConfig::with_defaults(crate::case::Protocol::Ws, &subs, steps))
 }
 
 fn steps(yaml: &str) -> Vec<Step> {
@@ -26,23 +28,23 @@ fn fragments_split_the_payload_and_mask_every_frame() {
     let Step::Send(send) = &s[0] else { panic!() };
     let units = d.encode(send).unwrap();
     assert_eq!(units.len(), 3);
-    let heads: Vec<_> = units.iter().map(|(_, b)| parse_header(b).unwrap().unwrap()).collect();
+    let heads: Vec<_> = units.iter().map(|u| parse_header(&u.bytes).unwrap().unwrap()).collect();
     assert_eq!(heads.iter().map(|h| (h.fin, h.opcode, h.len)).collect::<Vec<_>>(), [(false, 1, 1), (false, 0, 4), (true, 0, 4)]);
     assert!(heads.iter().all(|h| h.mask.is_some()));
-    assert!(units[0].0.contains("FIN=0"), "{}", units[0].0);
+    assert!(units[0].label.contains("FIN=0"), "{}", units[0].label);
 }
 
 #[test]
 fn auto_handshake_unless_the_case_sends_one() {
     let mut d = driver(&steps("  - send: { message: { text: a } }\n"));
-    let (_, bytes) = d.on_connect().unwrap().remove(0);
+    let bytes = d.on_connect().unwrap().remove(0).bytes;
     let text = String::from_utf8(bytes).unwrap();
     assert!(text.starts_with("GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\n"), "{text}");
     assert!(d.on_connect_check().is_some());
     let mut d = driver(&steps("  - send: { handshake: { omit: [Sec-WebSocket-Key], version: '8' } }\n"));
     assert!(d.on_connect().unwrap().is_empty());
     let Step::Send(send) = &steps("  - send: { handshake: { omit: [Sec-WebSocket-Key], version: '8' } }\n")[0] else { panic!() };
-    let text = String::from_utf8(d.encode(send).unwrap().remove(0).1).unwrap();
+    let text = String::from_utf8(d.encode(send).unwrap().remove(0).bytes).unwrap();
     assert!(!text.contains("Sec-WebSocket-Key") && text.contains("Sec-WebSocket-Version: 8"), "{text}");
 }
 
@@ -59,7 +61,7 @@ fn handshake_check_verifies_the_accept_value() {
     assert!(matches!(c.poll(bad.as_bytes(), false), Verdict::Fail(m) if m.contains("Sec-WebSocket-Accept")));
 }
 
-fn check(d: &mut WsClient, yaml: &str) -> Box<dyn Check> {
+fn check(d: &mut WsClient, yaml: &str) -> WsClientCheck {
     let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
     d.check(&e.kind).unwrap()
 }
@@ -93,7 +95,7 @@ fn fail_any_passes_on_any_close_or_a_bare_tcp_close_and_answers_the_close() {
         let mut c = check(&mut d, "  - expect: { fail: any }\n");
         let code = code.unwrap_or(1005);
         assert!(matches!(c.poll(&close, false), Verdict::Pass { ref units, .. } if units[0].unit.contains(&format!("close code {code})"))));
-        let reply = d.passed(c.as_mut());
+        let reply = d.passed(c);
         assert_eq!(reply.len(), 1, "the client answers the server's close");
     }
     // Data instead of failing the connection is no failure of it.

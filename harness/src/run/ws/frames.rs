@@ -15,8 +15,7 @@ use indexmap::IndexMap;
 use super::checks::{frame_want, message_want, Want};
 use super::{opcode_of, parse_mask_key, FrameCheck};
 
-use crate::run::check::Check;
-use crate::run::driver::{Substitutions, Units};
+use crate::run::driver::{Substitutions, Unit, Units};
 
 /// Most pongs owed to a client during one step: past that, a client is flooding pings and the
 /// step fails instead of queueing answers without end.
@@ -39,7 +38,7 @@ pub struct WsFrames {
     /// Frames of this connection that passing checks have read.
     frames_read: usize,
     rng: u64,
-    caps: crate::run::Caps,
+    caps: crate::run::config::Caps,
 }
 
 impl WsFrames {
@@ -59,12 +58,12 @@ impl WsFrames {
     }
 
     /// Takes the run's caps on frame and message sizes.
-    pub fn set_caps(&mut self, caps: &crate::run::Caps) {
+    pub fn set_caps(&mut self, caps: &crate::run::config::Caps) {
         self.caps = *caps;
     }
 
     /// The caps in force, for the HTTP/1.x reader of the opening handshake.
-    pub fn caps(&self) -> &crate::run::Caps {
+    pub fn caps(&self) -> &crate::run::config::Caps {
         &self.caps
     }
 
@@ -100,16 +99,16 @@ impl WsFrames {
     }
 
     /// A frame's unit: its description and its bytes.
-    fn encode_frame(&mut self, frame: &FrameOut) -> Result<(String, Vec<u8>), String> {
+    fn encode_frame(&mut self, frame: &FrameOut) -> Result<Unit, String> {
         let bytes = frame.encode()?;
         if frame.opcode == opcode::CLOSE {
             self.close_sent = true;
         }
-        Ok((format!("{}  payload {}", frame.describe(), escape(&frame.payload, 48)), bytes))
+        Ok(Unit::new(format!("{}  payload {}", frame.describe(), escape(&frame.payload, 48)), bytes))
     }
 
     /// A raw frame's unit, following the data messages raw frames make up (for `echo`).
-    fn frame_unit(&mut self, frame: &FrameOut) -> Result<(String, Vec<u8>), String> {
+    fn frame_unit(&mut self, frame: &FrameOut) -> Result<Unit, String> {
         let unit = self.encode_frame(frame)?;
         // Follow data messages sent as raw frames too, so `echo` can name them.
         match frame.opcode {
@@ -198,13 +197,13 @@ impl WsFrames {
             // Frames between the transcript's head and tail are never shown (the session counts
             // them): no label to format for them.
             let shown = i < crate::transcript::HEAD_ENTRIES || count - i <= crate::transcript::TAIL_ENTRIES;
-            units.push(if shown { self.encode_frame(&frame)? } else { (String::new(), frame.encode()?) });
+            units.push(if shown { self.encode_frame(&frame)? } else { Unit::new("", frame.encode()?) });
         }
         self.last_message = Some((op, payload));
         Ok(units)
     }
 
-    fn control(&mut self, op: u8, payload: Vec<u8>) -> Result<(String, Vec<u8>), String> {
+    fn control(&mut self, op: u8, payload: Vec<u8>) -> Result<Unit, String> {
         let mask = self.mask(&None)?;
         self.frame_unit(&FrameOut::new(op, payload, mask))
     }
@@ -235,7 +234,7 @@ impl WsFrames {
 
     /// The check for a frame-level expectation (`message`, `pong`, `close`, `fail`, `ws_frame`);
     /// `None` for any other.
-    pub fn check(&mut self, expect: &ExpectKind) -> Option<Result<Box<dyn Check>, String>> {
+    pub fn check(&mut self, expect: &ExpectKind) -> Option<Result<FrameCheck, String>> {
         let want = match expect {
             ExpectKind::Message(m) => message_want(m, self.last_message.as_ref()).map(Want::Message),
             ExpectKind::Pong(p) => p.to_bytes().map(Want::Pong),
@@ -244,18 +243,16 @@ impl WsFrames {
             ExpectKind::WsFrame(f) => frame_want(f).map(Want::Frame),
             _ => return None,
         };
-        Some(want.map(|want| {
-            Box::new(FrameCheck {
-                reader: FrameReader::new(self.caps.max_frame_size),
-                asm: Assembler::from(self.peer).with_limit(self.caps.max_message_size),
-                peer: self.peer,
-                want,
-                units: vec![],
-                seen_close: None,
-                pings: vec![],
-                read_offset: self.read_offset,
-                frames_read: self.frames_read,
-            }) as Box<dyn Check>
+        Some(want.map(|want| FrameCheck {
+            reader: FrameReader::new(self.caps.max_frame_size),
+            asm: Assembler::from(self.peer).with_limit(self.caps.max_message_size),
+            peer: self.peer,
+            want,
+            units: vec![],
+            seen_close: None,
+            pings: vec![],
+            read_offset: self.read_offset,
+            frames_read: self.frames_read,
         }))
     }
 

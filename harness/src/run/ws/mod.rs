@@ -15,6 +15,6 @@ mod frames;
 mod server;
 
 pub use checks::FrameCheck;
-pub use client::{opcode_of, parse_mask_key, HandshakeCheck, WsClient};
+pub use client::{opcode_of, parse_mask_key, WsClient};
 pub use frames::{WsFrames, MAX_OWED_PONGS};
-pub use server::{HandshakeRequestCheck, WsServer};
+pub use server::WsServer;

@@ -18,8 +18,8 @@ use crate::wire::ws::message::Sender;
 
 use super::frames::script_fields;
 use super::{FrameCheck, WsFrames};
-use crate::run::check::{annotated, Annotated, Check, Verdict};
-use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
+use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use crate::run::fields::differ;
 
 /// The fake WebSocket server's state in a case.
@@ -35,14 +35,6 @@ pub struct WsServer {
 }
 
 impl WsServer {
-    /// The driver for a server-role case with these steps.
-    pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
-        let scripted_request = crate::case::split::each_step(steps)
-            .any(|s| matches!(s, Step::Expect(e) if matches!(e.kind, ExpectKind::WsHandshakeRequest(_))));
-        let scripted_response = crate::case::split::each_step(steps).any(|s| matches!(s.as_send(), Some(Send::WsHandshakeResponse(_))));
-        WsServer { subs, scripted_request, scripted_response, key: None, frames: WsFrames::new(Sender::Client) }
-    }
-
     fn request_check(&self, expect: &HandshakeRequestExpect) -> HandshakeRequestCheck {
         HandshakeRequestCheck {
             reader: RequestReader::new(self.frames.caps().http1_limits()),
@@ -54,7 +46,7 @@ impl WsServer {
     }
 
     /// The wire bytes of the answer to the client's handshake.
-    pub fn response(&self, spec: &HandshakeResponseSpec) -> (String, Vec<u8>) {
+    pub fn response(&self, spec: &HandshakeResponseSpec) -> Unit {
         let status = spec.status.unwrap_or(101);
         let reason = spec.reason.clone().unwrap_or_else(|| reason_phrase(status).to_string());
         let accept = accept_for(self.key.as_deref().unwrap_or(""));
@@ -82,13 +74,54 @@ impl WsServer {
             headers.push(("Content-Length".into(), "0".into()));
         }
         let response = Response { version: "HTTP/1.1".into(), status, reason, headers, body: OutgoingBody::None };
-        (format!("handshake response {} {} {}", response.version, response.status, response.reason), response.encode())
+        Unit::new(format!("handshake response {} {} {}", response.version, response.status, response.reason), response.encode())
     }
 }
 
+/// The checks of the fake WebSocket server: the opening handshake request, or frames.
+pub enum WsServerCheck {
+    /// The client's opening handshake.
+    Handshake(Box<HandshakeRequestCheck>),
+    /// Frames.
+    Frames(Box<FrameCheck>),
+}
+
+impl WsServerCheck {
+    fn inner(&self) -> &dyn Check {
+        match self {
+            WsServerCheck::Handshake(c) => &**c,
+            WsServerCheck::Frames(c) => &**c,
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn Check {
+        match self {
+            WsServerCheck::Handshake(c) => &mut **c,
+            WsServerCheck::Frames(c) => &mut **c,
+        }
+    }
+}
+
+delegate_check!(WsServerCheck, inner, inner_mut);
+
 impl Driver for WsServer {
-    fn set_caps(&mut self, caps: &crate::run::Caps) {
-        self.frames.set_caps(caps);
+    type Check = WsServerCheck;
+
+    fn url_scheme(tls: bool) -> &'static str {
+        if tls {
+            "wss"
+        } else {
+            "ws"
+        }
+    }
+
+    fn new(cfg: DriverConfig<'_>) -> Self {
+        let scripted_request = crate::case::split::each_step(cfg.steps)
+            .any(|s| matches!(s, Step::Expect(e) if matches!(e.kind, ExpectKind::WsHandshakeRequest(_))));
+        let scripted_response = crate::case::split::each_step(cfg.steps).any(|s| matches!(s.as_send(), Some(Send::WsHandshakeResponse(_))));
+        let mut frames = WsFrames::new(Sender::Client);
+        frames.set_caps(&cfg.caps);
+        WsServer { subs: cfg.subs.clone(), scripted_request, scripted_response, key: None, frames }
     }
 
     fn on_connect(&mut self) -> Result<Units, String> {
@@ -97,8 +130,8 @@ impl Driver for WsServer {
         Ok(vec![])
     }
 
-    fn on_connect_check(&mut self) -> Option<Box<dyn Check>> {
-        (!self.scripted_request).then(|| Box::new(self.request_check(&HandshakeRequestExpect::default())) as Box<dyn Check>)
+    fn on_connect_check(&mut self) -> Option<WsServerCheck> {
+        (!self.scripted_request).then(|| WsServerCheck::Handshake(Box::new(self.request_check(&HandshakeRequestExpect::default()))))
     }
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
@@ -110,23 +143,26 @@ impl Driver for WsServer {
         }
     }
 
-    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &ExpectKind) -> Result<WsServerCheck, String> {
         if let ExpectKind::WsHandshakeRequest(r) = expect {
-            return Ok(Box::new(self.request_check(r)));
+            return Ok(WsServerCheck::Handshake(Box::new(self.request_check(r))));
         }
-        self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket server knows".into()))
+        let frames = self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket server knows".into()));
+        frames.map(|f| WsServerCheck::Frames(Box::new(f)))
     }
 
-    fn passed(&mut self, check: &mut dyn Check) -> Units {
-        let Some(any) = check.as_any_mut() else { return vec![] };
-        if let Some(request) = any.downcast_mut::<HandshakeRequestCheck>() {
-            self.frames.advance(request.consumed);
-            self.key = request.key.take();
-            return if self.scripted_response { vec![] } else { vec![self.response(&HandshakeResponseSpec::default())] };
-        }
-        match any.downcast_mut::<FrameCheck>() {
-            Some(fc) => self.frames.passed(fc),
-            None => vec![],
+    fn passed(&mut self, check: WsServerCheck) -> Units {
+        match check {
+            WsServerCheck::Handshake(mut request) => {
+                self.frames.advance(request.consumed);
+                self.key = request.key.take();
+                if self.scripted_response {
+                    vec![]
+                } else {
+                    vec![self.response(&HandshakeResponseSpec::default())]
+                }
+            }
+            WsServerCheck::Frames(mut fc) => self.frames.passed(&mut fc),
         }
     }
 }
@@ -233,9 +269,6 @@ impl Check for HandshakeRequestCheck {
     fn units_so_far(&self) -> Vec<Annotated> {
         let r = self.reader.record();
         r.units.iter().map(|u| annotated(u.offset, u.len, format!("request {} {} {}", r.method, r.target, r.version))).collect()
-    }
-    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
-        Some(self)
     }
 }
 

@@ -16,7 +16,12 @@ fn steps(yaml: &str) -> Vec<Step> {
 }
 
 fn server(steps: &[Step]) -> WsServer {
-    WsServer::new(Substitutions { path: "/chat".into(), host: "h:1".into(), ws_path: "/ws".into() }, steps)
+    server_with(steps, crate::run::config::Caps::default())
+}
+
+fn server_with(steps: &[Step], caps: crate::run::config::Caps) -> WsServer {
+    let subs = Substitutions { path: "/chat".into(), host: "h:1".into(), ws_path: "/ws".into() };
+    WsServer::new(DriverConfig { caps, ..DriverConfig::with_defaults(crate::case::Protocol::Ws, &subs, steps) })
 }
 
 /// Reads `REQUEST` through the automatic handshake; returns the automatic answer.
@@ -24,10 +29,10 @@ fn handshake(s: &mut WsServer) -> Units {
     s.on_connect().unwrap();
     let mut check = s.on_connect_check().expect("the request is read automatically");
     assert!(matches!(check.poll(REQUEST, false), Verdict::Pass { consumed, .. } if consumed == REQUEST.len()));
-    s.passed(check.as_mut())
+    s.passed(check)
 }
 
-fn check(s: &mut WsServer, yaml: &str) -> Box<dyn Check> {
+fn check(s: &mut WsServer, yaml: &str) -> WsServerCheck {
     let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
     s.check(&e.kind).unwrap()
 }
@@ -42,7 +47,7 @@ fn the_default_answer_is_the_rfc_101_with_the_accept_value_for_the_key() {
     let reply = handshake(&mut s);
     assert_eq!(reply.len(), 1);
     assert_eq!(
-        String::from_utf8(reply[0].1.clone()).unwrap(),
+        String::from_utf8(reply[0].bytes.clone()).unwrap(),
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
     );
 }
@@ -54,14 +59,14 @@ fn scripted_answers_break_what_they_are_asked_to() {
     let mut s = server(&st);
     assert!(handshake(&mut s).is_empty(), "a case that answers itself gets no automatic answer");
     let Step::Send(send) = &st[0] else { panic!() };
-    let text = String::from_utf8(s.encode(send).unwrap().remove(0).1).unwrap();
+    let text = String::from_utf8(s.encode(send).unwrap().remove(0).bytes).unwrap();
     assert!(text.starts_with("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"), "{text}");
     assert!(!text.contains("Connection:") && !text.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{text}");
     assert!(text.contains("Sec-WebSocket-Accept: A3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "{text}");
     assert!(text.contains("Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: x-unknown\r\n"), "{text}");
     let refusal = s.response(&HandshakeResponseSpec { status: Some(200), accept: AcceptSpec::Omit, ..Default::default() });
     assert_eq!(
-        String::from_utf8(refusal.1).unwrap(),
+        String::from_utf8(refusal.bytes).unwrap(),
         "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n"
     );
 }
@@ -89,8 +94,7 @@ fn the_request_is_held_to_rfc_6455_section_4_1() {
 
 #[test]
 fn the_handshake_request_is_held_to_max_header_bytes() {
-    let mut s = server(&[]);
-    s.set_caps(&crate::run::Caps { max_header_bytes: 64, ..Default::default() });
+    let mut s = server_with(&[], crate::run::config::Caps { max_header_bytes: 64, ..Default::default() });
     let mut c = s.on_connect_check().unwrap();
     // 100 bytes and still no end of the head: over the cap, it fails without waiting for more.
     let v = c.poll(&REQUEST[..100], false);
@@ -104,7 +108,7 @@ fn frames_from_the_fake_server_are_unmasked_unless_the_case_masks_them() {
     let mut heads = vec![];
     for step in &st {
         let Step::Send(send) = step else { panic!() };
-        heads.extend(s.encode(send).unwrap().iter().map(|(_, b)| parse_header(b).unwrap().unwrap()));
+        heads.extend(s.encode(send).unwrap().iter().map(|u| parse_header(&u.bytes).unwrap().unwrap()));
     }
     assert_eq!(heads.len(), 5);
     assert!(heads[..4].iter().all(|h| h.mask.is_none()), "{heads:?}");
@@ -122,7 +126,7 @@ fn an_unmasked_client_frame_fails_naming_the_frame_and_its_offset() {
     let echo = client_frame(opcode::TEXT, true, b"hello", Some([1, 2, 3, 4]));
     let mut c = check(&mut s, "  - expect: { message: { echo: true } }\n");
     assert!(matches!(c.poll(&echo, false), Verdict::Pass { .. }));
-    assert!(s.passed(c.as_mut()).is_empty());
+    assert!(s.passed(c).is_empty());
     // Second frame of the connection, right after the 11-byte masked echo.
     let mut bytes = client_frame(opcode::TEXT, false, b"ab", Some([9, 9, 9, 9]));
     bytes.extend(client_frame(opcode::CONTINUATION, true, b"cd", None));
@@ -141,11 +145,11 @@ fn the_clients_pings_and_close_are_answered_unmasked() {
     bytes.extend(client_frame(opcode::CLOSE, true, &[0x03, 0xE8], Some([5, 6, 7, 8])));
     let mut c = check(&mut s, "  - expect: { close: { code: 1000 } }\n");
     assert!(matches!(c.poll(&bytes, false), Verdict::Pass { consumed, .. } if consumed == bytes.len()));
-    let replies = s.passed(c.as_mut());
-    let heads: Vec<_> = replies.iter().map(|(_, b)| parse_header(b).unwrap().unwrap()).collect();
+    let replies = s.passed(c);
+    let heads: Vec<_> = replies.iter().map(|u| parse_header(&u.bytes).unwrap().unwrap()).collect();
     assert_eq!(heads.iter().map(|h| (h.opcode, h.mask.is_none())).collect::<Vec<_>>(), [(opcode::PONG, true), (opcode::CLOSE, true)]);
-    assert_eq!(&replies[0].1[2..], b"p1");
-    assert_eq!(&replies[1].1[2..], [0x03, 0xE8], "the close code is echoed");
+    assert_eq!(&replies[0].bytes[2..], b"p1");
+    assert_eq!(&replies[1].bytes[2..], [0x03, 0xE8], "the close code is echoed");
 }
 
 #[test]
