@@ -469,6 +469,9 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
         }
     }
     result.duration = started.elapsed();
+    if outcome.is_err() && not_applicable.is_none() {
+        not_applicable = driver.not_applicable();
+    }
     match outcome {
         Err(_) if not_applicable.is_some() => {
             result.status = Status::Skipped;

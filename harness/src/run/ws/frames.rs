@@ -1,11 +1,14 @@
 //! [`WsFrames`]: the frame-level state of a WebSocket case, the same in both roles.
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex};
 
 use crate::case::ws::{FrameSpec, MaskSpec, MessageSpec};
 use crate::case::{BytesSpec, Expect, Send};
 use crate::transcript::escape;
 use crate::wire::ws::close::{code_is_valid_on_wire, encode_close};
+use crate::wire::ws::deflate::{Deflater, Inflater};
+use crate::wire::ws::extensions::Agreement;
 use crate::wire::ws::frame::{FrameOut, LengthForm};
 use crate::wire::ws::message::{Assembler, FrameReader, Sender};
 use crate::wire::ws::opcode;
@@ -40,6 +43,16 @@ pub struct WsFrames {
     frames_read: usize,
     rng: u64,
     caps: crate::run::Caps,
+    /// permessage-deflate, once negotiated on this connection (RFC 7692).
+    deflate: Option<Deflate>,
+}
+
+/// The permessage-deflate state of a connection: peerspec's compressor and the peer's inflater
+/// (shared with the checks, which read the peer's messages one check after another).
+struct Deflate {
+    agreement: Agreement,
+    out: Deflater,
+    inflater: Arc<Mutex<Inflater>>,
 }
 
 impl WsFrames {
@@ -55,7 +68,25 @@ impl WsFrames {
             frames_read: 0,
             rng: seed,
             caps: Default::default(),
+            deflate: None,
         }
+    }
+
+    /// The opening handshake agreed on permessage-deflate (or not): from now on peerspec
+    /// compresses its messages with its own side's parameters and inflates the peer's with the
+    /// peer's (RFC 7692 §7.1).
+    pub fn set_deflate(&mut self, agreement: Option<Agreement>) {
+        self.deflate = agreement.map(|a| {
+            let client = (a.client_max_window_bits, !a.client_no_context_takeover);
+            let server = (a.server_max_window_bits, !a.server_no_context_takeover);
+            let (mine, theirs) = if self.peer == Sender::Server { (client, server) } else { (server, client) };
+            Deflate { agreement: a, out: Deflater::new(mine.0, mine.1), inflater: Arc::new(Mutex::new(Inflater::new(theirs.0, theirs.1))) }
+        });
+    }
+
+    /// The permessage-deflate agreement in force on this connection.
+    pub fn deflate(&self) -> Option<&Agreement> {
+        self.deflate.as_ref().map(|d| &d.agreement)
     }
 
     /// Takes the run's caps on frame and message sizes.
@@ -70,6 +101,7 @@ impl WsFrames {
 
     /// A new connection: nothing read on it, no close sent yet.
     pub fn on_connect(&mut self) {
+        self.deflate = None;
         self.close_sent = false;
         self.read_offset = 0;
         self.frames_read = 0;
@@ -154,8 +186,14 @@ impl WsFrames {
             (None, Some(b)) => (opcode::BINARY, b.to_bytes()?),
             _ => return Err("a message is either `text` or `binary`".into()),
         };
+        let compressed = match (spec.compress, self.deflate.as_mut()) {
+            (Some(false), _) | (None, None) => None,
+            (_, Some(d)) => Some(d.out.compress(&payload)),
+            (Some(true), None) => return Err("`compress: true` needs permessage-deflate negotiated in the opening handshake".into()),
+        };
+        let wire = compressed.as_deref().unwrap_or(&payload);
         let mut pieces: Vec<&[u8]> = vec![];
-        let mut rest = payload.as_slice();
+        let mut rest = wire;
         for &size in spec.fragments.iter().flatten() {
             let size = size.min(rest.len());
             pieces.push(&rest[..size]);
@@ -169,10 +207,15 @@ impl WsFrames {
         for (i, piece) in pieces.into_iter().enumerate() {
             let frame = FrameOut {
                 fin: i + 1 == count,
+                // RFC 7692 §6: the "Per-Message Compressed" bit is RSV1 of the first frame only.
+                rsv: if i == 0 && compressed.is_some() { 4 } else { 0 },
                 opcode: if i == 0 { op } else { opcode::CONTINUATION },
                 ..FrameOut::new(op, piece.to_vec(), self.mask(&spec.mask)?)
             };
             units.push(self.frame_unit(&frame)?);
+        }
+        if let (Some(z), Some(first)) = (&compressed, units.first_mut()) {
+            first.0 = format!("{}  (compressed: {} B inflate to {} B)", first.0, z.len(), payload.len());
         }
         self.last_message = Some((op, payload));
         Ok(units)
@@ -226,7 +269,9 @@ impl WsFrames {
         Some(want.map(|want| {
             Box::new(FrameCheck {
                 reader: FrameReader::new(self.caps.max_frame_size),
-                asm: Assembler::from(self.peer).with_limit(self.caps.max_message_size),
+                asm: Assembler::from(self.peer)
+                    .with_limit(self.caps.max_message_size)
+                    .with_deflate(self.deflate.as_ref().map(|d| d.inflater.clone())),
                 peer: self.peer,
                 want,
                 units: vec![],
