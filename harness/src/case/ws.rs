@@ -95,6 +95,11 @@ pub struct MessageSpec {
     /// `[3, 5]` on 10 bytes sends 3 + 5 + 2. Without it the message is one frame.
     #[serde(default)]
     pub fragments: Option<Vec<usize>>,
+    /// Split the payload into frames of this many bytes each (the last takes the rest): for
+    /// messages of many fragments without a list (`fragment_size: 64` on 4 MiB is 65 536
+    /// frames). Not with `fragments`.
+    #[serde(default)]
+    pub fragment_size: Option<std::num::NonZeroUsize>,
     /// Masking of every frame (default: a random key per frame).
     #[serde(default)]
     pub mask: Option<MaskSpec>,

@@ -194,7 +194,13 @@ impl WsFrames {
         let wire = compressed.as_deref().unwrap_or(&payload);
         let mut pieces: Vec<&[u8]> = vec![];
         let mut rest = wire;
-        for &size in spec.fragments.iter().flatten() {
+        let sizes: Box<dyn Iterator<Item = usize>> = match (&spec.fragments, spec.fragment_size) {
+            (Some(list), _) => Box::new(list.iter().copied()),
+            // Every fragment full but the last; an empty payload is one empty frame.
+            (None, Some(n)) => Box::new(std::iter::repeat_n(n.get(), wire.len().saturating_sub(1) / n.get())),
+            (None, None) => Box::new(std::iter::empty()),
+        };
+        for size in sizes {
             let size = size.min(rest.len());
             pieces.push(&rest[..size]);
             rest = &rest[size..];
