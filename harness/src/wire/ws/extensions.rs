@@ -194,7 +194,8 @@ pub fn read_answer(params: &[(String, Option<String>)], offer: &Offer) -> Result
     }
     if let Some(asked) = offer.server_max_window_bits {
         match r.server_max_window_bits {
-            None => {
+            // Without the parameter the server's window is 15 bits: within an offer of 15.
+            None if asked < 15 => {
                 return Err(format!(
                     "the offer asked for server_max_window_bits={asked}, and the response does not include it (RFC 7692 §7.1.2.1)"
                 ))
@@ -202,7 +203,7 @@ pub fn read_answer(params: &[(String, Option<String>)], offer: &Offer) -> Result
             Some(n) if n > asked => {
                 return Err(format!("server_max_window_bits={n} in the response is over the {asked} offered (RFC 7692 §7.1.2.1)"))
             }
-            Some(_) => {}
+            None | Some(_) => {}
         }
     }
     if let Some(n) = r.client_max_window_bits.flatten() {
@@ -320,6 +321,8 @@ mod tests {
         let o = read_offer(&params("permessage-deflate; server_max_window_bits=10; client_max_window_bits=9")).unwrap();
         assert!(read_answer(&params("permessage-deflate; server_max_window_bits=11"), &o).unwrap_err().contains("over the 10"));
         assert!(read_answer(&params("permessage-deflate"), &o).unwrap_err().contains("does not include"));
+        let fifteen = read_offer(&params("permessage-deflate; server_max_window_bits=15")).unwrap();
+        assert_eq!(read_answer(&params("permessage-deflate"), &fifteen).unwrap().server_max_window_bits, 15);
         let e = read_answer(&params("permessage-deflate; server_max_window_bits=10; client_max_window_bits=10"), &o).unwrap_err();
         assert!(e.contains("over the 9"), "{e}");
         assert!(read_answer(
