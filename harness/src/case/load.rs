@@ -262,7 +262,7 @@ fn validate_step(step: &Step) -> Result<(), String> {
             frames.iter().try_for_each(crate::run::h2::validate_frame)
         }
         Step::Send(Send::H2Request(r)) => crate::run::h2::validate_request(r),
-        Step::Send(Send::H2Response(r)) => crate::run::h2_server::validate_response(r),
+        Step::Send(Send::H2Response(r)) => crate::run::h2::validate_response(r),
         Step::Send(Send::Request(r)) => validate_request(r),
         Step::Send(Send::Pipeline(rs)) => {
             if rs.is_empty() {

@@ -5,10 +5,8 @@
 use crate::case::{Case, Expect, Protocol, Role, Send, Step};
 
 use super::check::Check;
-use super::h2::H2Driver;
-use super::h2_server::H2Server;
-use super::http1::Http1State;
-use super::http1_server::Http1Server;
+use super::h2::{H2Client, H2Server};
+use super::http1::{Http1Client, Http1Server};
 use super::ws::{WsClient, WsServer};
 
 /// Units to write: a transcript label and the bytes, in order.
@@ -103,9 +101,9 @@ pub trait Driver: std::marker::Send {
 /// The driver for a case's protocol and role (`steps`: the case's, for drivers that plan ahead).
 pub fn for_protocol(protocol: Protocol, role: Role, subs: Substitutions, steps: &[Step]) -> Box<dyn Driver> {
     match (protocol, role) {
-        (Protocol::Http10 | Protocol::Http11, Role::Client) => Box::new(Http1State::new(protocol, subs)),
+        (Protocol::Http10 | Protocol::Http11, Role::Client) => Box::new(Http1Client::new(protocol, subs)),
         (Protocol::Http10 | Protocol::Http11, Role::Server) => Box::new(Http1Server::new(protocol, subs)),
-        (Protocol::H2, Role::Client) => Box::new(H2Driver::new(subs)),
+        (Protocol::H2, Role::Client) => Box::new(H2Client::new(subs)),
         (Protocol::H2, Role::Server) => Box::new(H2Server::new(subs)),
         (Protocol::Ws, Role::Client) => Box::new(WsClient::new(subs, steps)),
         (Protocol::Ws, Role::Server) => Box::new(WsServer::new(subs, steps)),

@@ -6,7 +6,8 @@
 use crate::case::h2::{ConnectionErrorExpect, StreamErrorExpect};
 use crate::wire::h2::{self as wire, flag, FrameHeader, Payload};
 
-use super::h2::{code_list, codes, Event, Matcher, Seen};
+use super::matchers::{code_list, codes, Matcher, Seen};
+use super::reader::Event;
 
 /// The generic codes §5.4 lets an endpoint use in place of a specific one.
 const GENERIC: [u32; 2] = [0x1, 0x2];
@@ -355,9 +356,9 @@ impl Matcher for StreamErrorMatcher {
 
 #[cfg(test)]
 mod tests {
-    use super::super::check::{Check, Verdict};
-    use super::super::h2::{H2Check, Reader, DEFAULT_PING};
     use super::*;
+    use crate::run::check::{Check, Verdict};
+    use crate::run::h2::{H2Check, Reader, DEFAULT_PING};
     use crate::wire::h2::{hpack, kind, Frame};
 
     fn frame(k: u8, flags: u8, stream: u32, payload: Payload) -> Vec<u8> {
@@ -477,12 +478,12 @@ mod tests {
 
     #[test]
     fn the_driver_knows_which_streams_peerspec_ended() {
-        use super::super::driver::{Driver, Substitutions};
-        use super::super::h2::H2Driver;
         use crate::case::h2::FrameSpec;
         use crate::case::Send;
+        use crate::run::driver::{Driver, Substitutions};
+        use crate::run::h2::H2Client;
         let check_after = |send: Send| {
-            let mut driver = H2Driver::new(Substitutions { path: "/".into(), host: "h".into(), ws_path: "/ws".into() });
+            let mut driver = H2Client::new(Substitutions { path: "/".into(), host: "h".into(), ws_path: "/ws".into() });
             driver.encode(&send).unwrap();
             let expect = serde_norway::from_str("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }").unwrap();
             driver.check(&expect).unwrap()

@@ -7,9 +7,10 @@ use crate::wire::http1::body::OutgoingBody;
 use crate::wire::http1::response::Progress;
 use crate::wire::http1::server::{reason_phrase, Limits, RequestReader, RequestRecord, Response, UnitKind};
 
-use super::check::{annotated, Annotated, Check, Verdict};
-use super::driver::{Driver, Substitutions, Units};
-use super::fields::differ;
+use crate::run::check::{annotated, Annotated, Check, Verdict};
+use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::fields::differ;
+use crate::run::util::split;
 
 /// The fake server's HTTP/1.x state.
 #[derive(Debug)]
@@ -63,23 +64,8 @@ impl Http1Server {
     }
 }
 
-/// Splits `body` into chunks of `sizes`, the last size repeating (HTTP/2 DATA frames and header
-/// block pieces are split the same way).
-pub(super) fn split(body: &[u8], sizes: &[usize]) -> Vec<Vec<u8>> {
-    let mut chunks = Vec::new();
-    let mut rest = body;
-    let mut i = 0;
-    while !rest.is_empty() {
-        let size = sizes[i.min(sizes.len() - 1)].max(1).min(rest.len());
-        chunks.push(rest[..size].to_vec());
-        rest = &rest[size..];
-        i += 1;
-    }
-    chunks
-}
-
 impl Driver for Http1Server {
-    fn set_caps(&mut self, caps: &super::Caps) {
+    fn set_caps(&mut self, caps: &crate::run::Caps) {
         self.limits = caps.http1_limits();
     }
 
@@ -194,9 +180,9 @@ impl Check for RequestCheck {
             r.method, r.target, r.body.len
         ))
     }
-    fn release(&mut self) -> Option<super::check::Released> {
+    fn release(&mut self) -> Option<crate::run::check::Released> {
         let (len, released) = self.reader.release()?;
-        Some(super::check::Released { len, units: units_of(self.reader.record(), &released) })
+        Some(crate::run::check::Released { len, units: units_of(self.reader.record(), &released) })
     }
     fn describe(&self) -> String {
         "request".into()
@@ -223,19 +209,4 @@ fn units_of(r: &RequestRecord, units: &[crate::wire::http1::server::Unit]) -> Ve
             annotated(u.offset, u.len, unit)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunk_sizes_split_anywhere_and_the_last_size_repeats() {
-        let body = "あい".as_bytes();
-        assert_eq!(
-            split(body, &[2, 1]),
-            vec![body[..2].to_vec(), body[2..3].to_vec(), body[3..4].to_vec(), body[4..5].to_vec(), body[5..6].to_vec()]
-        );
-        assert_eq!(split(b"abc", &[10]), vec![b"abc".to_vec()]);
-    }
 }

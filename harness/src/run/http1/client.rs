@@ -8,11 +8,11 @@ use crate::transcript::escape;
 use crate::wire::http1::request::{OutgoingBody, Request};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
-use super::check::{annotated, Annotated, Check, Verdict};
-use super::driver::{Driver, Substitutions, Units};
-use super::fields::differ;
-use super::sse::EventStreamFollower;
 use crate::case::{Expect, Send};
+use crate::run::check::{annotated, Annotated, Check, Verdict};
+use crate::run::driver::{Driver, Substitutions, Units};
+use crate::run::fields::differ;
+use crate::run::sse::EventStreamFollower;
 
 /// RFC 9112 §9.6 on a server that announced its close, quoted when it answers anyway.
 const CLOSE_SENT_RULE: &str = "RFC 9112 §9.6: \"A server that sends a \"close\" connection option MUST initiate closure of the \
@@ -23,7 +23,7 @@ const CLOSE_SENT_RULE: &str = "RFC 9112 §9.6: \"A server that sends a \"close\"
 /// answered, so each response is read by the rules for its request (HEAD has no body), and
 /// whether a response on this connection has said the server will close it.
 #[derive(Debug)]
-pub struct Http1State {
+pub struct Http1Client {
     protocol: Protocol,
     subs: Substitutions,
     unanswered: VecDeque<String>,
@@ -67,10 +67,10 @@ pub fn declared_close(record: &ResponseRecord, nth: usize) -> Option<DeclaredClo
     None
 }
 
-impl Http1State {
+impl Http1Client {
     /// State for a case of this protocol.
     pub fn new(protocol: Protocol, subs: Substitutions) -> Self {
-        Http1State { protocol, subs, unanswered: VecDeque::new(), limits: Limits::default(), answered: 0, declared_close: None }
+        Http1Client { protocol, subs, unanswered: VecDeque::new(), limits: Limits::default(), answered: 0, declared_close: None }
     }
 
     /// Builds the wire request for a spec and remembers its method.
@@ -122,8 +122,8 @@ impl Http1State {
     }
 }
 
-impl Driver for Http1State {
-    fn set_caps(&mut self, caps: &super::Caps) {
+impl Driver for Http1Client {
+    fn set_caps(&mut self, caps: &crate::run::Caps) {
         self.limits = caps.http1_limits();
     }
 
@@ -278,9 +278,9 @@ impl Check for ResponseCheck {
     fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
         Some(self)
     }
-    fn release(&mut self) -> Option<super::check::Released> {
+    fn release(&mut self) -> Option<crate::run::check::Released> {
         let (len, released) = self.reader.release()?;
-        Some(super::check::Released { len, units: units_of(self.reader.record(), &released) })
+        Some(crate::run::check::Released { len, units: units_of(self.reader.record(), &released) })
     }
     fn units_so_far(&self) -> Vec<Annotated> {
         let mut units = units_of(self.reader.record(), &self.reader.record().units);

@@ -1,0 +1,427 @@
+//! The case executor: one loop runs a case's steps against a [`Session`] through its protocol's
+//! [`Driver`].
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::check::{AnyOf, Check, Closed, ExactBytes, Matches, Open};
+use super::config::{RunConfig, DEFAULT_QUIET};
+use super::driver::{Driver, Substitutions, Units};
+use super::result::{authoring, exchange_failure, failed_without_run, fit_message, CaseResult, Failure, FailureKind, Status};
+use super::session::{Link, Session};
+use super::{client_under_test, driver};
+use crate::case::load::LoadedCase;
+use crate::case::{ConnectionState, Expect, Role, Send, Step};
+
+/// Runs one case to its end or its timeout.
+pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
+    let case = &loaded.case;
+    let mut result = failed_without_run(loaded, config.strict, "");
+    result.message = None;
+    let missing = config.missing_capabilities(case);
+    if !missing.is_empty() {
+        let list = missing.join(", ");
+        result.status = Status::Skipped;
+        let who = if case.role == Role::Server { "the client under test" } else { "the target" };
+        result.message = Some(format!("{who} does not declare {list} (--provides {list})"));
+        return result;
+    }
+    if let Some(why) = cannot_fetch_all(case, config) {
+        result.status = Status::Skipped;
+        result.message = Some(why);
+        return result;
+    }
+    let started = Instant::now();
+    let timeout = case.timeout.map(|t| t.0).unwrap_or(config.default_timeout);
+    // Timeouts are at most a day (checked at load), but a clock never overflows whatever comes.
+    let deadline = started.checked_add(timeout).unwrap_or(started + crate::case::duration::MAX);
+    let (link, path) = match case.role {
+        // Over TLS, HTTP/2 is negotiated through ALPN (RFC 9113 §3.2).
+        Role::Client if case.protocol == crate::case::Protocol::H2 => {
+            (Link::Connect(config.endpoint.with_alpn(&["h2"])), config.base_path.clone())
+        }
+        Role::Client => (Link::Connect(config.endpoint.clone()), config.base_path.clone()),
+        Role::Server => match tokio::net::TcpListener::bind(config.listen).await {
+            Ok(listener) => {
+                let path = case.client.as_ref().and_then(|c| c.path.clone()).unwrap_or_else(|| "/".into());
+                let tls = match serves_tls(case, config) {
+                    false => None,
+                    // HTTP/2 over TLS is negotiated through ALPN (RFC 9113 §3.2): offer h2 only.
+                    true => match crate::fake_tls::FakeServerTls::shared().and_then(|t| t.acceptor(alpn_offered(case.protocol))) {
+                        Ok(acceptor) => Some(acceptor),
+                        Err(e) => {
+                            result.message = Some(e);
+                            result.failure_kind = Some(FailureKind::Setup);
+                            return result;
+                        }
+                    },
+                };
+                (Link::Accept(listener, tls), path)
+            }
+            Err(e) => {
+                result.message = Some(format!("cannot listen on {}: {e}", config.listen));
+                result.failure_kind = Some(FailureKind::Setup);
+                return result;
+            }
+        },
+    };
+    let tls = match &link {
+        Link::Connect(e) => e.tls.is_some(),
+        Link::Accept(_, acceptor) => acceptor.is_some(),
+        Link::Accepted(_) => false,
+    };
+    let mut session = Session::new(link, started, deadline);
+    let subs = Substitutions { path, host: session.authority(), ws_path: config.ws_path.clone() };
+    let mut driver = driver::for_protocol(case.protocol, case.role, subs.clone(), &case.steps);
+    driver.set_caps(&config.caps);
+    driver.prepare(case, tls);
+
+    let mut client = None;
+    let accepting = case.role == Role::Server;
+    let mut outcome = Ok(());
+    // Set when a step failed only because the peer closed a connection it had said it would close.
+    let mut not_applicable = None;
+    if case.role == Role::Server {
+        outcome = start_client(loaded, config, &mut session, &subs).map(|c| client = c).map_err(|e| (0, (FailureKind::Setup, e)));
+    }
+    if outcome.is_ok() {
+        outcome = connect_watching(&mut session, driver.as_mut(), client.as_mut(), accepting).await.map_err(|e| (0, e));
+        // One connection per case unless it reconnects: the listener's socket is not held for
+        // the whole case (ten thousand cases at once would hold twice the sockets).
+        if case.role == Role::Server && !case.steps.iter().any(|s| matches!(s, Step::Reconnect)) {
+            session.close_listener();
+        }
+    }
+    if outcome.is_ok() {
+        for (i, step) in case.steps.iter().enumerate() {
+            let stepped = match step {
+                Step::Reconnect => connect_watching(&mut session, driver.as_mut(), client.as_mut(), accepting).await,
+                _ => run_step(step, &mut session, driver.as_mut(), &subs, accepting).await,
+            };
+            if let Err(e) = stepped {
+                // Only a verdict on the peer can turn out not to apply; a setup or authoring error stays one.
+                if matches!(e.0, FailureKind::Conformance | FailureKind::Timeout) {
+                    not_applicable = after_declared_close(&session, driver.as_ref(), i + 1, step, &e.1);
+                }
+                outcome = Err((i + 1, e));
+                break;
+            }
+        }
+        // Bytes that arrived and that no step accounted for are a failure too: a body after a
+        // HEAD response, a second response to one request.
+        if outcome.is_ok() && !session.input.is_empty() && driver.unread_is_fine(&session.input) {
+            let at = session.elapsed();
+            session.transcript.push(at, crate::transcript::Direction::Received, "frames no step was about", &session.input);
+        } else if outcome.is_ok() && !session.input.is_empty() {
+            let at = session.elapsed();
+            let n = session.input.len();
+            session.transcript.push(at, crate::transcript::Direction::Received, "bytes no step accounted for", &session.input);
+            outcome = Err((
+                case.steps.len(),
+                (FailureKind::Conformance, format!("{n} bytes arrived that no step accounted for (see the transcript)")),
+            ));
+        }
+    }
+    if let Some(running) = client {
+        // After the script, the client gets until the deadline to finish; after a failure, a
+        // moment to notice it, so its output is in the transcript.
+        let wait_until = if outcome.is_ok() { deadline } else { deadline.min(Instant::now() + Duration::from_millis(500)) };
+        // After a failure the script is over: hang up, so a client waiting for the server to
+        // close (as a WebSocket client should, RFC 6455 §7.1.1) can finish and say what it saw.
+        // Bounded by the same moment: a TLS close_notify to a client that stopped reading must
+        // not hold the case until its deadline.
+        if outcome.is_err() && session.is_open() {
+            let _ = tokio::time::timeout_at(wait_until, session.close()).await;
+        }
+        let ended = running.finish(wait_until).await;
+        let at = session.elapsed();
+        session.transcript.note(at, ended.describe());
+        if outcome.is_ok() {
+            let expect = case.client.as_ref().map(|c| c.expect.clone()).unwrap_or_default();
+            let problems = client_under_test::judge(&expect, &ended);
+            if !problems.is_empty() {
+                outcome = Err((0, (FailureKind::Conformance, format!("the client under test:\n{}", problems.join("\n")))));
+            }
+        }
+    }
+    result.duration = started.elapsed();
+    if outcome.is_err() && not_applicable.is_none() {
+        not_applicable = driver.not_applicable();
+    }
+    match outcome {
+        Err(_) if not_applicable.is_some() => {
+            result.status = Status::Skipped;
+            result.message = not_applicable;
+        }
+        Ok(()) => result.status = Status::Passed,
+        Err((step, (kind, why))) => {
+            result.status = Status::Failed;
+            result.failure_kind = Some(kind);
+            result.failed_step = (step > 0).then_some(step);
+            let at = if step > 0 { format!("step {step} ({}): ", step_name(&case.steps[step - 1])) } else { String::new() };
+            result.message = Some(format!("{at}{why}"));
+        }
+    }
+    if session.released() > 0 {
+        let at = session.elapsed();
+        let n = session.released();
+        session.transcript.note(
+            at,
+            format!("{n} bytes were read through a bounded buffer while a check waited (their units above, up to the transcript's limit)"),
+        );
+    }
+    result.transcript = session.transcript;
+    // Units are recorded when a check judges them but dated by their arrival: restore wire order.
+    result.transcript.sort();
+    result.transcript.fit_for_reports();
+    result.message = result.message.map(|m| fit_message(&m));
+    result
+}
+
+/// When step `n` failed (`why`) only because the peer closed a connection one of its responses
+/// had said would end (RFC 9112 §9.3, §9.6: closing then is the server's right): what to report
+/// instead of a failure. The close must have followed the declaration with nothing after it:
+/// bytes left unread, or a connection still open, keep the failure.
+fn after_declared_close(session: &Session, driver: &dyn Driver, n: usize, step: &Step, why: &str) -> Option<String> {
+    let declared = driver.declared_close()?;
+    if session.closed.is_none() || !session.input.is_empty() {
+        return None;
+    }
+    let name = step_name(step);
+    Some(format!(
+        "not applicable from step {n} ({name}) on: {declared}, and the server then closed the connection, as RFC 9112 §9.3 and §9.6 \
+         allow; the steps before passed, the rest need the connection to persist (the step saw: {})",
+        why.lines().next().unwrap_or(why)
+    ))
+}
+
+/// Whether a server-role case is served over TLS: the case says so, or the run does.
+fn serves_tls(case: &crate::case::Case, config: &RunConfig) -> bool {
+    config.serve_tls || case.client.as_ref().is_some_and(|c| c.tls)
+}
+
+/// Why a server-role case about several URLs cannot run: its client command takes one URL.
+fn cannot_fetch_all(case: &crate::case::Case, config: &RunConfig) -> Option<String> {
+    let spec = case.client.as_ref()?;
+    let template = spec.command.as_deref().or(config.client_command.as_deref())?;
+    (!spec.more_paths.is_empty() && !template.contains("{urls}"))
+        .then(|| "the case needs a client that fetches several URLs, and the client command has no {urls}".to_string())
+}
+
+/// The ALPN protocols the fake server offers for a protocol.
+fn alpn_offered(protocol: crate::case::Protocol) -> &'static [&'static str] {
+    match protocol {
+        crate::case::Protocol::H2 => &["h2"],
+        _ => &["http/1.1"],
+    }
+}
+
+/// Launches the client under test for a server-role case: the case's command, or the run's
+/// `--client` template; without either, announces the URL for an external client.
+fn start_client(
+    loaded: &LoadedCase,
+    config: &RunConfig,
+    session: &mut Session,
+    subs: &Substitutions,
+) -> Result<Option<client_under_test::RunningClient>, String> {
+    let spec = loaded.case.client.clone().unwrap_or_default();
+    let authority = session.authority();
+    let (host, port) = authority.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0))).unwrap_or_default();
+    let tls = serves_tls(&loaded.case, config);
+    let scheme = match (loaded.case.protocol, tls) {
+        (crate::case::Protocol::Ws, false) => "ws",
+        (crate::case::Protocol::Ws, true) => "wss",
+        (_, false) => "http",
+        (_, true) => "https",
+    };
+    let url = format!("{scheme}://{authority}{}", subs.path);
+    let Some(template) = spec.command.as_deref().or(config.client_command.as_deref()) else {
+        eprintln!("case {}: waiting for a client at {url}", loaded.case.id);
+        let at = session.elapsed();
+        session.transcript.note(at, format!("waiting for an external client at {url}"));
+        return Ok(None);
+    };
+    // The CA file exists once a case serves TLS or a command asks for it.
+    let ca_file = if tls || template.contains("{ca_file}") {
+        crate::fake_tls::FakeServerTls::shared()?.ca_file.display().to_string()
+    } else {
+        String::new()
+    };
+    let urls: Vec<String> =
+        std::iter::once(url.clone()).chain(spec.more_paths.iter().map(|p| format!("{scheme}://{authority}{p}"))).collect();
+    let command =
+        client_under_test::fill(template, &url, &host, port, &subs.path).replace("{ca_file}", &ca_file).replace("{urls}", &urls.join(" "));
+    let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let running = client_under_test::launch(&command, &env, &loaded.case.id)?;
+    let at = session.elapsed();
+    session.transcript.note(at, format!("started the client: {command}"));
+    Ok(Some(running))
+}
+
+fn step_name(step: &Step) -> &'static str {
+    match step {
+        Step::Send(Send::Request(_)) => "send request",
+        Step::Send(Send::Pipeline(_)) => "send pipeline",
+        Step::Send(Send::Raw(_)) => "send raw",
+        Step::Send(Send::Response(_)) => "send response",
+        Step::Send(Send::Frames(_)) => "send frames",
+        Step::Send(Send::H2Request(_)) => "send h2_request",
+        Step::Send(Send::H2Response(_)) => "send h2_response",
+        Step::Expect(e) if e.frame.is_some() => "expect frame",
+        Step::Expect(e) if e.h2_response.is_some() => "expect h2_response",
+        Step::Expect(e) if e.h2_request.is_some() => "expect h2_request",
+        Step::Expect(e) if e.connection_error.is_some() => "expect connection_error",
+        Step::Expect(e) if e.stream_error.is_some() => "expect stream_error",
+        Step::Expect(e) if e.ping_ack.is_some() => "expect ping_ack",
+        Step::Send(Send::Handshake(_)) => "send handshake",
+        Step::Send(Send::Message(_)) => "send message",
+        Step::Send(Send::WsFrame(_)) => "send ws_frame",
+        Step::Send(Send::WsFrames(_)) => "send ws_frames",
+        Step::Send(Send::WsPing(_)) => "send ws_ping",
+        Step::Send(Send::WsClose(_)) => "send ws_close",
+        Step::Send(Send::WsHandshakeResponse(_)) => "send ws_handshake_response",
+        Step::Expect(e) if e.ws_handshake_request.is_some() => "expect ws_handshake_request",
+        Step::Expect(e) if e.handshake.is_some() => "expect handshake",
+        Step::Expect(e) if e.message.is_some() => "expect message",
+        Step::Expect(e) if e.pong.is_some() => "expect pong",
+        Step::Expect(e) if e.close.is_some() => "expect close",
+        Step::Expect(e) if e.fail.is_some() => "expect fail",
+        Step::Expect(e) if e.ws_frame.is_some() => "expect ws_frame",
+        Step::Expect(e) if e.response.is_some() => "expect response",
+        Step::Expect(e) if e.request.is_some() => "expect request",
+        Step::Expect(e) if e.connection.is_some() => "expect connection",
+        Step::Expect(e) if e.any_of.is_some() => "expect any_of",
+        Step::Expect(_) => "expect bytes",
+        Step::Pause(_) => "pause",
+        Step::HalfClose => "half_close",
+        Step::Reset => "reset",
+        Step::Close => "close",
+        Step::Reconnect => "reconnect",
+    }
+}
+
+/// [`connect`], but when a launched client exits while peerspec waits for it to connect, the wait
+/// ends there and then instead of at the case's deadline.
+async fn connect_watching(
+    session: &mut Session,
+    driver: &mut dyn Driver,
+    client: Option<&mut client_under_test::RunningClient>,
+    accepting: bool,
+) -> Result<(), Failure> {
+    match client {
+        // Biased: a client that connected and then exited still gets its connection served.
+        Some(running) => tokio::select! {
+            biased;
+            connected = connect(session, driver, true) => connected,
+            code = running.exited() => Err((FailureKind::Conformance, format!("the client exited (status {}) instead of connecting", code.map_or("a signal".into(), |c| c.to_string())))),
+        },
+        None => connect(session, driver, accepting).await,
+    }
+}
+
+/// Opens a connection and lets the driver greet the peer.
+/// Failing to connect to a target is a setup error; a client under test that does not connect in
+/// time is a timeout.
+async fn connect(session: &mut Session, driver: &mut dyn Driver, accepting: bool) -> Result<(), Failure> {
+    let deadline = session.deadline;
+    session.connect().await.map_err(|e| match accepting {
+        true => exchange_failure(deadline)(e),
+        false => (FailureKind::Setup, e),
+    })?;
+    driver.negotiated(session.tls_alpn()).map_err(exchange_failure(deadline))?;
+    let greeting = driver.on_connect().map_err(authoring)?;
+    let greeted = send_units(session, greeting).await.map_err(exchange_failure(deadline));
+    if let Some(mut check) = driver.on_connect_check() {
+        // A peer that sent its part and closed may make our greeting fail: what it sent says
+        // more about it than the failed write, so it is judged first.
+        session
+            .wait_for(check.as_mut(), deadline)
+            .await
+            .map_err(|e| format!("after connecting, waiting for {}: {e}", check.describe()))
+            .map_err(exchange_failure(deadline))?;
+        greeted?;
+        let replies = driver.passed(check.as_mut());
+        return send_units(session, replies).await.map_err(exchange_failure(deadline));
+    }
+    greeted
+}
+
+async fn send_units(session: &mut Session, units: Units) -> Result<(), String> {
+    if units.is_empty() {
+        return Ok(());
+    }
+    session.send_units(&units).await
+}
+
+/// The one step loop body every protocol goes through: common steps here, the rest through the
+/// protocol's [`Driver`].
+async fn run_step(
+    step: &Step,
+    session: &mut Session,
+    driver: &mut dyn Driver,
+    subs: &Substitutions,
+    accepting: bool,
+) -> Result<(), Failure> {
+    let failed = exchange_failure(session.deadline);
+    match step {
+        Step::Send(Send::Raw(bytes)) => {
+            let bytes = subs.apply_bytes(&bytes.to_bytes().map_err(authoring)?);
+            session.send("raw bytes", &bytes).await.map_err(failed)
+        }
+        Step::Send(send) => {
+            let units = driver.encode(send).map_err(authoring)?;
+            session.send_units(&units).await.map_err(failed)
+        }
+        Step::Expect(expect) => {
+            let mut check = build_check(expect, driver).map_err(authoring)?;
+            let quiet = check.passes_on_quiet();
+            let wait = expect.within.map(|d| d.0).unwrap_or(if quiet { DEFAULT_QUIET } else { Duration::MAX });
+            let deadline = Instant::now().checked_add(wait).unwrap_or(session.deadline);
+            session.wait_for(check.as_mut(), deadline).await.map_err(failed)?;
+            let replies = driver.passed(check.as_mut());
+            // An answer the protocol owes (a WebSocket close reply) may meet a peer that has
+            // already closed; that is the peer's right, not a failure of the step.
+            if let Err(e) = send_units(session, replies).await {
+                let at = session.elapsed();
+                session.transcript.note(at, format!("automatic reply not delivered: {e}"));
+            }
+            Ok(())
+        }
+        Step::Pause(d) => {
+            let until = Instant::now().checked_add(d.0).unwrap_or(session.deadline).min(session.deadline);
+            tokio::time::sleep_until(until).await;
+            let at = session.elapsed();
+            session.transcript.note(at, format!("paused {:?}", d.0));
+            if until == session.deadline {
+                return Err((FailureKind::Timeout, "case timed out during a pause".into()));
+            }
+            Ok(())
+        }
+        Step::HalfClose => session.half_close().await.map_err(failed),
+        Step::Reset => session.reset().map_err(failed),
+        Step::Close => session.close().await.map_err(failed),
+        Step::Reconnect => connect(session, driver, accepting).await,
+    }
+}
+
+/// Builds the check for an expectation: the protocol-neutral ones here, the rest by the driver.
+fn build_check(expect: &Expect, driver: &mut dyn Driver) -> Result<Box<dyn Check>, String> {
+    if let Some(b) = &expect.bytes {
+        return Ok(Box::new(ExactBytes(b.to_bytes()?)));
+    }
+    if let Some(p) = &expect.pattern {
+        return Ok(Box::new(Matches(regex::bytes::Regex::new(p).map_err(|e| e.to_string())?)));
+    }
+    if let Some(state) = expect.connection {
+        return Ok(match state {
+            ConnectionState::Closed => Box::new(Closed),
+            ConnectionState::Open => Box::new(Open),
+        });
+    }
+    if let Some(alternatives) = &expect.any_of {
+        let checks = alternatives.iter().map(|a| build_check(a, driver)).collect::<Result<Vec<_>, _>>()?;
+        return Ok(Box::new(AnyOf::new(checks)));
+    }
+    driver.check(expect)
+}
