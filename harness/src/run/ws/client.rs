@@ -178,11 +178,8 @@ impl HandshakeCheck {
             problems.push("Sec-WebSocket-Extensions: the server selected an extension peerspec did not offer (RFC 6455 §4.1)".into());
             return None;
         };
-        let offers = match extensions::parse(offered) {
-            Ok(o) => o,
-            // The case offered something unreadable on purpose: only a decline is right.
-            Err(_) => vec![],
-        };
+        // A case may offer something unreadable on purpose: then only a decline is right.
+        let offers = extensions::parse(offered).unwrap_or_default();
         let selected = match extensions::parse(&answered) {
             Ok(s) => s,
             Err(e) => {
