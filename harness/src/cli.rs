@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::case::load::{load_paths, LoadError};
+use crate::case::load::LoadError;
+use crate::run::plan::load_paths;
 use crate::select::{Family, SpecQuery};
 
 /// Exit status: every case passed or was skipped.

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use crate::case::load::{load_paths, LoadedCase};
+use crate::case::load::LoadedCase;
+use crate::run::plan::load_paths;
 use crate::run::{run_case, RunConfig, Status};
 use crate::target::{resolve, TargetOptions};
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerspec::case::load::parse_cases;
+use peerspec::run::plan::parse_cases;
 use peerspec::run::{run_cases, Status};
 use support::{config_for, fake_peer};
 use tokio::io::AsyncReadExt;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use peerspec::case::load::load_paths;
+use peerspec::run::plan::load_paths;
 
 /// The h2specd ids with what each sends and requires, copied into the repository from h2spec's
 /// source listing (tests/data/h2specd-cases.md).

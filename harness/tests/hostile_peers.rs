@@ -583,7 +583,7 @@ async fn many_hostile_peers_at_once_each_end_at_their_timeout() {
     })
     .await;
     let yaml: Vec<String> = (0..20).map(|i| GET_EXPECT_200.replace("id: t", &format!("id: t{i}"))).collect();
-    let cases = peerspec::case::load::parse_cases("many.yaml", &yaml.join("---\n")).unwrap();
+    let cases = peerspec::run::plan::parse_cases("many.yaml", &yaml.join("---\n")).unwrap();
     let timeout = Duration::from_millis(800);
     let started = std::time::Instant::now();
     let runs: Vec<_> = [black_hole, flooder]

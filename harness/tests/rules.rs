@@ -48,8 +48,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use peerspec::case::load::load_paths;
 use peerspec::case::Level;
+use peerspec::run::plan::load_paths;
 use regex::Regex;
 
 /// Where every case is held to its quote and level: every built-in case.

@@ -39,7 +39,7 @@ async fn seed_exchange_and_echo_against_the_builtin_target() {
     assert!(text.contains("op=continuation"), "{text}");
     assert!(text.contains("handshake response HTTP/1.1 101"), "{text}");
 
-    let seed = peerspec::case::load::load_paths(&[std::path::PathBuf::from("../cases/seed/websocket.yaml")]).unwrap();
+    let seed = peerspec::run::plan::load_paths(&[std::path::PathBuf::from("../cases/seed/websocket.yaml")]).unwrap();
     let r = tokio::time::timeout(LIMIT, peerspec::run::run_case(&seed[0], &target.config)).await.unwrap();
     assert_eq!(r.status, Status::Passed, "{:?}\n{}", r.message, r.transcript.render());
 }

@@ -4,5 +4,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = peerspec::case::load::parse_cases("fuzz.yaml", &text);
+    let _ = peerspec::run::plan::parse_cases("fuzz.yaml", &text);
 });

@@ -579,7 +579,11 @@ pub struct FrameExpect {
 /// `exact: true` is the stricter wish for the specific code: a case of its own, at level `may`
 /// (§5.4 "an endpoint MAY use any applicable error code").
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected an error code, a list of codes, or { error: <code or list>, exact: true|false, close: true|false } \
+                 (connection_error: PROTOCOL_ERROR, connection_error: [PROTOCOL_ERROR, 0x7])"
+)]
 pub enum ConnectionErrorExpect {
     /// The codes alone (generic codes accepted as well).
     Codes(OneOrMany<NameOrNumber>),

@@ -7,7 +7,7 @@
 /// Declares a case-model struct with its own fields plus the four header-field expectations
 /// every message expectation takes (`headers`, `headers_match`, `headers_present`,
 /// `headers_absent`), and `header_expectations()` to check them with
-/// [`FieldExpect`](crate::run::fields::FieldExpect). A macro because serde cannot `flatten` a
+/// [`FieldExpect`]. A macro because serde cannot `flatten` a
 /// shared struct into one that denies unknown fields (which gives the precise errors).
 macro_rules! with_header_expectations {
     ($(#[$meta:meta])* pub struct $name:ident { $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)* }) => {
@@ -31,8 +31,8 @@ macro_rules! with_header_expectations {
 
         impl $name {
             /// The header-field expectations, to check a message with.
-            pub fn header_expectations(&self) -> crate::run::fields::FieldExpect<'_> {
-                crate::run::fields::FieldExpect {
+            pub fn header_expectations(&self) -> crate::case::FieldExpect<'_> {
+                crate::case::FieldExpect {
                     equal: &self.headers,
                     matching: &self.headers_match,
                     present: &self.headers_present,
@@ -43,9 +43,11 @@ macro_rules! with_header_expectations {
     };
 }
 
+pub mod autobahn;
 pub mod bytes;
 pub mod client;
 pub mod duration;
+pub mod expect;
 pub mod h2;
 pub mod http1;
 pub mod load;
@@ -58,7 +60,20 @@ use serde::{Deserialize, Serialize};
 
 pub use bytes::BytesSpec;
 pub use duration::DurationSpec;
+pub use expect::{ExpectKind, ExpectStep};
 pub use http1::{BodyEnd, RequestExpect, RequestSpec, ResponseExpect, ResponseSpec};
+
+/// The field expectations of one message (checked by `run::fields`).
+pub struct FieldExpect<'a> {
+    /// Fields that must have exactly this value.
+    pub equal: &'a indexmap::IndexMap<String, String>,
+    /// Fields whose value must match a regular expression.
+    pub matching: &'a indexmap::IndexMap<String, String>,
+    /// Fields that must be present.
+    pub present: &'a [String],
+    /// Fields that must be absent.
+    pub absent: &'a [String],
+}
 
 /// One conformance case, as written in a YAML document.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -83,6 +98,12 @@ pub struct Case {
     /// h2specd id to its cases and is generated from this field.
     #[serde(default)]
     pub h2specd: Option<OneOrMany<String>>,
+    /// For WebSocket cases: the ids of the Autobahn|Testsuite cases this case is the counterpart
+    /// of (`"6.4.1"`, or a list), in either role (Autobahn's fuzzingserver runs its cases against
+    /// clients too). Only ids Autobahn has are accepted; docs/autobahn.md maps every Autobahn id
+    /// to its cases and is generated from this field.
+    #[serde(default, deserialize_with = "autobahn::field", skip_serializing_if = "Option::is_none")]
+    pub autobahn: Option<OneOrMany<String>>,
     /// Longer explanation: why the rule matters, what a failure usually means.
     #[serde(default)]
     pub description: Option<String>,
@@ -173,6 +194,16 @@ pub enum Level {
     May,
 }
 
+impl Role {
+    /// The name used in case files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        }
+    }
+}
+
 impl Level {
     /// The name used in case files and reports.
     pub fn name(self) -> &'static str {
@@ -192,7 +223,7 @@ pub enum Step {
     /// Write something to the peer.
     Send(Send),
     /// Wait until the peer does something, and check it.
-    Expect(Box<Expect>),
+    Expect(Box<ExpectStep>),
     /// Do nothing for a while (e.g. `pause: 100ms`).
     Pause(DurationSpec),
     /// Shut down our write side (TCP FIN); we can still read.
@@ -241,7 +272,104 @@ pub enum Send {
     WsHandshakeResponse(Box<ws::HandshakeResponseSpec>),
 }
 
-/// What to wait for and check: exactly one of the fields below (but `within`).
+impl Step {
+    /// How reports name the step (`send h2_request`, `expect any_of`, `half_close`).
+    pub fn name(&self) -> String {
+        match self {
+            Step::Send(s) => format!("send {}", s.name()),
+            Step::Expect(e) => format!("expect {}", e.kind.name()),
+            Step::Pause(_) => "pause".into(),
+            Step::HalfClose => "half_close".into(),
+            Step::Reset => "reset".into(),
+            Step::Close => "close".into(),
+            Step::Reconnect => "reconnect".into(),
+        }
+    }
+
+    /// Whether the step belongs in a case of `protocol` where peerspec plays `role`: the one rule
+    /// for every kind, from each kind's [`Send::protocols`]/[`ExpectKind::protocols`] and
+    /// `role()`; every alternative of an `any_of` is held to it too. The error names the kind
+    /// that does not fit (its key in case files) and why.
+    pub fn fits(&self, protocol: Protocol, role: Role) -> Result<(), (&'static str, String)> {
+        let fit = |name: &'static str, protocols: &[Protocol], only: Option<Role>| {
+            if !protocols.contains(&protocol) {
+                let names: Vec<&str> = protocols.iter().map(|p| p.name()).collect();
+                let why = format!("`{name}` does not belong in a {} case (it is a step of {} cases)", protocol.name(), names.join(", "));
+                return Err((name, why));
+            }
+            match only {
+                Some(only) if only != role => Err((name, format!(
+                    "not a step for role `{}`: `{name}` is for role `{}` (a client sends requests and expects responses; a server the reverse)",
+                    role.name(),
+                    only.name()
+                ))),
+                _ => Ok(()),
+            }
+        };
+        match self {
+            Step::Send(s) => fit(s.name(), s.protocols(), s.role()),
+            Step::Expect(e) => e.kind.walk().into_iter().try_for_each(|k| fit(k.name(), k.protocols(), k.role())),
+            Step::Pause(_) | Step::HalfClose | Step::Reset | Step::Close | Step::Reconnect => Ok(()),
+        }
+    }
+}
+
+impl Send {
+    /// The kind's key in case files (`h2_request`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Send::Request(_) => "request",
+            Send::Pipeline(_) => "pipeline",
+            Send::Response(_) => "response",
+            Send::Raw(_) => "raw",
+            Send::Frames(_) => "frames",
+            Send::H2Request(_) => "h2_request",
+            Send::H2Response(_) => "h2_response",
+            Send::Handshake(_) => "handshake",
+            Send::Message(_) => "message",
+            Send::WsFrame(_) => "ws_frame",
+            Send::WsFrames(_) => "ws_frames",
+            Send::WsPing(_) => "ws_ping",
+            Send::WsClose(_) => "ws_close",
+            Send::WsHandshakeResponse(_) => "ws_handshake_response",
+        }
+    }
+
+    /// The protocols whose cases may send this kind.
+    pub fn protocols(&self) -> &'static [Protocol] {
+        match self {
+            Send::Raw(_) => expect::ALL,
+            Send::Request(_) | Send::Pipeline(_) | Send::Response(_) => expect::HTTP1,
+            Send::Frames(_) | Send::H2Request(_) | Send::H2Response(_) => expect::H2,
+            Send::Handshake(_)
+            | Send::Message(_)
+            | Send::WsFrame(_)
+            | Send::WsFrames(_)
+            | Send::WsPing(_)
+            | Send::WsClose(_)
+            | Send::WsHandshakeResponse(_) => expect::WS,
+        }
+    }
+
+    /// The only role peerspec may play to send this kind, or `None` for both: a client sends
+    /// requests, a server responses.
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Send::Request(_) | Send::Pipeline(_) | Send::H2Request(_) | Send::Handshake(_) => Some(Role::Client),
+            Send::Response(_) | Send::H2Response(_) | Send::WsHandshakeResponse(_) => Some(Role::Server),
+            Send::Raw(_)
+            | Send::Frames(_)
+            | Send::Message(_)
+            | Send::WsFrame(_)
+            | Send::WsFrames(_)
+            | Send::WsPing(_)
+            | Send::WsClose(_) => None,
+        }
+    }
+}
+
+/// What to wait for and check: exactly one of the fields below (but `within`). The serde shape
+/// of an `expect:` step, which loading turns into an [`ExpectStep`].
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {

@@ -220,7 +220,7 @@ pub struct CloseExpect {
 /// How the peer must fail the connection (RFC 6455 §7.1.7), written `fail: any` or
 /// `fail: [1002, 1007]`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected `any` or one close code or a list of them (fail: any, fail: 1002 or fail: [1002, 1007])")]
 pub enum FailExpect {
     /// `any`: every way of failing the connection passes: a close frame with any valid code
     /// (or none), or closing TCP without a close frame. Failing the connection is what RFC 6455

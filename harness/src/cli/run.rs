@@ -8,12 +8,13 @@ use std::time::Instant;
 use super::{
     interruption, report_load_errors, ColorChoice, NoCases, RunArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NO_CASES, EXIT_OK, EXIT_USAGE,
 };
-use crate::case::load::{load_paths, LoadedCase};
+use crate::case::load::LoadedCase;
 use crate::case::Role;
 use crate::known_failures::KnownFailures;
 use crate::report::progress::Progress;
 use crate::report::terminal::{self, Colours};
 use crate::report::{html, json, junit, write_atomically, RunReport, Summary};
+use crate::run::plan::load_paths;
 use crate::run::{CaseResult, Status};
 use crate::select::{near_matches, Selection};
 use crate::target::probe::check_target;
@@ -97,7 +98,11 @@ fn usage_error(message: &str) -> u8 {
 fn list(cases: &[LoadedCase]) -> u8 {
     let mut out = std::io::stdout().lock();
     for c in cases {
-        let line = format!("{}: case  ({}, {})", c.case.id, c.case.protocol.name(), c.case.spec.as_deref().unwrap_or("-"));
+        let mut line = format!("{}: case  ({}, {}", c.case.id, c.case.protocol.name(), c.case.spec.as_deref().unwrap_or("-"));
+        if let Some(ids) = &c.case.autobahn {
+            line.push_str(&format!("; Autobahn {}", ids.as_slice().join(", ")));
+        }
+        line.push(')');
         if writeln!(out, "{line}").is_err() {
             return EXIT_OK;
         }

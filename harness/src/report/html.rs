@@ -65,8 +65,9 @@ pub fn render(report: &RunReport<'_>) -> String {
             };
             let _ = writeln!(
                 out,
-                "<tr class=\"{class}\"><td>{link}</td><td>{}</td><td>{}</td><td>{:.1} ms</td></tr>",
+                "<tr class=\"{class}\"><td>{link}</td><td>{}{}</td><td>{}</td><td>{:.1} ms</td></tr>",
                 esc(c.spec.as_deref().unwrap_or("")),
+                autobahn(c),
                 esc(&label),
                 c.duration.as_secs_f64() * 1000.0
             );
@@ -80,6 +81,15 @@ pub fn render(report: &RunReport<'_>) -> String {
     out
 }
 
+/// The Autobahn cases a case stands for, after its rule: ` · Autobahn 6.4.1`, or nothing.
+fn autobahn(c: &CaseResult) -> String {
+    if c.autobahn.is_empty() {
+        String::new()
+    } else {
+        format!(" · Autobahn {}", esc(&c.autobahn.join(", ")))
+    }
+}
+
 fn failure(out: &mut String, c: &CaseResult) {
     let _ = write!(out, "<section class=\"failure\" id=\"{}\">\n<h3>{}</h3>\n", anchor(&c.id), esc(&c.id));
     if let Some(t) = &c.title {
@@ -87,9 +97,10 @@ fn failure(out: &mut String, c: &CaseResult) {
     }
     let _ = writeln!(
         out,
-        "<p class=\"meta\">{} ({}) · <code>{}</code></p>",
+        "<p class=\"meta\">{} ({}){} · <code>{}</code></p>",
         esc(c.spec.as_deref().unwrap_or("-")),
         c.level.name(),
+        autobahn(c),
         esc(&c.source)
     );
     if let Some(rule) = &c.rule {

@@ -74,6 +74,9 @@ pub fn render(report: &RunReport<'_>) -> String {
         if let Some(rule) = &case.rule {
             test.add_property(quick_junit::Property::new("rule", super::one_line(rule)));
         }
+        if !case.autobahn.is_empty() {
+            test.add_property(quick_junit::Property::new("autobahn", case.autobahn.join(", ")));
+        }
         test.add_property(quick_junit::Property::new("source", case.source.clone()));
         suites.entry(case.protocol).or_insert_with(|| TestSuite::new(case.protocol)).add_test_case(test);
     }

@@ -95,6 +95,9 @@ pub fn summary(results: &[CaseResult], elapsed: Duration, colours: Colours) -> S
             }
             let spec = r.spec.as_deref().unwrap_or("-");
             let _ = writeln!(out, "  spec: {spec} ({})   source: {}", r.level.name(), r.source);
+            if !r.autobahn.is_empty() {
+                let _ = writeln!(out, "  autobahn: {}", r.autobahn.join(", "));
+            }
             if let Some(rule) = &r.rule {
                 let _ = writeln!(out, "  rule: \"{}\"", super::one_line(rule));
             }

@@ -12,7 +12,7 @@ use super::result::{authoring, exchange_failure, failed_without_run, fit_message
 use super::session::{Link, Session};
 use super::{client_under_test, driver};
 use crate::case::load::LoadedCase;
-use crate::case::{ConnectionState, Expect, Role, Send, Step};
+use crate::case::{ConnectionState, ExpectKind, Role, Send, Step};
 
 /// Runs one case to its end or its timeout.
 pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
@@ -159,7 +159,7 @@ pub async fn run_case(loaded: &LoadedCase, config: &RunConfig) -> CaseResult {
             result.status = Status::Failed;
             result.failure_kind = Some(kind);
             result.failed_step = (step > 0).then_some(step);
-            let at = if step > 0 { format!("step {step} ({}): ", step_name(&case.steps[step - 1])) } else { String::new() };
+            let at = if step > 0 { format!("step {step} ({}): ", case.steps[step - 1].name()) } else { String::new() };
             result.message = Some(format!("{at}{why}"));
         }
     }
@@ -188,7 +188,7 @@ fn after_declared_close(session: &Session, driver: &dyn Driver, n: usize, step: 
     if session.closed.is_none() || !session.input.is_empty() {
         return None;
     }
-    let name = step_name(step);
+    let name = step.name();
     Some(format!(
         "not applicable from step {n} ({name}) on: {declared}, and the server then closed the connection, as RFC 9112 §9.3 and §9.6 \
          allow; the steps before passed, the rest need the connection to persist (the step saw: {})",
@@ -257,48 +257,6 @@ fn start_client(
     let at = session.elapsed();
     session.transcript.note(at, format!("started the client: {command}"));
     Ok(Some(running))
-}
-
-fn step_name(step: &Step) -> &'static str {
-    match step {
-        Step::Send(Send::Request(_)) => "send request",
-        Step::Send(Send::Pipeline(_)) => "send pipeline",
-        Step::Send(Send::Raw(_)) => "send raw",
-        Step::Send(Send::Response(_)) => "send response",
-        Step::Send(Send::Frames(_)) => "send frames",
-        Step::Send(Send::H2Request(_)) => "send h2_request",
-        Step::Send(Send::H2Response(_)) => "send h2_response",
-        Step::Expect(e) if e.frame.is_some() => "expect frame",
-        Step::Expect(e) if e.h2_response.is_some() => "expect h2_response",
-        Step::Expect(e) if e.h2_request.is_some() => "expect h2_request",
-        Step::Expect(e) if e.connection_error.is_some() => "expect connection_error",
-        Step::Expect(e) if e.stream_error.is_some() => "expect stream_error",
-        Step::Expect(e) if e.ping_ack.is_some() => "expect ping_ack",
-        Step::Send(Send::Handshake(_)) => "send handshake",
-        Step::Send(Send::Message(_)) => "send message",
-        Step::Send(Send::WsFrame(_)) => "send ws_frame",
-        Step::Send(Send::WsFrames(_)) => "send ws_frames",
-        Step::Send(Send::WsPing(_)) => "send ws_ping",
-        Step::Send(Send::WsClose(_)) => "send ws_close",
-        Step::Send(Send::WsHandshakeResponse(_)) => "send ws_handshake_response",
-        Step::Expect(e) if e.ws_handshake_request.is_some() => "expect ws_handshake_request",
-        Step::Expect(e) if e.handshake.is_some() => "expect handshake",
-        Step::Expect(e) if e.message.is_some() => "expect message",
-        Step::Expect(e) if e.pong.is_some() => "expect pong",
-        Step::Expect(e) if e.close.is_some() => "expect close",
-        Step::Expect(e) if e.fail.is_some() => "expect fail",
-        Step::Expect(e) if e.ws_frame.is_some() => "expect ws_frame",
-        Step::Expect(e) if e.response.is_some() => "expect response",
-        Step::Expect(e) if e.request.is_some() => "expect request",
-        Step::Expect(e) if e.connection.is_some() => "expect connection",
-        Step::Expect(e) if e.any_of.is_some() => "expect any_of",
-        Step::Expect(_) => "expect bytes",
-        Step::Pause(_) => "pause",
-        Step::HalfClose => "half_close",
-        Step::Reset => "reset",
-        Step::Close => "close",
-        Step::Reconnect => "reconnect",
-    }
 }
 
 /// [`connect`], but when a launched client exits while peerspec waits for it to connect, the wait
@@ -374,7 +332,7 @@ async fn run_step(
             session.send_units(&units).await.map_err(failed)
         }
         Step::Expect(expect) => {
-            let mut check = build_check(expect, driver).map_err(authoring)?;
+            let mut check = build_check(&expect.kind, driver).map_err(authoring)?;
             let quiet = check.passes_on_quiet();
             let wait = expect.within.map(|d| d.0).unwrap_or(if quiet { DEFAULT_QUIET } else { Duration::MAX });
             let deadline = Instant::now().checked_add(wait).unwrap_or(session.deadline);
@@ -406,22 +364,16 @@ async fn run_step(
 }
 
 /// Builds the check for an expectation: the protocol-neutral ones here, the rest by the driver.
-fn build_check(expect: &Expect, driver: &mut dyn Driver) -> Result<Box<dyn Check>, String> {
-    if let Some(b) = &expect.bytes {
-        return Ok(Box::new(ExactBytes(b.to_bytes()?)));
+fn build_check(expect: &ExpectKind, driver: &mut dyn Driver) -> Result<Box<dyn Check>, String> {
+    match expect {
+        ExpectKind::Bytes(b) => Ok(Box::new(ExactBytes(b.to_bytes()?))),
+        ExpectKind::Match(p) => Ok(Box::new(Matches(regex::bytes::Regex::new(p).map_err(|e| e.to_string())?))),
+        ExpectKind::Connection(ConnectionState::Closed) => Ok(Box::new(Closed)),
+        ExpectKind::Connection(ConnectionState::Open) => Ok(Box::new(Open)),
+        ExpectKind::AnyOf(alternatives) => {
+            let checks = alternatives.iter().map(|a| build_check(a, driver)).collect::<Result<Vec<_>, _>>()?;
+            Ok(Box::new(AnyOf::new(checks)))
+        }
+        kind => driver.check(kind),
     }
-    if let Some(p) = &expect.pattern {
-        return Ok(Box::new(Matches(regex::bytes::Regex::new(p).map_err(|e| e.to_string())?)));
-    }
-    if let Some(state) = expect.connection {
-        return Ok(match state {
-            ConnectionState::Closed => Box::new(Closed),
-            ConnectionState::Open => Box::new(Open),
-        });
-    }
-    if let Some(alternatives) = &expect.any_of {
-        let checks = alternatives.iter().map(|a| build_check(a, driver)).collect::<Result<Vec<_>, _>>()?;
-        return Ok(Box::new(AnyOf::new(checks)));
-    }
-    driver.check(expect)
 }

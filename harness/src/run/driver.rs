@@ -2,7 +2,7 @@
 //! into bytes and its `expect` steps into [`Check`]s, and says what to answer after a check
 //! passes. Drivers do no I/O; the loop does all of it, so every protocol waits the same way.
 
-use crate::case::{Case, Expect, Protocol, Role, Send, Step};
+use crate::case::{Case, ExpectKind, Protocol, Role, Send, Step};
 
 use super::check::Check;
 use super::h2::{H2Client, H2Server};
@@ -75,8 +75,10 @@ pub trait Driver: std::marker::Send {
     }
     /// Encodes a send step of this protocol.
     fn encode(&mut self, send: &Send) -> Result<Units, String>;
-    /// Builds the check for an expectation of this protocol.
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String>;
+    /// Builds the check for an expectation of this protocol (the protocol-neutral kinds, `bytes`,
+    /// `match`, `connection` and `any_of`, are the step loop's; loading made sure the kind
+    /// belongs to this protocol and role).
+    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String>;
     /// A check passed: update the protocol state from it and return anything to send back.
     fn passed(&mut self, check: &mut dyn Check) -> Units;
     /// Whether the peer has said it will close the current connection (an HTTP/1.x response

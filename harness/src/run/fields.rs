@@ -1,24 +1,12 @@
 //! Expectations on header fields (exact values, patterns, presence, absence), shared by every
 //! check of a message with fields: responses, requests, handshakes.
 
-use indexmap::IndexMap;
-
 /// Adds one "expected …, saw …" line to `problems`: the form of every mismatch in a report.
 pub fn differ(problems: &mut Vec<String>, what: &str, expected: String, saw: String) {
     problems.push(format!("  {what}: expected {expected}, saw {saw}"));
 }
 
-/// The field expectations of one message.
-pub struct FieldExpect<'a> {
-    /// Fields that must have exactly this value.
-    pub equal: &'a IndexMap<String, String>,
-    /// Fields whose value must match a regular expression.
-    pub matching: &'a IndexMap<String, String>,
-    /// Fields that must be present.
-    pub present: &'a [String],
-    /// Fields that must be absent.
-    pub absent: &'a [String],
-}
+pub use crate::case::FieldExpect;
 
 impl FieldExpect<'_> {
     /// Adds a line to `problems` for every field that differs; `lookup` gives a field's value

@@ -10,6 +10,7 @@ pub mod fields;
 pub mod group;
 pub mod h2;
 pub mod http1;
+pub mod plan;
 pub mod result;
 pub mod session;
 pub mod sse;

@@ -83,6 +83,9 @@ pub struct CaseResult {
     /// failure so a reader judges the verdict without opening the spec.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// The Autobahn|Testsuite cases this case stands for (the case's `autobahn:`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub autobahn: Vec<String>,
     /// Requirement level.
     pub level: Level,
     /// Whether a failure of this case fails the run (MUST cases, or every case with `--strict`).
@@ -128,6 +131,7 @@ pub(super) fn failed_without_run(case: &LoadedCase, strict: bool, why: &str) -> 
         title: case.case.title.clone(),
         spec: case.case.spec.clone(),
         rule: case.case.rule.clone(),
+        autobahn: case.case.autobahn.as_ref().map(|a| a.as_slice().to_vec()).unwrap_or_default(),
         level: case.case.level,
         required: strict || case.case.level == Level::Must,
         protocol: case.case.protocol.name(),

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use peerspec::case::load::parse_cases;
+use peerspec::run::plan::parse_cases;
 use peerspec::run::{run_case, CaseResult, RunConfig};
 use peerspec::transport::Endpoint;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

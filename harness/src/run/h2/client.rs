@@ -1,7 +1,7 @@
 //! [`H2Client`]: peerspec as the HTTP/2 client (role `client`).
 
 use crate::case::h2::{FrameSpec, H2Request};
-use crate::case::{Case, Expect, Send};
+use crate::case::{Case, ExpectKind, Send};
 use crate::wire::h2::{self as wire, kind, settings, Frame, Payload};
 
 use super::encode::{encode_frame, encode_request, oversize_frame};
@@ -197,23 +197,23 @@ impl Driver for H2Client {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
+    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
         let stream = self.last_stream.unwrap_or(1);
-        let matcher: Box<dyn Matcher> = if let Some(f) = &expect.frame {
-            Box::new(FrameMatcher::new(f)?)
-        } else if let Some(r) = &expect.h2_response {
-            let m = ResponseMatcher::new(r, stream)?;
-            let head_request = self.head_streams.contains(&m.stream);
-            Box::new(ResponseMatcher { max_body_kept: self.caps.max_body_kept, head_request, ..m })
-        } else if let Some(c) = &expect.connection_error {
-            Box::new(ConnectionErrorMatcher::new(c, self.barrier.clone())?)
-        } else if let Some(s) = &expect.stream_error {
-            Box::new(StreamErrorMatcher::new(s, stream, self.barrier.clone(), &self.ended_streams)?)
-        } else if let Some(p) = &expect.ping_ack {
-            let data = p.data.as_ref().map(|d| d.to_bytes()).transpose()?.unwrap_or_else(|| self.last_ping.clone());
-            Box::new(PingAckMatcher { data, quiet: p.quiet_streams.clone() })
-        } else {
-            return Err("this expectation is not one HTTP/2 knows".into());
+        let matcher: Box<dyn Matcher> = match expect {
+            ExpectKind::Frame(f) => Box::new(FrameMatcher::new(f)?),
+            ExpectKind::H2Response(r) => {
+                let m = ResponseMatcher::new(r, stream)?;
+                let head_request = self.head_streams.contains(&m.stream);
+                Box::new(ResponseMatcher { max_body_kept: self.caps.max_body_kept, head_request, ..m })
+            }
+            ExpectKind::ConnectionError(c) => Box::new(ConnectionErrorMatcher::new(c, self.barrier.clone())?),
+            ExpectKind::StreamError(s) => Box::new(StreamErrorMatcher::new(s, stream, self.barrier.clone(), &self.ended_streams)?),
+            ExpectKind::PingAck(p) => {
+                let data = p.data.as_ref().map(|d| d.to_bytes()).transpose()?.unwrap_or_else(|| self.last_ping.clone());
+                Box::new(PingAckMatcher { data, quiet: p.quiet_streams.clone() })
+            }
+            // Loading keeps the other kinds out of HTTP/2 cases (`Step::fits`).
+            other => return Err(format!("`{}` is not an expectation HTTP/2 knows", other.name())),
         };
         Ok(Box::new(H2Check::new(self.reader.clone(), matcher)))
     }

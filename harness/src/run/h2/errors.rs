@@ -485,8 +485,9 @@ mod tests {
         let check_after = |send: Send| {
             let mut driver = H2Client::new(Substitutions { path: "/".into(), host: "h".into(), ws_path: "/ws".into() });
             driver.encode(&send).unwrap();
-            let expect = serde_norway::from_str("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }").unwrap();
-            driver.check(&expect).unwrap()
+            let expect: crate::case::ExpectStep =
+                serde_norway::from_str("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }").unwrap();
+            driver.check(&expect.kind).unwrap()
         };
         let headers = |yaml: &str| Send::Frames(vec![FrameSpec::Headers(serde_norway::from_str(yaml).unwrap())]);
         let request = |yaml: &str| Send::H2Request(serde_norway::from_str(yaml).unwrap());

@@ -9,7 +9,7 @@
 //! between the roles.
 
 use crate::case::h2::{H2RequestExpect, H2Response, StreamEnd};
-use crate::case::{Case, Expect, Send};
+use crate::case::{Case, ExpectKind, Send};
 use crate::transcript::escape;
 use crate::wire::h2::hpack::{self};
 use crate::wire::h2::{self as wire, flag, kind, settings, Frame, Payload};
@@ -504,24 +504,28 @@ impl Driver for H2Server {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
-        if let Some(r) = &expect.h2_request {
-            let matcher = RequestMatcher {
-                max_body_kept: self.conn.caps.max_body_kept,
-                ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)?
-            };
-            return Ok(Box::new(H2Check::new(self.conn.reader.clone(), Box::new(matcher))));
+    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+        match expect {
+            ExpectKind::H2Request(r) => {
+                let matcher = RequestMatcher {
+                    max_body_kept: self.conn.caps.max_body_kept,
+                    ..RequestMatcher::new(r, self.highest_request, &self.subs, self.tls)?
+                };
+                Ok(Box::new(H2Check::new(self.conn.reader.clone(), Box::new(matcher))))
+            }
+            // Both also refused at load (`Step::fits`, `run::plan`).
+            ExpectKind::H2Response(_) => Err("a server expects `h2_request`, not `h2_response`".into()),
+            ExpectKind::StreamError(s) if s.or_response.is_some() => {
+                Err("`stream_error`'s `or_response` is for a server under test answering a malformed request (RFC 9113 §8.1.1): \
+                 peerspec as the server receives no response"
+                    .into())
+            }
+            // The role-neutral kinds (frame, connection_error, stream_error, ping_ack).
+            _ => {
+                self.conn.last_stream = self.request_stream;
+                self.conn.check(expect)
+            }
         }
-        if expect.h2_response.is_some() {
-            return Err("a server expects `h2_request`, not `h2_response`".into());
-        }
-        if expect.stream_error.as_ref().is_some_and(|s| s.or_response.is_some()) {
-            return Err("`stream_error`'s `or_response` is for a server under test answering a malformed request (RFC 9113 §8.1.1): \
-                        peerspec as the server receives no response"
-                .into());
-        }
-        self.conn.last_stream = self.request_stream;
-        self.conn.check(expect)
     }
 
     fn passed(&mut self, check: &mut dyn Check) -> Units {

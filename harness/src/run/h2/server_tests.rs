@@ -3,7 +3,7 @@
 use super::*;
 
 use crate::case::h2::{H2RequestExpect, H2Response};
-use crate::case::Expect;
+use crate::case::{ExpectKind, ExpectStep};
 use crate::wire::h2::hpack::{self};
 use crate::wire::h2::{self as wire, flag, kind, Frame, Payload};
 
@@ -115,7 +115,7 @@ fn inconsistent_responses_are_load_errors() {
 
 #[test]
 fn or_response_is_refused_in_the_server_role() {
-    let expect = |yaml: &str| -> Expect { serde_norway::from_str(yaml).unwrap() };
+    let expect = |yaml: &str| -> ExpectKind { serde_norway::from_str::<ExpectStep>(yaml).unwrap().kind };
     let mut server = H2Server::new(subs());
     let why = server.check(&expect("{ stream_error: { error: PROTOCOL_ERROR, or_response: 4xx } }")).err().unwrap();
     assert!(why.contains("or_response"), "{why}");

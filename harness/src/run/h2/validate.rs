@@ -1,7 +1,7 @@
 //! Load-time checks of HTTP/2 sends and expectations: each must encode or build its matcher.
 
 use crate::case::h2::{FrameSpec, H2Request, H2Response};
-use crate::case::Expect;
+use crate::case::ExpectKind;
 
 use super::encode::{encode_frame, encode_request};
 use super::matchers::{codes, FrameMatcher, ResponseMatcher};
@@ -22,27 +22,19 @@ pub fn validate_request(r: &H2Request) -> Result<(), String> {
     encode_request(r, 1, &dummy_subs(), false).map(|_| ())
 }
 
-/// Load-time check of the HTTP/2 parts of an expectation.
-pub fn validate_expect(e: &Expect) -> Result<(), String> {
-    if let Some(f) = &e.frame {
-        FrameMatcher::new(f)?;
-    }
-    if let Some(r) = &e.h2_response {
-        ResponseMatcher::new(r, 1)?;
-    }
-    if let Some(c) = &e.connection_error {
-        codes(c.parts().0)?;
-    }
-    if let Some(s) = &e.stream_error {
-        codes(&s.error)?;
-        s.response_class()?;
-    }
-    if let Some(p) = &e.ping_ack {
-        if let Some(d) = &p.data {
-            d.to_bytes()?;
+/// Load-time check of an HTTP/2 expectation: its matcher must build. Other kinds pass.
+pub fn validate_expect(e: &ExpectKind) -> Result<(), String> {
+    match e {
+        ExpectKind::Frame(f) => FrameMatcher::new(f).map(|_| ()),
+        ExpectKind::H2Response(r) => ResponseMatcher::new(r, 1).map(|_| ()),
+        ExpectKind::ConnectionError(c) => codes(c.parts().0).map(|_| ()),
+        ExpectKind::StreamError(s) => {
+            codes(&s.error)?;
+            s.response_class().map(|_| ())
         }
+        ExpectKind::PingAck(p) => p.data.iter().try_for_each(|d| d.to_bytes().map(|_| ())),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Load-time check of a response: it must encode.

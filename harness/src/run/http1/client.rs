@@ -8,7 +8,7 @@ use crate::transcript::escape;
 use crate::wire::http1::request::{OutgoingBody, Request};
 use crate::wire::http1::response::{Limits, Progress, ResponseReader, ResponseRecord, UnitKind};
 
-use crate::case::{Expect, Send};
+use crate::case::{ExpectKind, Send};
 use crate::run::check::{annotated, Annotated, Check, Verdict};
 use crate::run::driver::{Driver, Substitutions, Units};
 use crate::run::fields::differ;
@@ -136,10 +136,11 @@ impl Driver for Http1Client {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
-        match &expect.response {
-            Some(r) => Ok(Box::new(self.response_check(r)?)),
-            None => Err("this expectation is not one HTTP/1.x knows".into()),
+    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+        match expect {
+            ExpectKind::Response(r) => Ok(Box::new(self.response_check(r)?)),
+            // Loading keeps the other kinds out of HTTP/1.x client cases (`Step::fits`).
+            other => Err(format!("`{}` is not an expectation an HTTP/1.x client knows", other.name())),
         }
     }
 

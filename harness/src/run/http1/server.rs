@@ -1,7 +1,7 @@
 //! HTTP/1.x as the fake server (role `server`): scripted responses into wire bytes, and the
 //! client's requests checked through the sans-I/O [`RequestReader`].
 
-use crate::case::{Expect, Protocol, RequestExpect, ResponseSpec, Send};
+use crate::case::{ExpectKind, Protocol, RequestExpect, ResponseSpec, Send};
 use crate::transcript::escape;
 use crate::wire::http1::body::OutgoingBody;
 use crate::wire::http1::response::Progress;
@@ -76,10 +76,11 @@ impl Driver for Http1Server {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
-        match &expect.request {
-            Some(r) => Ok(Box::new(RequestCheck::new(r, &self.subs, self.limits)?)),
-            None => Err("this expectation is not one an HTTP/1.x server knows".into()),
+    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+        match expect {
+            ExpectKind::Request(r) => Ok(Box::new(RequestCheck::new(r, &self.subs, self.limits)?)),
+            // Loading keeps the other kinds out of HTTP/1.x server cases (`Step::fits`).
+            other => Err(format!("`{}` is not an expectation an HTTP/1.x server knows", other.name())),
         }
     }
 

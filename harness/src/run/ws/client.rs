@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::case::ws::{DeflateExpect, HandshakeExpect, HandshakeSpec, OpcodeSpec};
-use crate::case::{Expect, OneOrMany, Send, Step};
+use crate::case::{ExpectKind, OneOrMany, Send, Step};
 use crate::wire::http1::response::{Progress, ResponseReader, ResponseRecord};
 use crate::wire::ws::extensions::{self, Agreement, PERMESSAGE_DEFLATE};
 use crate::wire::ws::handshake::{accept_for, encode_request, generate_key, has_token};
@@ -121,8 +121,8 @@ impl Driver for WsClient {
         self.frames.set_caps(caps);
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
-        if let Some(h) = &expect.handshake {
+    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+        if let ExpectKind::Handshake(h) = expect {
             return Ok(Box::new(self.handshake_check(h)));
         }
         self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket client knows".into()))

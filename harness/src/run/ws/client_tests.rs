@@ -1,7 +1,7 @@
 //! Unit tests of the WebSocket client role and the shared frame half.
 
 use super::*;
-use crate::case::load::parse_cases;
+use crate::run::plan::parse_cases;
 use crate::wire::ws::close::encode_close;
 use crate::wire::ws::frame::parse_header;
 use crate::wire::ws::frame::FrameOut;
@@ -61,7 +61,7 @@ fn handshake_check_verifies_the_accept_value() {
 
 fn check(d: &mut WsClient, yaml: &str) -> Box<dyn Check> {
     let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
-    d.check(e).unwrap()
+    d.check(&e.kind).unwrap()
 }
 
 #[test]

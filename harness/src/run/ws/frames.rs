@@ -4,7 +4,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex};
 
 use crate::case::ws::{FrameSpec, MaskSpec, MessageSpec};
-use crate::case::{BytesSpec, Expect, Send};
+use crate::case::{BytesSpec, ExpectKind, Send};
 use crate::transcript::escape;
 use crate::wire::ws::close::{code_is_valid_on_wire, encode_close};
 use crate::wire::ws::deflate::{Deflater, Inflater};
@@ -258,19 +258,14 @@ impl WsFrames {
 
     /// The check for a frame-level expectation (`message`, `pong`, `close`, `fail`, `ws_frame`);
     /// `None` for any other.
-    pub fn check(&mut self, expect: &Expect) -> Option<Result<Box<dyn Check>, String>> {
-        let want = if let Some(m) = &expect.message {
-            message_want(m, self.last_message.as_ref()).map(Want::Message)
-        } else if let Some(p) = &expect.pong {
-            p.to_bytes().map(Want::Pong)
-        } else if let Some(c) = &expect.close {
-            Ok(Want::Close((**c).clone()))
-        } else if let Some(fail) = &expect.fail {
-            Ok(Want::Fail(fail.codes().map(<[u16]>::to_vec)))
-        } else if let Some(f) = &expect.ws_frame {
-            frame_want(f).map(Want::Frame)
-        } else {
-            return None;
+    pub fn check(&mut self, expect: &ExpectKind) -> Option<Result<Box<dyn Check>, String>> {
+        let want = match expect {
+            ExpectKind::Message(m) => message_want(m, self.last_message.as_ref()).map(Want::Message),
+            ExpectKind::Pong(p) => p.to_bytes().map(Want::Pong),
+            ExpectKind::Close(c) => Ok(Want::Close((**c).clone())),
+            ExpectKind::Fail(fail) => Ok(Want::Fail(fail.codes().map(<[u16]>::to_vec))),
+            ExpectKind::WsFrame(f) => frame_want(f).map(Want::Frame),
+            _ => return None,
         };
         Some(want.map(|want| {
             Box::new(FrameCheck {

@@ -11,7 +11,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::case::ws::{AcceptSpec, HandshakeRequestExpect, HandshakeResponseSpec};
-use crate::case::{Expect, Send, Step};
+use crate::case::{ExpectKind, Send, Step};
 use crate::wire::http1::body::OutgoingBody;
 use crate::wire::http1::response::Progress;
 use crate::wire::http1::server::{reason_phrase, RequestReader, RequestRecord, Response};
@@ -46,7 +46,7 @@ pub struct WsServer {
 impl WsServer {
     /// The driver for a server-role case with these steps.
     pub fn new(subs: Substitutions, steps: &[Step]) -> Self {
-        let scripted_request = steps.iter().any(|s| matches!(s, Step::Expect(e) if e.ws_handshake_request.is_some()));
+        let scripted_request = steps.iter().any(|s| matches!(s, Step::Expect(e) if matches!(e.kind, ExpectKind::WsHandshakeRequest(_))));
         let scripted_response = steps.iter().any(|s| matches!(s, Step::Send(Send::WsHandshakeResponse(_))));
         let wish = steps.iter().find_map(|s| match s {
             Step::Send(Send::WsHandshakeResponse(r)) => r.deflate.as_ref().map(|d| AnswerWish {
@@ -149,8 +149,8 @@ impl Driver for WsServer {
         }
     }
 
-    fn check(&mut self, expect: &Expect) -> Result<Box<dyn Check>, String> {
-        if let Some(r) = &expect.ws_handshake_request {
+    fn check(&mut self, expect: &ExpectKind) -> Result<Box<dyn Check>, String> {
+        if let ExpectKind::WsHandshakeRequest(r) = expect {
             return Ok(Box::new(self.request_check(r)));
         }
         self.frames.check(expect).unwrap_or_else(|| Err("this expectation is not one a WebSocket server knows".into()))

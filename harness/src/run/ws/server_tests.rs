@@ -1,7 +1,7 @@
 //! Unit tests of the WebSocket fake server.
 
 use super::*;
-use crate::case::load::parse_cases;
+use crate::run::plan::parse_cases;
 use crate::wire::ws::frame::{parse_header, FrameOut};
 use crate::wire::ws::opcode;
 
@@ -29,7 +29,7 @@ fn handshake(s: &mut WsServer) -> Units {
 
 fn check(s: &mut WsServer, yaml: &str) -> Box<dyn Check> {
     let Step::Expect(e) = &steps(yaml)[0] else { panic!() };
-    s.check(e).unwrap()
+    s.check(&e.kind).unwrap()
 }
 
 fn client_frame(op: u8, fin: bool, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {

@@ -1,0 +1,212 @@
+//! docs/autobahn.md maps every Autobahn|Testsuite case of categories 1–7, 9, 10, 12 and 13 to its
+//! counterparts in both roles: cases/ws (peerspec tests a server, as Autobahn's fuzzingclient
+//! does) and cases/client/ws (peerspec tests a client, as its fuzzingserver does), by the cases'
+//! `autobahn:` field. This test keeps it complete and current: in each role every Autobahn id has
+//! a case or a written reason (tests/data/autobahn-cases.md, "No counterpart" and "Pending"), no
+//! reason stands for an id that has a case, and the document is exactly what [`generate`] prints.
+//! After changing a case's `autobahn:` or a reason, rewrite the document with
+//! `PEERSPEC_BLESS=1 cargo test --locked --test autobahn`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use peerspec::case::load::load_paths;
+use peerspec::case::{Level, Role};
+
+/// Autobahn's case list with what each case sends and expects, the UTF-8 payloads of 6.5–6.23,
+/// and the reasons for ids with no case, copied into the repository (tests/data/autobahn-cases.md).
+const DATA: &str = include_str!("data/autobahn-cases.md");
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// One Autobahn case: its category heading, id and what it does.
+struct AutobahnCase {
+    category: String,
+    id: String,
+    what: String,
+}
+
+/// The two roles, as the document names them: the peer under test.
+const ROLES: [&str; 2] = ["server", "client"];
+
+/// A reason for ids with no case in a role: `- ROLE ID: reason`, ID one id or a group.
+struct Reason {
+    roles: Vec<&'static str>,
+    id: String,
+    why: String,
+    pending: bool,
+}
+
+impl Reason {
+    fn covers(&self, role: &str, id: &str) -> bool {
+        self.roles.contains(&role) && (id == self.id || id.starts_with(&format!("{}.", self.id)))
+    }
+}
+
+/// The inventory (every `- id: what` line before "No counterpart") and the reasons.
+fn data() -> (Vec<AutobahnCase>, Vec<Reason>) {
+    let (mut cases, mut reasons) = (vec![], vec![]);
+    let mut category = String::new();
+    let mut section = "inventory";
+    for line in DATA.lines() {
+        if let Some(h) = line.strip_prefix("## ") {
+            section = match h {
+                "No counterpart" => "reasons",
+                "Pending" => "pending",
+                _ => "inventory",
+            };
+            category = h.to_string();
+        } else if let Some(item) = line.strip_prefix("- ") {
+            let (head, rest) = item.split_once(": ").expect("`- id: what` or `- role id: reason`");
+            if section == "inventory" {
+                cases.push(AutobahnCase { category: category.clone(), id: head.to_string(), what: rest.to_string() });
+            } else {
+                let (role, id) = head.split_once(' ').expect("`- role id: reason`");
+                let roles = match role {
+                    "both" => ROLES.to_vec(),
+                    "server" => vec!["server"],
+                    "client" => vec!["client"],
+                    other => panic!("unknown role {other:?} in `- {item}`: write server, client or both"),
+                };
+                reasons.push(Reason { roles, id: id.to_string(), why: rest.to_string(), pending: section == "pending" });
+            }
+        }
+    }
+    (cases, reasons)
+}
+
+/// (role, Autobahn id) → (case id, level) of every case that names it.
+fn counterparts() -> BTreeMap<(&'static str, String), Vec<(String, Level)>> {
+    let loaded = load_paths(&[repo_root().join("cases")]).unwrap_or_else(|e| panic!("cases/ must load: {e:?}"));
+    let mut map: BTreeMap<(&'static str, String), Vec<(String, Level)>> = BTreeMap::new();
+    for l in loaded {
+        // peerspec's role is the other side of the peer under test's.
+        let role = if l.case.role == Role::Client { "server" } else { "client" };
+        for id in l.case.autobahn.iter().flat_map(|a| a.as_slice()) {
+            map.entry((role, id.clone())).or_default().push((l.case.id.clone(), l.case.level));
+        }
+    }
+    map
+}
+
+/// One cell of the table: the cases (level beside those not at must), or the reason.
+fn cell(cases: Option<&Vec<(String, Level)>>, reason: Option<&Reason>) -> String {
+    match (cases, reason) {
+        (Some(list), _) => list
+            .iter()
+            .map(|(id, level)| if *level == Level::Must { format!("`{id}`") } else { format!("`{id}` ({})", level.name()) })
+            .collect::<Vec<_>>()
+            .join("<br>"),
+        (None, Some(r)) => format!("none: {}", r.why.replace('|', "\\|")),
+        (None, None) => "**none, and no reason**".to_string(),
+    }
+}
+
+/// The document: per category, a table from every Autobahn id to its cases in both roles.
+fn generate() -> String {
+    let (cases, reasons) = data();
+    let map = counterparts();
+    let reason = |role: &str, id: &str| reasons.iter().find(|r| r.covers(role, id));
+    let mut out = String::from(
+        "# Autobahn|Testsuite's cases and their peerspec counterparts\n\n\
+         <!-- Generated by harness/tests/autobahn.rs from the cases' `autobahn:` field and \
+         harness/tests/data/autobahn-cases.md; rewrite with `PEERSPEC_BLESS=1 cargo test --locked --test autobahn`. -->\n\n\
+         Autobahn|Testsuite is the WebSocket conformance suite implementers publish results for. Its fuzzingclient runs \
+         its cases against a server; peerspec's counterparts are in `cases/ws` (`peerspec run cases/ws --target ws://...`). \
+         Its fuzzingserver runs them against a client; the counterparts are in `cases/client/ws` \
+         (`peerspec serve cases/client/ws --client '...'`). A case names the Autobahn cases it stands for in its \
+         `autobahn:` field, which `--list` and the reports show. Where Autobahn and peerspec differ in what they accept \
+         (Autobahn's main verdict passes a server that ignores a bad frame, peerspec's close-code checks are their own \
+         cases at their own level, a fail-fast UTF-8 check is a may), the case quotes the RFC 6455 sentence it enforces; \
+         [websocket](websocket.md) explains the suite. An id with no case in a role says why.\n\n\
+         | category | Autobahn cases | with a server-role case | with a client-role case |\n|---|---|---|---|\n",
+    );
+    let mut categories: Vec<&str> = vec![];
+    for c in &cases {
+        if !categories.contains(&c.category.as_str()) {
+            categories.push(&c.category);
+        }
+    }
+    for cat in &categories {
+        let ids: Vec<&AutobahnCase> = cases.iter().filter(|c| c.category == *cat).collect();
+        let with = |role: &'static str| ids.iter().filter(|c| map.contains_key(&(role, c.id.clone()))).count();
+        out.push_str(&format!("| {cat} | {} | {} | {} |\n", ids.len(), with("server"), with("client")));
+    }
+    let total = |role: &'static str| cases.iter().filter(|c| map.contains_key(&(role, c.id.clone()))).count();
+    out.push_str(&format!("| **all** | {} | {} | {} |\n", cases.len(), total("server"), total("client")));
+    for cat in &categories {
+        out.push_str(&format!(
+            "\n## {cat}\n\n| Autobahn | Autobahn sends / expects | server role (`cases/ws`) | client role (`cases/client/ws`) |\n|---|---|---|---|\n"
+        ));
+        for c in cases.iter().filter(|c| c.category == *cat) {
+            let [server, client] = ROLES.map(|role| cell(map.get(&(role, c.id.clone())), reason(role, &c.id)));
+            out.push_str(&format!("| {} | {} | {server} | {client} |\n", c.id, c.what.replace('|', "\\|")));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_inventory_is_autobahns() {
+    let (cases, _) = data();
+    let ids: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(ids, peerspec::case::autobahn::ids(), "tests/data/autobahn-cases.md and peerspec::case::autobahn disagree");
+    assert_eq!(ids.len(), 517, "Autobahn has 517 cases in categories 1-7, 9, 10, 12 and 13");
+    // The UTF-8 corpus: 132 payloads, each marked valid exactly when it is UTF-8.
+    let corpus: Vec<(&str, &str)> = cases
+        .iter()
+        .filter_map(|c| {
+            let (valid, rest) = c.what.split_once(' ')?;
+            let hex = rest.split(' ').next()?;
+            (matches!(valid, "valid" | "invalid") && c.id.starts_with("6.")).then_some((valid, hex))
+        })
+        .collect();
+    assert_eq!(corpus.len(), 132);
+    for (valid, hex) in corpus {
+        let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        assert_eq!(std::str::from_utf8(&bytes).is_ok(), valid == "valid", "{hex} is marked {valid}");
+    }
+}
+
+#[test]
+fn every_autobahn_case_has_a_counterpart_or_a_reason_and_the_table_is_current() {
+    let (cases, reasons) = data();
+    let map = counterparts();
+    let known = peerspec::case::autobahn::ids();
+    for r in &reasons {
+        let names_ids = known.iter().any(|id| *id == r.id || id.starts_with(&format!("{}.", r.id)));
+        assert!(names_ids, "a reason names {:?}, which is no Autobahn id or group", r.id);
+    }
+    let mut missing = vec![];
+    for role in ROLES {
+        for c in &cases {
+            let has_case = map.contains_key(&(role, c.id.clone()));
+            let reason = reasons.iter().find(|r| r.covers(role, &c.id));
+            if !has_case && reason.is_none() {
+                missing.push(format!("{role} {}", c.id));
+            }
+            // A reason for exactly this id goes once a case names it.
+            if let Some(r) = reasons.iter().find(|r| !r.pending && r.id == c.id && r.roles.contains(&role)) {
+                assert!(!has_case, "{role} {} has a case and still a reason ({:?}): remove the reason", c.id, r.why);
+            }
+        }
+    }
+    assert!(missing.is_empty(), "Autobahn ids with neither a case nor a reason in tests/data/autobahn-cases.md: {missing:?}");
+    // A reason that no longer covers any id without a case is stale.
+    for r in &reasons {
+        let useful = r.roles.iter().any(|role| cases.iter().any(|c| r.covers(role, &c.id) && !map.contains_key(&(*role, c.id.clone()))));
+        assert!(useful, "every id `- {} {}` covers has a case now: remove the entry", r.roles.join("+"), r.id);
+    }
+    let doc = repo_root().join("docs/autobahn.md");
+    let want = generate();
+    if std::env::var_os("PEERSPEC_BLESS").is_some() {
+        std::fs::write(&doc, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&doc).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/autobahn.md is not what the generator prints: rewrite it with PEERSPEC_BLESS=1 cargo test --locked --test autobahn"
+    );
+}
