@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use peerspec::case::load::load_paths;
 use peerspec::case::{Level, Role};
+use peerspec::run::plan::load_paths;
 
 /// Autobahn's case list with what each case sends and expects, the UTF-8 payloads of 6.5–6.23,
 /// and the reasons for ids with no case, copied into the repository (tests/data/autobahn-cases.md).

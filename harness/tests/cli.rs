@@ -196,13 +196,20 @@ fn answering_server(connections: usize) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
-        for conn in listener.incoming().take(connections) {
-            let Ok(mut conn) = conn else { continue };
+        let mut listener = Some(listener);
+        for i in 0..connections {
+            let Some(Ok((mut conn, _))) = listener.as_ref().map(|l| l.accept()) else { return };
+            if i + 1 == connections {
+                // Closed before the last answer is written, so whatever connects after it is
+                // refused, however fast it comes.
+                listener = None;
+            }
             let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
             let mut buf = [0u8; 4096];
             let _ = conn.read(&mut buf);
             let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         }
+        drop(listener);
     });
     url
 }
@@ -302,20 +309,35 @@ fn a_dead_target_and_a_broken_case_are_errors_not_failures() {
     assert_eq!(report["cases"][0]["failure_kind"], "setup");
     assert_eq!(report["summary"]["errors"], 1);
 
-    // A case that cannot be run as written: an authoring error, against the built-in target.
+    // A case that cannot be run as written is an error of the case file, found when it loads,
+    // before anything runs: exit 2, the place and what was expected.
     let broken = write(
         dir.path(),
         "broken.yaml",
         "id: k/h2-send-in-http1\nprotocol: http/1.1\nsteps:\n  - send: { h2_request: { headers: { ':method': GET, ':path': / } } }\n---\nid: k/fails\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 299 } }\n",
     );
-    let o = peerspec(&["run", &broken, "--junit", junit.to_str().unwrap(), "--color", "never"]);
+    let fresh = dir.path().join("fresh-junit.xml");
+    let o = peerspec(&["run", &broken, "--junit", fresh.to_str().unwrap(), "--color", "never"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("broken.yaml:4:13: case \"k/h2-send-in-http1\": step 1: `h2_request` does not belong in a http/1.1 case"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("case k/fails ..."), "nothing runs: {}", text(&o));
+
+    // A rule broken by the peer stays a failure, not an error.
+    let fails = write(
+        dir.path(),
+        "fails.yaml",
+        "id: k/fails\nprotocol: http/1.1\nsteps:\n  - send: { request: { target: / } }\n  - expect: { response: { status: 299 } }\n",
+    );
+    let o = peerspec(&["run", &fails, "--junit", junit.to_str().unwrap(), "--color", "never"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("case k/h2-send-in-http1 ... ERROR (authoring)"), "{}", text(&o));
     assert!(text(&o).contains("case k/fails ... FAILED"), "{}", text(&o));
     let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    let error = doc.descendants().find(|n| n.has_tag_name("error")).expect("an <error>");
-    assert_eq!(error.attribute("type"), Some("authoring"));
+    assert!(!doc.descendants().any(|n| n.has_tag_name("error")), "{xml}");
     let failure = doc.descendants().find(|n| n.has_tag_name("failure")).expect("a <failure>");
     assert_eq!(failure.attribute("type"), Some("conformance"));
     assert!(failure.attribute("message").unwrap().contains("status: expected 299, saw 200"), "the first difference: {xml}");
