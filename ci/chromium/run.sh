@@ -22,8 +22,8 @@ echo "== Chromium EventSource: cases/client/sse (HTTP/1.x, and HTTP/2 over TLS: 
   --client 'node ci/chromium/browser.mjs eventsource {url} {ca_file}' \
   --junit reports/client-chromium-sse-junit.xml "$@"
 
-echo "== Chromium WebSocket: cases/client/ws"
-"$peerspec" serve cases/client/ws --jobs 1 --timeout 15s \
+echo "== Chromium WebSocket: cases/client/ws (Chromium offers permessage-deflate: --provides)"
+"$peerspec" serve cases/client/ws --jobs 1 --timeout 15s --provides permessage-deflate \
   --client 'node ci/chromium/browser.mjs websocket {url} {ca_file}' \
   --known-failures ci/chromium/known-failures-ws.txt \
   --junit reports/client-chromium-ws-junit.xml "$@"

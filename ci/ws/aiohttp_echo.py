@@ -2,7 +2,8 @@
 """WebSocket echo server on aiohttp, for peerspec's ws suite.
 
 Usage: aiohttp_echo.py PORT. Echoes text and binary messages on any path; speaks the `chat` and
-`superchat` subprotocols when offered; messages up to 16 MiB (like the built-in target).
+`superchat` subprotocols when offered; messages up to 16 MiB (like the built-in target);
+permessage-deflate (RFC 7692) accepted when offered (compress=True).
 """
 import sys
 
@@ -10,7 +11,7 @@ from aiohttp import WSMsgType, web
 
 
 async def echo(request):
-    ws = web.WebSocketResponse(protocols=("chat", "superchat"), max_msg_size=16 << 20, compress=False, autoping=True)
+    ws = web.WebSocketResponse(protocols=("chat", "superchat"), max_msg_size=16 << 20, compress=True, autoping=True)
     await ws.prepare(request)
     async for msg in ws:
         if msg.type == WSMsgType.TEXT:

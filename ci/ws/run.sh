@@ -24,7 +24,8 @@ trap cleanup EXIT
 
 status=0
 # Each server is given (--provides) only the capabilities it has beyond a WebSocket endpoint, which
-# a ws:// target always is: all three speak the `chat` subprotocol (see their --help texts).
+# a ws:// target always is: all three speak the `chat` subprotocol (see their --help texts) and
+# accept permessage-deflate (RFC 7692) when offered.
 run_peer() {
   local name=$1 version=$2 port=$3 provides=$4
   shift 4
@@ -39,7 +40,7 @@ run_peer() {
 }
 
 pyversion() { python3 -c "import $1; print($1.__version__)"; }
-run_peer websockets "$(pyversion websockets)" "${WS_PORT_WEBSOCKETS:-19001}" subprotocol-chat python3 "$here/websockets_echo.py"
-run_peer aiohttp "$(pyversion aiohttp)" "${WS_PORT_AIOHTTP:-19002}" subprotocol-chat python3 "$here/aiohttp_echo.py"
-run_peer node-ws "$(node -p "require('./$here/node_modules/ws/package.json').version")" "${WS_PORT_NODE_WS:-19003}" subprotocol-chat node "$here/node_ws_echo.js"
+run_peer websockets "$(pyversion websockets)" "${WS_PORT_WEBSOCKETS:-19001}" subprotocol-chat,permessage-deflate python3 "$here/websockets_echo.py"
+run_peer aiohttp "$(pyversion aiohttp)" "${WS_PORT_AIOHTTP:-19002}" subprotocol-chat,permessage-deflate python3 "$here/aiohttp_echo.py"
+run_peer node-ws "$(node -p "require('./$here/node_modules/ws/package.json').version")" "${WS_PORT_NODE_WS:-19003}" subprotocol-chat,permessage-deflate node "$here/node_ws_echo.js"
 exit $status

@@ -2,7 +2,8 @@
 """WebSocket echo server on Python `websockets` (asyncio API), for peerspec's ws suite.
 
 Usage: websockets_echo.py PORT. Echoes text and binary messages on any path; speaks the `chat`
-and `superchat` subprotocols when offered; messages up to 16 MiB (like the built-in target).
+and `superchat` subprotocols when offered; messages up to 16 MiB (like the built-in target);
+permessage-deflate (RFC 7692) accepted when offered (websockets' default compression).
 """
 import asyncio
 import sys
@@ -25,7 +26,7 @@ def select_subprotocol(connection, offered):
 
 async def main(port):
     async with serve(echo, "127.0.0.1", port, select_subprotocol=select_subprotocol, max_size=16 << 20,
-                     compression=None, ping_interval=None, close_timeout=2):
+                     ping_interval=None, close_timeout=2):
         await asyncio.get_running_loop().create_future()
 
 

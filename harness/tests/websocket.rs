@@ -1,6 +1,7 @@
 //! WebSocket end to end: the seed exchange against the built-in target, a wss:// target over
 //! rustls, ws:// target resolution, and hostile servers peerspec must catch (a wrong accept value,
-//! a masked server frame, a server that never answers the close).
+//! a masked server frame, a server that never answers the close), and permessage-deflate: a
+//! declined offer, an answer outside the offer, a decompression bomb.
 
 mod support;
 
@@ -141,4 +142,44 @@ async fn a_masked_server_frame_and_a_missing_close_reply_fail() {
     assert_eq!(r.status, Status::Failed);
     assert!(r.message.as_deref().unwrap_or("").contains("timed out waiting for a close frame"), "{:?}", r.message);
     assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+/// A 101 for the RFC's sample key that accepts permessage-deflate as offered.
+const SAMPLE_KEY_101_DEFLATE: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+
+const DEFLATE_OFFER: &str = "id: t\nprotocol: websocket\nsteps:\n\
+  - send: { handshake: { key: dGhlIHNhbXBsZSBub25jZQ==, extensions: permessage-deflate } }\n\
+  - expect: { handshake: { deflate: accepted } }\n\
+  - expect: { message: { length: 1 } }\n";
+
+#[tokio::test]
+async fn a_decompression_bomb_stops_at_the_message_limit() {
+    // 64 MiB of zeros in about 64 KiB: peerspec inflates no more than --max-message-size.
+    let bomb = peerspec::wire::ws::deflate::Deflater::new(15, false).compress(&vec![0; 64 << 20]);
+    let mut frame = vec![0xC2, 127];
+    frame.extend((bomb.len() as u64).to_be_bytes());
+    frame.extend(&bomb);
+    let addr = scripted_server(SAMPLE_KEY_101_DEFLATE, Box::leak(frame.into_boxed_slice())).await;
+    let mut config = config_for(addr, Duration::from_secs(5));
+    config.caps.max_message_size = 1 << 20;
+    let r = run_yaml(DEFLATE_OFFER, &config).await;
+    assert_eq!(r.status, Status::Failed);
+    let m = r.message.unwrap_or_default();
+    assert!(m.contains("inflates to over 1048576 bytes (--max-message-size)"), "{m}");
+}
+
+#[tokio::test]
+async fn a_declined_offer_is_not_applicable_and_a_bad_answer_fails() {
+    let addr = scripted_server(SAMPLE_KEY_101, b"").await;
+    let r = run_yaml(DEFLATE_OFFER, &config_for(addr, Duration::from_secs(2))).await;
+    assert_eq!(r.status, Status::Skipped, "{:?}", r.message);
+    assert!(r.message.unwrap_or_default().contains("declined permessage-deflate"));
+    // client_max_window_bits in the answer to an offer without it (RFC 7692 §7.1.2.2).
+    let bad = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n\r\n";
+    let addr = scripted_server(bad, b"").await;
+    let r = run_yaml(DEFLATE_OFFER, &config_for(addr, Duration::from_secs(2))).await;
+    assert_eq!(r.status, Status::Failed);
+    assert!(r.message.unwrap_or_default().contains("which the offer did not include"));
 }

@@ -35,6 +35,11 @@ pub struct HandshakeSpec {
     /// `Sec-WebSocket-Protocol` values offered, in order.
     #[serde(default)]
     pub protocols: Vec<String>,
+    /// `Sec-WebSocket-Extensions`: the extensions offered, as the field's value
+    /// (`permessage-deflate; client_max_window_bits`). When the server accepts a
+    /// permessage-deflate offer (RFC 7692), messages are compressed both ways from then on.
+    #[serde(default)]
+    pub extensions: Option<String>,
     /// Header fields to add, or to replace the default ones of the same name (`Upgrade`,
     /// `Connection`, `Host`...). `{host}` stands for the target's authority.
     #[serde(default)]
@@ -57,7 +62,23 @@ with_header_expectations! {
         /// The subprotocol the server must select (`Sec-WebSocket-Protocol`); `""` means none.
         #[serde(default)]
         pub protocol: Option<String>,
+        /// What the server must do with the permessage-deflate offer. Whatever this says, an
+        /// acceptance is checked against the offer (RFC 7692 §7: parameters defined, valid, once,
+        /// and within what was offered).
+        #[serde(default)]
+        pub deflate: Option<DeflateExpect>,
     }
+}
+
+/// The server's answer to a permessage-deflate offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeflateExpect {
+    /// The case needs the offer accepted. Declining is the server's right (RFC 7692 §5), so a
+    /// decline makes the case not applicable (skipped), never failed.
+    Accepted,
+    /// The server must decline it (leave it out of its response), or refuse the handshake.
+    Declined,
 }
 
 /// A message to send: `text` or `binary`, in one frame or split into `fragments`.
@@ -82,6 +103,10 @@ pub struct MessageSpec {
     /// Masking of every frame (default: a random key per frame).
     #[serde(default)]
     pub mask: Option<MaskSpec>,
+    /// With permessage-deflate negotiated, messages are compressed (RSV1 on the first frame,
+    /// `fragments` then split the compressed payload); `compress: false` sends this one as it is.
+    #[serde(default)]
+    pub compress: Option<bool>,
 }
 
 /// Masking: `true` (a random key, the default), `false` (unmasked), or a key in hex (`37fa213d`).
@@ -169,9 +194,14 @@ pub struct MessageExpect {
     /// The payload length in bytes.
     #[serde(default)]
     pub length: Option<usize>,
-    /// The payload sizes of the fragments, in order (checks how the message was split).
+    /// The payload sizes of the fragments, in order (checks how the message was split; for a
+    /// compressed message, the compressed sizes).
     #[serde(default)]
     pub fragments: Option<Vec<usize>>,
+    /// Whether the message must be compressed (permessage-deflate: RSV1 on its first frame). Its
+    /// payload is always checked after inflation.
+    #[serde(default)]
+    pub compressed: Option<bool>,
 }
 
 /// A close frame the server must send.
@@ -279,10 +309,15 @@ pub struct HandshakeResponseSpec {
     /// offered it). Default: none.
     #[serde(default)]
     pub protocol: Option<String>,
-    /// `Sec-WebSocket-Extensions`: the extensions the server selects (whether or not the client
-    /// offered them). Default: none.
+    /// `Sec-WebSocket-Extensions`: the extensions the server selects, as the field's value
+    /// (whether or not the client offered them; nothing is compressed). Default: none.
     #[serde(default)]
     pub extensions: Option<String>,
+    /// Accept the client's first valid permessage-deflate offer (RFC 7692), with these parameters
+    /// in the answer; messages are then compressed both ways. A client that offered none makes
+    /// the case not applicable (offering is its choice); one whose offers are all invalid fails.
+    #[serde(default)]
+    pub deflate: Option<DeflateAnswer>,
     /// Header fields to add, or to replace the default ones of the same name.
     #[serde(default)]
     pub headers: IndexMap<String, String>,
@@ -302,4 +337,22 @@ pub enum AcceptSpec {
     Wrong,
     /// No `Sec-WebSocket-Accept` field at all.
     Omit,
+}
+
+/// The parameters of the fake server's permessage-deflate answer (RFC 7692 §7.1).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeflateAnswer {
+    /// Include `server_no_context_takeover` (it is included anyway when the offer has it).
+    #[serde(default)]
+    pub server_no_context_takeover: bool,
+    /// Include `client_no_context_takeover`.
+    #[serde(default)]
+    pub client_no_context_takeover: bool,
+    /// Include `server_max_window_bits=N` (8–15; an offer's smaller value wins).
+    #[serde(default)]
+    pub server_max_window_bits: Option<u8>,
+    /// Include `client_max_window_bits=N` (8–15): only offers that carry the parameter can take it.
+    #[serde(default)]
+    pub client_max_window_bits: Option<u8>,
 }

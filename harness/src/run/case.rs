@@ -170,6 +170,9 @@ async fn execute<D: Driver>(loaded: &LoadedCase, config: &RunConfig) -> CaseResu
     }
     result.duration = started.elapsed();
     result.round_trips = session.round_trips;
+    if outcome.is_err() && not_applicable.is_none() {
+        not_applicable = driver.not_applicable();
+    }
     match outcome {
         Err(_) if not_applicable.is_some() => {
             result.status = Status::Skipped;

@@ -156,6 +156,12 @@ pub trait Driver: std::marker::Send + Sized {
     fn declared_close(&self) -> Option<String> {
         None
     }
+    /// After a failure: why the case does not apply to this peer, when the peer made a choice
+    /// its RFC allows and the case needs the other one (a WebSocket server declining
+    /// permessage-deflate). The case is then skipped with this reason.
+    fn not_applicable(&self) -> Option<String> {
+        None
+    }
     /// After the last step: whether bytes received that no step used are still fine (HTTP/2:
     /// whole frames the connection exchanges on its own, such as WINDOW_UPDATE).
     fn unread_is_fine(&mut self, _input: &[u8]) -> bool {

@@ -17,6 +17,7 @@ pub(super) struct MessageWant {
     data: Option<Vec<u8>>,
     length: Option<usize>,
     fragments: Option<Vec<usize>>,
+    compressed: Option<bool>,
 }
 
 pub(super) fn message_want(m: &MessageExpect, last: Option<&(u8, Vec<u8>)>) -> Result<MessageWant, String> {
@@ -30,7 +31,7 @@ pub(super) fn message_want(m: &MessageExpect, last: Option<&(u8, Vec<u8>)>) -> R
         (None, None, false) => (None, None),
         _ => return Err("a message expectation takes one of `text`, `binary`, `echo`".into()),
     };
-    Ok(MessageWant { opcode, data, length: m.length, fragments: m.fragments.clone() })
+    Ok(MessageWant { opcode, data, length: m.length, fragments: m.fragments.clone(), compressed: m.compressed })
 }
 
 /// A resolved frame expectation.
@@ -204,6 +205,12 @@ impl FrameCheck {
                 if let Some(n) = w.length {
                     if n as u64 != m.len() {
                         problems.push(format!("length: expected {n}, saw {}", m.len()));
+                    }
+                }
+                if let Some(c) = w.compressed {
+                    if c != m.compressed {
+                        let say = |c: bool| if c { "compressed (RSV1 set)" } else { "not compressed (RSV1 clear)" };
+                        problems.push(format!("compression: expected {}, saw {}", say(c), say(m.compressed)));
                     }
                 }
                 if let Some(sizes) = &w.fragments {

@@ -1,9 +1,12 @@
 //! WebSocket as the client (role `client`): the opening handshake, automatic or scripted, and
 //! the check of the server's answer; frames go through the shared [`super::WsFrames`].
 
-use crate::case::ws::{HandshakeExpect, HandshakeSpec, OpcodeSpec};
+use std::sync::{Arc, Mutex};
+
+use crate::case::ws::{DeflateExpect, HandshakeExpect, HandshakeSpec, OpcodeSpec};
 use crate::case::{ExpectKind, OneOrMany, Send};
 use crate::wire::http1::response::{Progress, ResponseReader, ResponseRecord};
+use crate::wire::ws::extensions::{self, Agreement, PERMESSAGE_DEFLATE};
 use crate::wire::ws::handshake::{accept_for, encode_request, generate_key, has_token};
 use crate::wire::ws::message::Sender;
 use crate::wire::ws::opcode;
@@ -22,6 +25,10 @@ pub struct WsClient {
     manual: bool,
     /// The key of the last handshake sent, for checking the accept value.
     key: Option<String>,
+    /// The `Sec-WebSocket-Extensions` of the last handshake sent.
+    offered: Option<String>,
+    /// Set by a handshake check when the server made an allowed choice the case cannot use.
+    not_applicable: Arc<Mutex<Option<String>>>,
     frames: WsFrames,
 }
 
@@ -39,7 +46,13 @@ impl WsClient {
         if !spec.protocols.is_empty() {
             headers.push(("Sec-WebSocket-Protocol".into(), spec.protocols.join(", ")));
         }
+        if let Some(e) = &spec.extensions {
+            headers.push(("Sec-WebSocket-Extensions".into(), e.clone()));
+        }
         script_fields(&mut headers, &spec.omit, &spec.headers, &self.subs);
+        let offered: Vec<&str> =
+            headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-extensions")).map(|(_, v)| v.as_str()).collect();
+        self.offered = (!offered.is_empty()).then(|| offered.join(", "));
         let sent_key = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-key")).map(|(_, v)| v.clone());
         self.key = sent_key;
         self.frames.on_connect();
@@ -53,6 +66,9 @@ impl WsClient {
             reader: ResponseReader::new("GET", self.frames.caps().http1_limits()),
             expect: expect.clone(),
             key: self.key.clone(),
+            offered: self.offered.clone(),
+            agreement: None,
+            not_applicable: self.not_applicable.clone(),
             consumed: 0,
         }
     }
@@ -115,7 +131,7 @@ impl Driver for WsClient {
         let manual = crate::case::split::each_step(cfg.steps).any(|s| matches!(s.as_send(), Some(Send::Handshake(_))));
         let mut frames = WsFrames::new(Sender::Server);
         frames.set_caps(&cfg.caps);
-        WsClient { subs: cfg.subs.clone(), manual, key: None, frames }
+        WsClient { subs: cfg.subs.clone(), manual, key: None, offered: None, not_applicable: Default::default(), frames }
     }
 
     fn on_connect(&mut self) -> Result<Units, String> {
@@ -149,12 +165,17 @@ impl Driver for WsClient {
 
     fn passed(&mut self, check: WsClientCheck) -> Units {
         match check {
-            WsClientCheck::Handshake(hc) => {
+            WsClientCheck::Handshake(mut hc) => {
                 self.frames.advance(hc.consumed);
+                self.frames.set_deflate(hc.agreement.take());
                 vec![]
             }
             WsClientCheck::Frames(mut fc) => self.frames.passed(&mut fc),
         }
+    }
+
+    fn not_applicable(&self) -> Option<String> {
+        self.not_applicable.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -163,11 +184,82 @@ pub struct HandshakeCheck {
     reader: ResponseReader,
     expect: HandshakeExpect,
     key: Option<String>,
+    /// The `Sec-WebSocket-Extensions` value peerspec sent.
+    offered: Option<String>,
+    /// The permessage-deflate agreement the response made, once it passed.
+    agreement: Option<Agreement>,
+    not_applicable: Arc<Mutex<Option<String>>>,
     /// Bytes of the response, once it passed.
     consumed: usize,
 }
 
 impl HandshakeCheck {
+    /// Checks the extensions the server selected against those offered (RFC 6455 §4.1, §9.1;
+    /// RFC 7692 §7) and returns the permessage-deflate agreement, if any.
+    fn judge_extensions(&self, answered: Option<String>, problems: &mut Vec<String>) -> Option<Agreement> {
+        let want = self.expect.deflate;
+        let Some(answered) = answered else {
+            if want == Some(DeflateExpect::Accepted) {
+                let why = "not applicable: the server declined permessage-deflate (its response has no Sec-WebSocket-Extensions), \
+                           as RFC 7692 §5 allows; this case needs the offer accepted";
+                *self.not_applicable.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.into());
+                problems.push(why.into());
+            }
+            return None;
+        };
+        let Some(offered) = &self.offered else {
+            problems.push("Sec-WebSocket-Extensions: the server selected an extension peerspec did not offer (RFC 6455 §4.1)".into());
+            return None;
+        };
+        // A case may offer something unreadable on purpose: then only a decline is right.
+        let offers = extensions::parse(offered).unwrap_or_default();
+        let selected = match extensions::parse(&answered) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(format!("Sec-WebSocket-Extensions {answered:?} cannot be read: {e}"));
+                return None;
+            }
+        };
+        let mut agreement = None;
+        for ext in &selected {
+            if !offers.iter().any(|o| o.name.eq_ignore_ascii_case(&ext.name)) {
+                problems.push(format!(
+                    "Sec-WebSocket-Extensions: the server selected {:?}, which peerspec did not offer (RFC 6455 §4.1)",
+                    ext.name
+                ));
+                continue;
+            }
+            if !ext.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE) {
+                continue;
+            }
+            if agreement.is_some() {
+                problems.push("Sec-WebSocket-Extensions: the server selected permessage-deflate twice".into());
+                continue;
+            }
+            let mut why = vec![];
+            for (i, offer) in offers.iter().enumerate().filter(|(_, o)| o.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE)) {
+                // An offer the server must decline cannot be the one it accepted.
+                match extensions::read_offer(&offer.params).and_then(|o| extensions::read_answer(&ext.params, &o)) {
+                    Ok(a) => {
+                        agreement = Some(a);
+                        break;
+                    }
+                    Err(e) => why.push(format!("offer {}: {e}", i + 1)),
+                }
+            }
+            if agreement.is_none() {
+                problems.push(format!(
+                    "Sec-WebSocket-Extensions: {answered:?} accepts none of the offers {offered:?}, and a client must fail the connection on it (RFC 7692 §7): {}",
+                    why.join("; ")
+                ));
+            }
+        }
+        if agreement.is_some() && want == Some(DeflateExpect::Declined) {
+            problems.push(format!("Sec-WebSocket-Extensions: expected the offer {offered:?} declined, saw it accepted with {answered:?}"));
+        }
+        agreement
+    }
+
     fn judge(&self, r: &ResponseRecord) -> Vec<String> {
         let mut problems = vec![];
         let statuses = self.expect.status.clone().unwrap_or(OneOrMany::One(101));
@@ -192,9 +284,6 @@ impl HandshakeCheck {
                     }
                 }
             }
-            if r.header("sec-websocket-extensions").is_some() {
-                problems.push("Sec-WebSocket-Extensions: the server selected an extension peerspec did not offer (RFC 6455 §4.1)".into());
-            }
         }
         if let Some(p) = &self.expect.protocol {
             let seen = r.header("sec-websocket-protocol");
@@ -213,6 +302,15 @@ impl HandshakeCheck {
         self.expect.header_expectations().compare(|name| r.header(name), &mut problems);
         problems
     }
+
+    /// Judges the response, keeping the permessage-deflate agreement of a 101 that passed.
+    fn judge_all(&mut self, r: &ResponseRecord) -> Vec<String> {
+        let mut problems = self.judge(r);
+        if r.status == 101 {
+            self.agreement = self.judge_extensions(r.header("sec-websocket-extensions"), &mut problems);
+        }
+        problems
+    }
 }
 
 impl Check for HandshakeCheck {
@@ -220,8 +318,8 @@ impl Check for HandshakeCheck {
         match self.reader.advance(input, eof) {
             Progress::NeedMore => Verdict::Pending,
             Progress::Done { consumed } => {
-                let r = self.reader.record();
-                let problems = self.judge(r);
+                let r = self.reader.record().clone();
+                let problems = self.judge_all(&r);
                 let unit = format!("handshake response {} {} {}", r.version, r.status, r.reason);
                 if problems.is_empty() {
                     self.consumed = consumed;

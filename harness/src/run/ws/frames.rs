@@ -1,11 +1,14 @@
 //! [`WsFrames`]: the frame-level state of a WebSocket case, the same in both roles.
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex};
 
 use crate::case::ws::{FrameSpec, MaskSpec, MessageSpec};
 use crate::case::{BytesSpec, ExpectKind, Send};
 use crate::transcript::escape;
 use crate::wire::ws::close::{code_is_valid_on_wire, encode_close};
+use crate::wire::ws::deflate::{Deflater, Inflater};
+use crate::wire::ws::extensions::Agreement;
 use crate::wire::ws::frame::{FrameOut, LengthForm};
 use crate::wire::ws::message::{Assembler, FrameReader, Sender};
 use crate::wire::ws::opcode;
@@ -39,6 +42,15 @@ pub struct WsFrames {
     frames_read: usize,
     rng: u64,
     caps: crate::run::config::Caps,
+    /// permessage-deflate, once negotiated on this connection (RFC 7692).
+    deflate: Option<Deflate>,
+}
+
+/// The permessage-deflate state of a connection: peerspec's compressor and the peer's inflater
+/// (shared with the checks, which read the peer's messages one check after another).
+struct Deflate {
+    out: Deflater,
+    inflater: Arc<Mutex<Inflater>>,
 }
 
 impl WsFrames {
@@ -54,7 +66,20 @@ impl WsFrames {
             frames_read: 0,
             rng: seed,
             caps: Default::default(),
+            deflate: None,
         }
+    }
+
+    /// The opening handshake agreed on permessage-deflate (or not): from now on peerspec
+    /// compresses its messages with its own side's parameters and inflates the peer's with the
+    /// peer's (RFC 7692 §7.1).
+    pub fn set_deflate(&mut self, agreement: Option<Agreement>) {
+        self.deflate = agreement.map(|a| {
+            let client = (a.client_max_window_bits, !a.client_no_context_takeover);
+            let server = (a.server_max_window_bits, !a.server_no_context_takeover);
+            let (mine, theirs) = if self.peer == Sender::Server { (client, server) } else { (server, client) };
+            Deflate { out: Deflater::new(mine.0, mine.1), inflater: Arc::new(Mutex::new(Inflater::new(theirs.0, theirs.1))) }
+        });
     }
 
     /// Takes the run's caps on frame and message sizes.
@@ -69,6 +94,7 @@ impl WsFrames {
 
     /// A new connection: nothing read on it, no close sent yet.
     pub fn on_connect(&mut self) {
+        self.deflate = None;
         self.close_sent = false;
         self.read_offset = 0;
         self.frames_read = 0;
@@ -160,12 +186,18 @@ impl WsFrames {
             (None, Some(b)) => (opcode::BINARY, b.to_bytes()?),
             _ => return Err("a message is either `text` or `binary`".into()),
         };
+        let compressed = match (spec.compress, self.deflate.as_mut()) {
+            (Some(false), _) | (None, None) => None,
+            (_, Some(d)) => Some(d.out.compress(&payload)),
+            (Some(true), None) => return Err("`compress: true` needs permessage-deflate negotiated in the opening handshake".into()),
+        };
+        let wire = compressed.as_deref().unwrap_or(&payload);
         let mut pieces: Vec<&[u8]> = vec![];
-        let mut rest = payload.as_slice();
+        let mut rest = wire;
         let sizes: Box<dyn Iterator<Item = usize>> = match (&spec.fragments, spec.fragment_size) {
             (Some(list), _) => Box::new(list.iter().copied()),
             // Every fragment full but the last; an empty payload is one empty frame.
-            (None, Some(n)) => Box::new(std::iter::repeat_n(n.get(), payload.len().saturating_sub(1) / n.get())),
+            (None, Some(n)) => Box::new(std::iter::repeat_n(n.get(), wire.len().saturating_sub(1) / n.get())),
             (None, None) => Box::new(std::iter::empty()),
         };
         for size in sizes {
@@ -191,6 +223,8 @@ impl WsFrames {
         for (i, piece) in pieces.into_iter().enumerate() {
             let frame = FrameOut {
                 fin: i + 1 == count,
+                // RFC 7692 §6: the "Per-Message Compressed" bit is RSV1 of the first frame only.
+                rsv: if i == 0 && compressed.is_some() { 4 } else { 0 },
                 opcode: if i == 0 { op } else { opcode::CONTINUATION },
                 ..FrameOut::new(op, piece.to_vec(), self.mask(&spec.mask)?)
             };
@@ -198,6 +232,9 @@ impl WsFrames {
             // them): no label to format for them.
             let shown = i < crate::transcript::HEAD_ENTRIES || count - i <= crate::transcript::TAIL_ENTRIES;
             units.push(if shown { self.encode_frame(&frame)? } else { Unit::new("", frame.encode()?) });
+        }
+        if let (Some(z), Some(first)) = (&compressed, units.first_mut()) {
+            first.label = format!("{}  (compressed: {} B inflate to {} B)", first.label, z.len(), payload.len());
         }
         self.last_message = Some((op, payload));
         Ok(units)
@@ -243,16 +280,20 @@ impl WsFrames {
             ExpectKind::WsFrame(f) => frame_want(f).map(Want::Frame),
             _ => return None,
         };
-        Some(want.map(|want| FrameCheck {
-            reader: FrameReader::new(self.caps.max_frame_size),
-            asm: Assembler::from(self.peer).with_limit(self.caps.max_message_size),
-            peer: self.peer,
-            want,
-            units: vec![],
-            seen_close: None,
-            pings: vec![],
-            read_offset: self.read_offset,
-            frames_read: self.frames_read,
+        Some(want.map(|want| {
+            FrameCheck {
+                reader: FrameReader::new(self.caps.max_frame_size),
+                asm: Assembler::from(self.peer)
+                    .with_limit(self.caps.max_message_size)
+                    .with_deflate(self.deflate.as_ref().map(|d| d.inflater.clone())),
+                peer: self.peer,
+                want,
+                units: vec![],
+                seen_close: None,
+                pings: vec![],
+                read_offset: self.read_offset,
+                frames_read: self.frames_read,
+            }
         }))
     }
 

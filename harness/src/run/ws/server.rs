@@ -8,11 +8,14 @@
 //! request is read and checked (a case replaces that with `expect: ws_handshake_request`), and
 //! answered with a correct 101 (a case replaces that with `send: ws_handshake_response`).
 
+use std::sync::{Arc, Mutex};
+
 use crate::case::ws::{AcceptSpec, HandshakeRequestExpect, HandshakeResponseSpec};
 use crate::case::{ExpectKind, Send, Step};
 use crate::wire::http1::body::OutgoingBody;
 use crate::wire::http1::response::Progress;
 use crate::wire::http1::server::{reason_phrase, RequestReader, RequestRecord, Response};
+use crate::wire::ws::extensions::{self, Agreement, AnswerWish, PERMESSAGE_DEFLATE};
 use crate::wire::ws::handshake::{accept_for, has_token};
 use crate::wire::ws::message::Sender;
 
@@ -31,6 +34,12 @@ pub struct WsServer {
     scripted_response: bool,
     /// The `Sec-WebSocket-Key` of the client's last handshake request.
     key: Option<String>,
+    /// How the case's response answers a permessage-deflate offer (its `deflate:`), if it does.
+    wish: Option<AnswerWish>,
+    /// The agreement the answer makes with the client's offers.
+    agreement: Option<Agreement>,
+    /// Set by a request check when the client made an allowed choice the case cannot use.
+    not_applicable: Arc<Mutex<Option<String>>>,
     frames: WsFrames,
 }
 
@@ -41,6 +50,9 @@ impl WsServer {
             target: expect.target.as_deref().map(|t| self.subs.apply(t)),
             expect: expect.clone(),
             key: None,
+            wish: self.wish.clone(),
+            agreement: None,
+            not_applicable: self.not_applicable.clone(),
             consumed: 0,
         }
     }
@@ -65,6 +77,9 @@ impl WsServer {
         }
         if let Some(e) = &spec.extensions {
             headers.push(("Sec-WebSocket-Extensions".into(), e.clone()));
+        }
+        if let (Some(_), Some(a)) = (&spec.deflate, &self.agreement) {
+            headers.push(("Sec-WebSocket-Extensions".into(), a.header()));
         }
         script_fields(&mut headers, &spec.omit, &spec.headers, &self.subs);
         // A refusal has an empty body, framed, so the client need not wait for the close.
@@ -119,9 +134,27 @@ impl Driver for WsServer {
         let scripted_request = crate::case::split::each_step(cfg.steps)
             .any(|s| matches!(s, Step::Expect(e) if matches!(e.kind, ExpectKind::WsHandshakeRequest(_))));
         let scripted_response = crate::case::split::each_step(cfg.steps).any(|s| matches!(s.as_send(), Some(Send::WsHandshakeResponse(_))));
+        let wish = crate::case::split::each_step(cfg.steps).find_map(|s| match s.as_send() {
+            Some(Send::WsHandshakeResponse(r)) => r.deflate.as_ref().map(|d| AnswerWish {
+                server_no_context_takeover: d.server_no_context_takeover,
+                client_no_context_takeover: d.client_no_context_takeover,
+                server_max_window_bits: d.server_max_window_bits,
+                client_max_window_bits: d.client_max_window_bits,
+            }),
+            _ => None,
+        });
         let mut frames = WsFrames::new(Sender::Client);
         frames.set_caps(&cfg.caps);
-        WsServer { subs: cfg.subs.clone(), scripted_request, scripted_response, key: None, frames }
+        WsServer {
+            subs: cfg.subs.clone(),
+            scripted_request,
+            scripted_response,
+            key: None,
+            wish,
+            agreement: None,
+            not_applicable: Default::default(),
+            frames,
+        }
     }
 
     fn on_connect(&mut self) -> Result<Units, String> {
@@ -136,7 +169,14 @@ impl Driver for WsServer {
 
     fn encode(&mut self, send: &Send) -> Result<Units, String> {
         match send {
-            Send::WsHandshakeResponse(spec) => Ok(vec![self.response(spec)]),
+            Send::WsHandshakeResponse(spec) => {
+                let unit = self.response(spec);
+                // A 101 with permessage-deflate: compressed messages both ways from now on.
+                if spec.status.unwrap_or(101) == 101 && spec.deflate.is_some() {
+                    self.frames.set_deflate(self.agreement);
+                }
+                Ok(vec![unit])
+            }
             other => self.frames.encode(other).unwrap_or_else(|| {
                 Err("this send step is not one a WebSocket server knows (use ws_handshake_response, message, ws_frame(s), ws_ping, ws_close or raw)".into())
             }),
@@ -156,6 +196,7 @@ impl Driver for WsServer {
             WsServerCheck::Handshake(mut request) => {
                 self.frames.advance(request.consumed);
                 self.key = request.key.take();
+                self.agreement = request.agreement.take();
                 if self.scripted_response {
                     vec![]
                 } else {
@@ -164,6 +205,10 @@ impl Driver for WsServer {
             }
             WsServerCheck::Frames(mut fc) => self.frames.passed(&mut fc),
         }
+    }
+
+    fn not_applicable(&self) -> Option<String> {
+        self.not_applicable.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -181,6 +226,11 @@ pub struct HandshakeRequestCheck {
     target: Option<String>,
     /// The client's key, once the request passed.
     key: Option<String>,
+    /// How the case answers a permessage-deflate offer, when it does.
+    wish: Option<AnswerWish>,
+    /// The agreement the answer makes, once the request passed.
+    agreement: Option<Agreement>,
+    not_applicable: Arc<Mutex<Option<String>>>,
     /// Bytes of the request, once it passed.
     consumed: usize,
 }
@@ -240,6 +290,44 @@ impl HandshakeRequestCheck {
         fields.compare(|name| r.header(name), &mut problems);
         problems
     }
+
+    /// The answer to the client's permessage-deflate offers the case asks for (RFC 7692 §7.1). A
+    /// client that offered none made its choice (the case does not apply); offers that are all
+    /// invalid break RFC 7692 §7.1's rules on their parameters.
+    fn answer(&self, r: &RequestRecord, problems: &mut Vec<String>) -> Option<Agreement> {
+        let wish = self.wish.as_ref()?;
+        let offers = match r.header("sec-websocket-extensions").map(|v| extensions::parse(&v)).transpose() {
+            Ok(o) => o.unwrap_or_default(),
+            Err(e) => {
+                differ(problems, "header Sec-WebSocket-Extensions", "a list of extensions (RFC 6455 §9.1)".into(), e);
+                return None;
+            }
+        };
+        if !offers.iter().any(|o| o.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE)) {
+            let why = format!(
+                "not applicable: the client offered no permessage-deflate (Sec-WebSocket-Extensions: {:?}), as is its choice; this case needs it offered",
+                r.header("sec-websocket-extensions").unwrap_or_default()
+            );
+            *self.not_applicable.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+            problems.push(why);
+            return None;
+        }
+        match extensions::answer(&offers, wish) {
+            Ok(a) => Some(a),
+            Err(e)
+                if offers.iter().any(|o| o.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE) && extensions::read_offer(&o.params).is_ok()) =>
+            {
+                let why = format!("not applicable: the client's permessage-deflate offers cannot take this case's answer: {e}");
+                *self.not_applicable.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+                problems.push(why);
+                None
+            }
+            Err(e) => {
+                problems.push(format!("the client's permessage-deflate offers are all invalid (RFC 7692 §7.1): {e}"));
+                None
+            }
+        }
+    }
 }
 
 impl Check for HandshakeRequestCheck {
@@ -249,12 +337,14 @@ impl Check for HandshakeRequestCheck {
             Progress::Invalid(e) => Verdict::Fail(format!("invalid opening handshake request: {e}")),
             Progress::Done { consumed } => {
                 let r = self.reader.record();
-                let problems = self.judge(r);
+                let mut problems = self.judge(r);
+                let agreement = self.answer(r, &mut problems);
                 if !problems.is_empty() {
                     return Verdict::Fail(format!("the opening handshake request differs:\n{}", problems.join("\n")));
                 }
                 let unit = format!("opening handshake request {} {} {}", r.method, r.target, r.version);
                 self.key = r.header("sec-websocket-key").map(|k| k.trim().to_string());
+                self.agreement = agreement;
                 self.consumed = consumed;
                 Verdict::Pass { consumed, units: vec![annotated(0, consumed, unit)] }
             }

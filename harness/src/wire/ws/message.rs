@@ -2,6 +2,9 @@
 //! boundary, opcode and FIN bit (RFC 6455 §5.4) so transcripts and checks can see how a message
 //! was split.
 
+use std::sync::{Arc, Mutex};
+
+use super::deflate::Inflater;
 use super::frame::{parse_header, FrameError, FrameHeader};
 use super::mask::apply_mask;
 use super::opcode;
@@ -100,6 +103,9 @@ pub struct Message {
     pub fragments: Vec<Fragment>,
     /// Fragments past [`MAX_FRAGMENT_RECORDS`], counted only.
     pub fragments_not_kept: u64,
+    /// Sent compressed (RSV1 on its first frame, permessage-deflate): `data` is the inflated
+    /// payload, `fragments` the compressed frames.
+    pub compressed: bool,
 }
 
 impl Message {
@@ -112,7 +118,17 @@ impl Message {
         } else {
             String::new()
         };
-        format!("{} message, {} B{dropped} in {} fragment(s) [{parts}]", opcode::name(self.opcode), self.len(), self.fragments.len())
+        let compressed = if self.compressed {
+            format!(" inflated from {} B", self.fragments.iter().map(|f| f.len).sum::<usize>())
+        } else {
+            String::new()
+        };
+        format!(
+            "{} message, {} B{dropped}{compressed} in {} fragment(s) [{parts}]",
+            opcode::name(self.opcode),
+            self.len(),
+            self.fragments.len()
+        )
     }
 
     /// Payload bytes received, kept or not.
@@ -160,13 +176,17 @@ impl Sender {
 
 /// Reassembles messages from the frames one endpoint sends, enforcing the framing rules the
 /// other holds it to (RFC 6455 §5.1–§5.5): masking (none from a server, every frame from a
-/// client), RSV bits 0 (no extension is ever negotiated by peerspec), defined opcodes, control
-/// frames final with at most 125 bytes, continuation only inside a fragmented message and only
-/// there.
+/// client), RSV bits 0 except RSV1 on the first frame of a data message when permessage-deflate
+/// was negotiated (RFC 7692 §6), defined opcodes, control frames final with at most 125 bytes,
+/// continuation only inside a fragmented message and only there. Compressed messages are
+/// inflated (never past the message limit) before their UTF-8 is checked.
 #[derive(Debug, Clone)]
 pub struct Assembler {
     current: Option<Message>,
     sender: Sender,
+    /// The sender's permessage-deflate state, shared with later checks of the connection
+    /// (context takeover); `None` when no extension was negotiated.
+    inflater: Option<Arc<Mutex<Inflater>>>,
     /// Payload bytes kept per message; the rest are counted ([`Message::dropped`]).
     max_message: usize,
     /// Fragments recorded one by one per message; later ones are only counted.
@@ -178,7 +198,7 @@ pub const MAX_FRAGMENT_RECORDS: usize = 10_000;
 
 impl Default for Assembler {
     fn default() -> Self {
-        Assembler { current: None, sender: Sender::default(), max_message: 16 << 20, max_fragments: MAX_FRAGMENT_RECORDS }
+        Assembler { current: None, sender: Sender::default(), inflater: None, max_message: 16 << 20, max_fragments: MAX_FRAGMENT_RECORDS }
     }
 }
 
@@ -197,6 +217,12 @@ impl Assembler {
     /// The same assembler keeping up to `max_message` bytes of each message.
     pub fn with_limit(self, max_message: usize) -> Self {
         Assembler { max_message, ..self }
+    }
+
+    /// The same assembler for a connection where permessage-deflate was negotiated: RSV1 marks
+    /// a compressed message, inflated with this (shared) state.
+    pub fn with_deflate(self, inflater: Option<Arc<Mutex<Inflater>>>) -> Self {
+        Assembler { inflater, ..self }
     }
 
     /// Whether a fragmented message is in progress.
@@ -221,7 +247,7 @@ impl Assembler {
             _ => {}
         }
         if h.rsv != 0 {
-            return Err(format!("the {who} set RSV bits {:03b} with no extension negotiated (RFC 6455 §5.2)", h.rsv));
+            self.check_rsv(h.rsv, h.opcode)?;
         }
         if !opcode::is_defined(h.opcode) {
             return Err(format!("the {who} used the reserved opcode 0x{:X} (RFC 6455 §5.2)", h.opcode));
@@ -252,7 +278,14 @@ impl Assembler {
                     opcode::name(m.opcode)
                 ))
             }
-            (op, None) => Message { opcode: op, data: Vec::new(), dropped: 0, fragments: Vec::new(), fragments_not_kept: 0 },
+            (op, None) => Message {
+                opcode: op,
+                data: Vec::new(),
+                dropped: 0,
+                fragments: Vec::new(),
+                fragments_not_kept: 0,
+                compressed: h.rsv & 4 != 0,
+            },
         };
         let room = self.max_message.saturating_sub(message.data.len());
         let keep = frame.payload.len().min(room);
@@ -266,6 +299,9 @@ impl Assembler {
         if !h.fin {
             self.current = Some(message);
             return Ok(Assembled::Fragment);
+        }
+        if message.compressed {
+            self.inflate(&mut message)?;
         }
         // Past the limit only the kept part can be checked, and it may end inside a character.
         if message.opcode == opcode::TEXT {
@@ -281,6 +317,57 @@ impl Assembler {
             }
         }
         Ok(Assembled::Message(message))
+    }
+}
+
+impl Assembler {
+    /// A nonzero RSV field is allowed only as RSV1 on the first frame of a data message, and only
+    /// with permessage-deflate negotiated (RFC 7692 §6); anything else is one no negotiated
+    /// extension defines (RFC 6455 §5.2).
+    fn check_rsv(&self, rsv: u8, op: u8) -> Result<(), String> {
+        let who = self.sender.name();
+        if self.inflater.is_none() {
+            return Err(format!("the {who} set RSV bits {rsv:03b} with no extension negotiated (RFC 6455 §5.2)"));
+        }
+        if rsv & 3 != 0 {
+            return Err(format!(
+                "the {who} set RSV bits {rsv:03b}; permessage-deflate, the only extension negotiated, defines RSV1 alone (RFC 6455 §5.2; RFC 7692 §6)"
+            ));
+        }
+        if opcode::is_control(op) || op == opcode::CONTINUATION {
+            let what = if op == opcode::CONTINUATION { "a continuation frame" } else { "a control frame" };
+            return Err(format!(
+                "the {who} set RSV1 (\"Per-Message Compressed\") on {what} ({}); permessage-deflate sets it only on the first frame of a data message (RFC 6455 §5.2; RFC 7692 §6)",
+                opcode::name(op)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replaces a compressed message's payload with its inflated one, stopping at the limit.
+    fn inflate(&self, message: &mut Message) -> Result<(), String> {
+        let who = self.sender.name();
+        let Some(inflater) = &self.inflater else { return Ok(()) };
+        if message.dropped > 0 {
+            return Err(format!(
+                "the {who}'s compressed {} message is {} B on the wire, over the {}-byte limit (--max-message-size): peerspec does not inflate it",
+                opcode::name(message.opcode),
+                message.len(),
+                self.max_message
+            ));
+        }
+        let mut state = inflater.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match state.inflate(&message.data, self.max_message) {
+            Ok(data) => {
+                message.data = data;
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "the {who}'s compressed {} message of {} B cannot be inflated: {e} (RFC 7692 §7.2.2)",
+                opcode::name(message.opcode),
+                message.data.len()
+            )),
+        }
     }
 }
 
@@ -417,5 +504,43 @@ mod tests {
         assert!(e.contains("client sent an unmasked frame"), "{e}");
         let big = frame(opcode::BINARY, true, &[0; 101]);
         assert_eq!(FrameReader::new(100).next(&big).unwrap_err().offset, 1);
+    }
+
+    #[test]
+    fn with_deflate_rsv1_marks_a_compressed_message_and_nothing_else() {
+        use super::super::deflate::{Deflater, Inflater};
+        let deflate = || Some(Arc::new(Mutex::new(Inflater::new(15, true))));
+        let z = Deflater::new(15, true).compress(b"Hello, Hello, Hello");
+        let rsv1 = |op: u8, fin: bool, p: &[u8]| FrameOut { fin, rsv: 4, ..FrameOut::new(op, p.to_vec(), None) }.encode().unwrap();
+        // Compressed, in two fragments: RSV1 on the first only.
+        let mut bytes = rsv1(opcode::TEXT, false, &z[..3]);
+        bytes.extend(frame(opcode::CONTINUATION, true, &z[3..]));
+        let mut reader = FrameReader::new(1 << 20);
+        let mut asm = Assembler::new().with_deflate(deflate());
+        asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap();
+        let Assembled::Message(m) = asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap() else { panic!("a message") };
+        assert_eq!((m.data.as_slice(), m.compressed), (&b"Hello, Hello, Hello"[..], true));
+        assert!(m.describe().contains(&format!("inflated from {} B", z.len())), "{}", m.describe());
+        for (bytes, with, why) in [
+            (rsv1(opcode::TEXT, true, &z), false, "no extension negotiated"),
+            (rsv1(opcode::PING, true, b""), true, "on a control frame"),
+            (FrameOut { rsv: 2, ..FrameOut::new(opcode::TEXT, z.clone(), None) }.encode().unwrap(), true, "defines RSV1 alone"),
+            (rsv1(opcode::BINARY, true, &[0xff, 0xff, 0xff]), true, "cannot be inflated"),
+        ] {
+            let mut asm = Assembler::new().with_deflate(if with { deflate() } else { None });
+            let e = asm.push(FrameReader::new(100).next(&bytes).unwrap().unwrap()).unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
+        let mut asm = Assembler::new().with_deflate(deflate());
+        let mut bytes = frame(opcode::TEXT, false, b"a");
+        bytes.extend(rsv1(opcode::CONTINUATION, true, b"b"));
+        let mut reader = FrameReader::new(100);
+        asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap();
+        assert!(asm.push(reader.next(&bytes).unwrap().unwrap()).unwrap_err().contains("on a continuation frame"));
+        // A bomb: 4 MiB of zeros in a few KiB stops at the limit.
+        let bomb = Deflater::new(15, false).compress(&vec![0; 4 << 20]);
+        let mut asm = Assembler::new().with_limit(1 << 20).with_deflate(deflate());
+        let e = asm.push(FrameReader::new(1 << 20).next(&rsv1(opcode::BINARY, true, &bomb)).unwrap().unwrap()).unwrap_err();
+        assert!(e.contains("over 1048576 bytes (--max-message-size)"), "{e}");
     }
 }

@@ -1,7 +1,8 @@
 //! WebSocket (RFC 6455), sans-I/O: the frame codec with every header field under control
 //! ([`frame`]), word-at-a-time masking ([`mask`]), message reassembly that keeps each fragment's
 //! boundary and FIN bit, close payloads ([`close`]) and the opening handshake's key and accept
-//! values ([`handshake`]).
+//! values ([`handshake`]), and permessage-deflate (RFC 7692): its negotiation ([`extensions`]) and
+//! its payload transform ([`deflate`]).
 //!
 //! Nothing here refuses to build a malformed frame: a conformance client must be able to send
 //! reserved opcodes, set RSV bits, leave frames unmasked and use non-minimal lengths. Parsing is
@@ -9,6 +10,8 @@
 //! everything else is recorded and judged by the caller.
 
 pub mod close;
+pub mod deflate;
+pub mod extensions;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
