@@ -49,8 +49,8 @@ NO_CLIENT_BITS = (R + "§7.1.2.2", 'If a received extension negotiation offer do
                   'parameter, the corresponding extension negotiation response to the offer MUST NOT include the '
                   '"client_max_window_bits" extension parameter.')
 SERVER_NCT = (R + "§7.1.1.1", 'A server accepts an extension negotiation offer that includes the "server_no_context_takeover" '
-              'extension parameter by including the "server_no_context_takeover" extension parameter in the extension '
-              'negotiation response to send back to the client.')
+              'extension parameter by including the "server_no_context_takeover" extension parameter in the corresponding '
+              'extension negotiation response')
 RSV = (R6455 + "§5.2", "If a nonzero value is received and none of the negotiated extensions defines the meaning of such a nonzero "
        "value, the receiving endpoint MUST _Fail the WebSocket Connection_.")
 LIMITS = (R6455 + "§10.4", "Such an implementation SHOULD impose a limit on frame sizes and the total message size after "
