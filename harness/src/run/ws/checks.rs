@@ -9,7 +9,7 @@ use crate::wire::ws::opcode;
 
 use super::{opcode_of, MAX_OWED_PONGS};
 
-use crate::run::check::{annotated, Annotated, Check, Released, Verdict};
+use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
 
 /// A resolved message expectation.
 pub(super) struct MessageWant {
@@ -416,3 +416,31 @@ impl Check for FrameCheck {
         self.units.clone()
     }
 }
+
+/// The checks of one role: its opening-handshake check (`H`: the server's answer when peerspec is
+/// the client, the client's request when it is the server), or frames.
+pub enum WsCheck<H> {
+    /// The opening handshake.
+    Handshake(Box<H>),
+    /// Frames.
+    Frames(Box<FrameCheck>),
+}
+
+impl<H: Check> WsCheck<H> {
+    fn inner(&self) -> &dyn Check {
+        match self {
+            WsCheck::Handshake(c) => &**c,
+            WsCheck::Frames(c) => &**c,
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn Check {
+        match self {
+            WsCheck::Handshake(c) => &mut **c,
+            WsCheck::Frames(c) => &mut **c,
+        }
+    }
+}
+
+delegate_check!(WsCheck<super::client::HandshakeCheck>, inner, inner_mut);
+delegate_check!(WsCheck<super::server::HandshakeRequestCheck>, inner, inner_mut);

@@ -12,10 +12,11 @@ use crate::wire::ws::message::Sender;
 use crate::wire::ws::opcode;
 
 use super::checks::join;
+use super::checks::WsCheck;
 use super::frames::script_fields;
-use super::{FrameCheck, WsFrames};
+use super::WsFrames;
 
-use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
+use crate::run::check::{annotated, Annotated, Check, Verdict};
 use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 /// WebSocket as the client (role `client`): the opening handshake, automatic or scripted, then
 /// the frames.
@@ -90,30 +91,7 @@ pub fn opcode_of(spec: &OpcodeSpec) -> Result<u8, String> {
 }
 
 /// The checks of the WebSocket client: the handshake response, or frames.
-pub enum WsClientCheck {
-    /// The server's answer to the opening handshake.
-    Handshake(Box<HandshakeCheck>),
-    /// Frames.
-    Frames(Box<FrameCheck>),
-}
-
-impl WsClientCheck {
-    fn inner(&self) -> &dyn Check {
-        match self {
-            WsClientCheck::Handshake(c) => &**c,
-            WsClientCheck::Frames(c) => &**c,
-        }
-    }
-
-    fn inner_mut(&mut self) -> &mut dyn Check {
-        match self {
-            WsClientCheck::Handshake(c) => &mut **c,
-            WsClientCheck::Frames(c) => &mut **c,
-        }
-    }
-}
-
-delegate_check!(WsClientCheck, inner, inner_mut);
+pub type WsClientCheck = WsCheck<HandshakeCheck>;
 
 impl Driver for WsClient {
     type Check = WsClientCheck;

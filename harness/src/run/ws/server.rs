@@ -19,9 +19,10 @@ use crate::wire::ws::extensions::{self, Agreement, AnswerWish, PERMESSAGE_DEFLAT
 use crate::wire::ws::handshake::{accept_for, has_token};
 use crate::wire::ws::message::Sender;
 
+use super::checks::WsCheck;
 use super::frames::script_fields;
-use super::{FrameCheck, WsFrames};
-use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
+use super::WsFrames;
+use crate::run::check::{annotated, Annotated, Check, Verdict};
 use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use crate::run::fields::differ;
 
@@ -94,30 +95,7 @@ impl WsServer {
 }
 
 /// The checks of the fake WebSocket server: the opening handshake request, or frames.
-pub enum WsServerCheck {
-    /// The client's opening handshake.
-    Handshake(Box<HandshakeRequestCheck>),
-    /// Frames.
-    Frames(Box<FrameCheck>),
-}
-
-impl WsServerCheck {
-    fn inner(&self) -> &dyn Check {
-        match self {
-            WsServerCheck::Handshake(c) => &**c,
-            WsServerCheck::Frames(c) => &**c,
-        }
-    }
-
-    fn inner_mut(&mut self) -> &mut dyn Check {
-        match self {
-            WsServerCheck::Handshake(c) => &mut **c,
-            WsServerCheck::Frames(c) => &mut **c,
-        }
-    }
-}
-
-delegate_check!(WsServerCheck, inner, inner_mut);
+pub type WsServerCheck = WsCheck<HandshakeRequestCheck>;
 
 impl Driver for WsServer {
     type Check = WsServerCheck;
