@@ -14,8 +14,10 @@ use super::config::{RunConfig, DEFAULT_QUIET};
 use super::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use super::protocols::{self, WithDriver};
 use super::result::{authoring, exchange_failure, failed_without_run, fit_message, CaseResult, Failure, FailureKind, Status};
+use super::round_trips::RoundTrips;
 use super::session::{Link, Session};
 use crate::case::load::LoadedCase;
+use crate::case::split::RepeatSpec;
 use crate::case::{ConnectionState, ExpectKind, Role, Send, Step};
 
 /// Runs one case to its end or its timeout.
@@ -349,7 +351,7 @@ pub(super) async fn run_step<D: Driver>(
             };
             session.send_split(&units, split.cuts(), split.pause.map(|p| p.0)).await.map_err(failed)
         }
-        Step::Repeat(spec) => Box::pin(super::repeat::run_repeat(spec, session, driver, subs, accepting)).await,
+        Step::Repeat(spec) => Box::pin(run_repeat(spec, session, driver, subs, accepting)).await,
         Step::Expect(expect) => {
             let mut check = build_check(&expect.kind, driver).map_err(authoring)?;
             let quiet = check.passes_on_quiet();
@@ -396,4 +398,30 @@ fn build_check<D: Driver>(expect: &ExpectKind, driver: &mut D) -> Result<StepChe
         }
         kind => driver.check(kind).map(StepCheck::Proto),
     }
+}
+
+/// Runs the rounds of a `repeat` step, adding each one's time to the session's figures. A
+/// failing step ends it, its message naming the round and the step in the round.
+async fn run_repeat<D: Driver>(
+    spec: &RepeatSpec,
+    session: &mut Session,
+    driver: &mut D,
+    subs: &Substitutions,
+    accepting: bool,
+) -> Result<(), Failure> {
+    let times = spec.times.get();
+    for round in 1..=times {
+        let started = Instant::now();
+        for (i, step) in spec.steps.iter().enumerate() {
+            if let Err((kind, why)) = run_step(step, session, driver, subs, accepting).await {
+                return Err((kind, format!("round {round} of {times}, step {} ({}): {why}", i + 1, step.name())));
+            }
+        }
+        session.round_trips = Some(RoundTrips::add(session.round_trips, started.elapsed()));
+    }
+    let at = session.elapsed();
+    if let Some(r) = session.round_trips {
+        session.transcript.note(at, r.describe());
+    }
+    Ok(())
 }

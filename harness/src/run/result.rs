@@ -105,7 +105,7 @@ pub struct CaseResult {
     pub duration: Duration,
     /// The round trips of the case's `repeat` steps (Autobahn's category 9 figures), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub round_trips: Option<super::repeat::RoundTrips>,
+    pub round_trips: Option<super::round_trips::RoundTrips>,
     /// What went over the wire.
     pub transcript: Transcript,
     /// Why it failed (failed cases only).

@@ -88,7 +88,7 @@ pub struct Session {
     /// Input bytes let go of by pending checks ([`Check::release`]).
     released: u64,
     /// The figures of the case's `repeat` rounds so far.
-    pub round_trips: Option<super::repeat::RoundTrips>,
+    pub round_trips: Option<super::round_trips::RoundTrips>,
 }
 
 impl Session {

@@ -7,9 +7,13 @@ use crate::wire::ws::close::{code_is_valid_on_wire, parse_close};
 use crate::wire::ws::message::{Assembled, Assembler, FrameReader, FrameRecord, Message, Sender};
 use crate::wire::ws::opcode;
 
-use super::{opcode_of, MAX_OWED_PONGS};
+use crate::case::ws::OpcodeSpec;
 
-use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
+use crate::run::check::{annotated, Annotated, Check, Released, Verdict};
+
+/// Most pongs owed to a client during one step: past that, a client is flooding pings and the
+/// step fails instead of queueing answers without end.
+pub const MAX_OWED_PONGS: usize = 1000;
 
 /// A resolved message expectation.
 pub(super) struct MessageWant {
@@ -427,14 +431,14 @@ pub enum WsCheck<H> {
 }
 
 impl<H: Check> WsCheck<H> {
-    fn inner(&self) -> &dyn Check {
+    pub(super) fn inner(&self) -> &dyn Check {
         match self {
             WsCheck::Handshake(c) => &**c,
             WsCheck::Frames(c) => &**c,
         }
     }
 
-    fn inner_mut(&mut self) -> &mut dyn Check {
+    pub(super) fn inner_mut(&mut self) -> &mut dyn Check {
         match self {
             WsCheck::Handshake(c) => &mut **c,
             WsCheck::Frames(c) => &mut **c,
@@ -442,5 +446,17 @@ impl<H: Check> WsCheck<H> {
     }
 }
 
-delegate_check!(WsCheck<super::client::HandshakeCheck>, inner, inner_mut);
-delegate_check!(WsCheck<super::server::HandshakeRequestCheck>, inner, inner_mut);
+/// Parses a masking key written as 8 hex digits.
+pub fn parse_mask_key(hex: &str) -> Result<[u8; 4], String> {
+    let bytes = crate::case::bytes::decode_hex(hex)?;
+    bytes.try_into().map_err(|b: Vec<u8>| format!("a masking key is 4 bytes (8 hex digits), not {}", b.len()))
+}
+
+/// The opcode number a spec names.
+pub fn opcode_of(spec: &OpcodeSpec) -> Result<u8, String> {
+    match spec {
+        OpcodeSpec::Number(n) if *n <= 0xF => Ok(*n),
+        OpcodeSpec::Number(n) => Err(format!("opcode {n} is not 0-15")),
+        OpcodeSpec::Name(s) => opcode::parse(s).ok_or_else(|| format!("unknown opcode {s:?}")),
+    }
+}

@@ -3,20 +3,19 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::case::ws::{DeflateExpect, HandshakeExpect, HandshakeSpec, OpcodeSpec};
+use crate::case::ws::{DeflateExpect, HandshakeExpect, HandshakeSpec};
 use crate::case::{ExpectKind, OneOrMany, Send};
 use crate::wire::http1::response::{Progress, ResponseReader, ResponseRecord};
 use crate::wire::ws::extensions::{self, Agreement, PERMESSAGE_DEFLATE};
 use crate::wire::ws::handshake::{accept_for, encode_request, generate_key, has_token};
 use crate::wire::ws::message::Sender;
-use crate::wire::ws::opcode;
 
 use super::checks::join;
 use super::checks::WsCheck;
 use super::frames::script_fields;
 use super::WsFrames;
 
-use crate::run::check::{annotated, Annotated, Check, Verdict};
+use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
 use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 /// WebSocket as the client (role `client`): the opening handshake, automatic or scripted, then
 /// the frames.
@@ -75,23 +74,10 @@ impl WsClient {
     }
 }
 
-/// Parses a masking key written as 8 hex digits.
-pub fn parse_mask_key(hex: &str) -> Result<[u8; 4], String> {
-    let bytes = crate::case::bytes::decode_hex(hex)?;
-    bytes.try_into().map_err(|b: Vec<u8>| format!("a masking key is 4 bytes (8 hex digits), not {}", b.len()))
-}
-
-/// The opcode number a spec names.
-pub fn opcode_of(spec: &OpcodeSpec) -> Result<u8, String> {
-    match spec {
-        OpcodeSpec::Number(n) if *n <= 0xF => Ok(*n),
-        OpcodeSpec::Number(n) => Err(format!("opcode {n} is not 0-15")),
-        OpcodeSpec::Name(s) => opcode::parse(s).ok_or_else(|| format!("unknown opcode {s:?}")),
-    }
-}
-
 /// The checks of the WebSocket client: the handshake response, or frames.
 pub type WsClientCheck = WsCheck<HandshakeCheck>;
+
+delegate_check!(WsClientCheck, inner, inner_mut);
 
 impl Driver for WsClient {
     type Check = WsClientCheck;

@@ -6,6 +6,7 @@ use crate::run::plan::parse_cases;
 use crate::wire::ws::close::encode_close;
 use crate::wire::ws::frame::parse_header;
 use crate::wire::ws::frame::FrameOut;
+use crate::wire::ws::opcode;
 
 fn driver(steps: &[Step]) -> WsClient {
     let subs = Substitutions { path: "/".into(), host: "h:1".into(), ws_path: "/ws".into() };

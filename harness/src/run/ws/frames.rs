@@ -16,13 +16,9 @@ use crate::wire::ws::opcode;
 use indexmap::IndexMap;
 
 use super::checks::{frame_want, message_want, Want};
-use super::{opcode_of, parse_mask_key, FrameCheck};
+use super::checks::{opcode_of, parse_mask_key, FrameCheck};
 
 use crate::run::driver::{Substitutions, Unit, Units};
-
-/// Most pongs owed to a client during one step: past that, a client is flooding pings and the
-/// step fails instead of queueing answers without end.
-pub const MAX_OWED_PONGS: usize = 1000;
 
 /// The frame-level state of one WebSocket case, the same in both roles: what was sent (for
 /// `echo` and for answering a close), and how far into the connection the checks have read (so a

@@ -14,7 +14,7 @@ mod client;
 mod frames;
 mod server;
 
-pub use checks::FrameCheck;
-pub use client::{opcode_of, parse_mask_key, WsClient};
-pub use frames::{WsFrames, MAX_OWED_PONGS};
+pub use checks::{opcode_of, parse_mask_key};
+pub use client::WsClient;
+pub use frames::WsFrames;
 pub use server::WsServer;

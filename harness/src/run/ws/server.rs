@@ -22,7 +22,7 @@ use crate::wire::ws::message::Sender;
 use super::checks::WsCheck;
 use super::frames::script_fields;
 use super::WsFrames;
-use crate::run::check::{annotated, Annotated, Check, Verdict};
+use crate::run::check::{annotated, delegate_check, Annotated, Check, Released, Verdict};
 use crate::run::driver::{Driver, DriverConfig, Substitutions, Unit, Units};
 use crate::run::fields::differ;
 
@@ -96,6 +96,8 @@ impl WsServer {
 
 /// The checks of the fake WebSocket server: the opening handshake request, or frames.
 pub type WsServerCheck = WsCheck<HandshakeRequestCheck>;
+
+delegate_check!(WsServerCheck, inner, inner_mut);
 
 impl Driver for WsServer {
     type Check = WsServerCheck;

@@ -1,16 +1,9 @@
-//! The `repeat` step: its steps run round after round on the same connection, each round
-//! timed, as Autobahn's category 9 times its round trips.
+//! The figures of `repeat` steps: each round's time, summed up as Autobahn's category 9 reports
+//! its round trips (the rounds themselves run in [`super::case`]).
 
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::time::Instant;
-
-use super::case::run_step;
-use super::driver::{Driver, Substitutions};
-use super::result::Failure;
-use super::session::Session;
-use crate::case::split::RepeatSpec;
 
 /// Round trips of a case's `repeat` steps: how many, and how long they took together and each.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -60,32 +53,6 @@ impl RoundTrips {
             ms(self.max)
         )
     }
-}
-
-/// Runs the rounds of a `repeat` step, adding each one's time to the session's figures. A
-/// failing step ends it, its message naming the round and the step in the round.
-pub(super) async fn run_repeat<D: Driver>(
-    spec: &RepeatSpec,
-    session: &mut Session,
-    driver: &mut D,
-    subs: &Substitutions,
-    accepting: bool,
-) -> Result<(), Failure> {
-    let times = spec.times.get();
-    for round in 1..=times {
-        let started = Instant::now();
-        for (i, step) in spec.steps.iter().enumerate() {
-            if let Err((kind, why)) = run_step(step, session, driver, subs, accepting).await {
-                return Err((kind, format!("round {round} of {times}, step {} ({}): {why}", i + 1, step.name())));
-            }
-        }
-        session.round_trips = Some(RoundTrips::add(session.round_trips, started.elapsed()));
-    }
-    let at = session.elapsed();
-    if let Some(r) = session.round_trips {
-        session.transcript.note(at, r.describe());
-    }
-    Ok(())
 }
 
 #[cfg(test)]
