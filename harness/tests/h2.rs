@@ -158,6 +158,27 @@ async fn connection_errors_need_an_allowed_code() {
     assert!(started.elapsed() < Duration::from_secs(2), "the barrier, not the timeout, decided");
 }
 
+#[tokio::test]
+async fn an_error_just_behind_the_barrier_ack_still_counts() {
+    // RFC 9113 §6.7 lets a peer answer PING before the GOAWAY the frame under test caused.
+    let ack = frame(kind::PING, flag::ACK, 0, Payload::Ping(peerspec::wire::h2::ping::Ping { data: b"peerspec".to_vec() }));
+    let addr = fake_peer(move |mut s| {
+        let ack = ack.clone();
+        async move {
+            let mut buf = vec![0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(&ack).await;
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            let _ = s.write_all(&goaway(1)).await;
+            let _ = s.shutdown().await;
+        }
+    })
+    .await;
+    let result = run_yaml(CONNECTION_ERROR, &config_for(addr, Duration::from_secs(5))).await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.message);
+    assert!(result.transcript.render().contains("connection error with PROTOCOL_ERROR"), "{}", result.transcript.render());
+}
+
 /// A response of `status` with `content-length` and `body` in one DATA frame with END_STREAM.
 fn response_with_length(status: &str, content_length: &str, body: &[u8]) -> Vec<u8> {
     let mut out = frame(kind::SETTINGS, 0, 0, Payload::Settings(settings::Settings::default()));

@@ -3,6 +3,8 @@
 //! failed. Waiting lives in [`super::session`]; checks never do I/O, so alternatives (`any_of`)
 //! are just several checks looking at the same bytes.
 
+use std::time::Duration;
+
 use regex::bytes::Regex;
 
 use crate::transcript::escape;
@@ -40,6 +42,14 @@ pub trait Check: Send {
     /// Whether the deadline is how this check passes (a quiet period), not a failure.
     fn passes_on_quiet(&self) -> bool {
         false
+    }
+    /// While pending: how long the input must then stay quiet for the check's verdict to be
+    /// final, [`Check::on_deadline`] giving it (bounded by the wait's own deadline). A check that
+    /// has seen enough to decide, but whose peer may still have a right to speak right after
+    /// (an HTTP/2 error behind the PING ACK that was meant to follow it), says so here. `None`:
+    /// only the deadline decides (the default).
+    fn settles_after(&self) -> Option<Duration> {
+        None
     }
     /// After passing: whether what passed was a response, which answers the oldest request.
     fn answers_request(&self) -> bool {
@@ -235,6 +245,9 @@ macro_rules! delegate_check {
             fn passes_on_quiet(&self) -> bool {
                 self.$inner().passes_on_quiet()
             }
+            fn settles_after(&self) -> Option<std::time::Duration> {
+                self.$inner().settles_after()
+            }
             fn answers_request(&self) -> bool {
                 self.$inner().answers_request()
             }
@@ -261,6 +274,9 @@ impl<C: Check> Check for StepCheck<C> {
     }
     fn passes_on_quiet(&self) -> bool {
         self.inner().passes_on_quiet()
+    }
+    fn settles_after(&self) -> Option<Duration> {
+        self.inner().settles_after()
     }
     fn answers_request(&self) -> bool {
         self.inner().answers_request()
@@ -333,6 +349,12 @@ impl<C: Check> Check for AnyOf<C> {
     }
     fn passes_on_quiet(&self) -> bool {
         self.alternatives.iter().any(|(c, _)| c.passes_on_quiet())
+    }
+    fn settles_after(&self) -> Option<Duration> {
+        // Settled when every alternative still pending is: asking the others at the deadline
+        // would fail them early.
+        let pending = self.alternatives.iter().filter(|(_, failure)| failure.is_none());
+        pending.map(|(c, _)| c.settles_after()).try_fold(Duration::ZERO, |most, after| after.map(|a| most.max(a)))
     }
     fn answers_request(&self) -> bool {
         self.chosen.is_some_and(|i| self.alternatives[i].0.answers_request())

@@ -357,10 +357,16 @@ impl Session {
                     self.input.len()
                 ));
             }
+            // A check that has decided unless more comes (Check::settles_after) waits that long
+            // after the last read, within the deadline.
+            let until = match check.settles_after() {
+                Some(after) => Instant::now().checked_add(after).map_or(deadline, |t| t.min(deadline)),
+                None => deadline,
+            };
             // Looked at on every pass, not only when a read would block: a peer whose input is
             // always ready (a flood of 1-byte units) would otherwise never let the deadline fire.
-            if Instant::now() >= deadline {
-                return self.timed_out(check, deadline);
+            if Instant::now() >= until {
+                return self.timed_out(check, until);
             }
             let Some(stream) = self.stream.as_mut() else {
                 return Err(format!("waiting for {}, but there is no open connection", check.describe()));
@@ -368,20 +374,22 @@ impl Session {
             // Read straight into the input's spare room: no scratch buffer, no copy.
             self.input.reserve(self.input.len().clamp(FIRST_READ_SIZE, read_size));
             let mut limited = (&mut *stream).take(read_size as u64);
-            match tokio::time::timeout_at(deadline, limited.read_buf(&mut self.input)).await {
+            match tokio::time::timeout_at(until, limited.read_buf(&mut self.input)).await {
                 Ok(Ok(0)) => self.mark_closed(Closed::Fin, "FIN"),
                 Ok(Ok(_)) => {
                     let at = self.elapsed();
                     self.arrivals.push_back((self.input.len(), at));
                 }
                 Ok(Err(e)) => self.mark_closed(Closed::Reset, &format!("connection error: {e}")),
-                Err(_) => return self.timed_out(check, deadline),
+                Err(_) => return self.timed_out(check, until),
             }
         }
     }
 
     /// `deadline` passed while `check` waited: its last word on what arrived.
     fn timed_out(&mut self, check: &mut dyn Check, deadline: Instant) -> Result<(), String> {
+        // A settled check's verdict is its own, not the case's timeout.
+        let settled = check.settles_after().is_some();
         match check.on_deadline(&self.input) {
             Verdict::Pass { consumed, .. } => {
                 self.consume(consumed);
@@ -390,7 +398,7 @@ impl Session {
             Verdict::Fail(why) => {
                 self.note_failure_input(check);
                 let case_over = deadline >= self.deadline;
-                Err(if case_over && !check.passes_on_quiet() {
+                Err(if case_over && !check.passes_on_quiet() && !settled {
                     format!("case timed out waiting for {}: {why}", check.describe())
                 } else {
                     why

@@ -405,6 +405,28 @@ mod tests {
         }
     }
 
+    /// After a PING barrier's ACK: pending for the grace, then the failure that stands.
+    fn settled(mut c: H2Check, input: &[u8]) -> String {
+        assert_eq!(c.poll(input, false), Verdict::Pending);
+        assert_eq!(c.settles_after(), Some(super::super::matchers::BARRIER_GRACE));
+        fail(c.on_deadline(input))
+    }
+
+    #[test]
+    fn an_error_right_behind_the_barrier_ack_passes() {
+        // RFC 9113 §6.7: the peer may answer the PING before the error the frame caused.
+        let mut c = malformed(false);
+        let mut input = ping_ack();
+        assert_eq!(c.poll(&input, false), Verdict::Pending);
+        assert!(c.settles_after().is_some());
+        input.extend(rst(1));
+        assert!(pass_note(c.poll(&input, false)).contains("a stream error (RST_STREAM) with PROTOCOL_ERROR"));
+        assert_eq!(c.settles_after(), None);
+        // Nothing behind it: the ACK decides once the grace is over.
+        let why = settled(malformed(false), &ping_ack());
+        assert!(why.contains("let the error pass") && why.contains("nothing more came in the 250 ms after the ACK"), "{why}");
+    }
+
     #[test]
     fn a_4xx_response_that_ends_the_stream_is_the_allowed_answer_to_a_malformed_request() {
         // END_STREAM on the response closes the stream: peerspec's side had ended.
@@ -437,7 +459,7 @@ mod tests {
         // Left open: the PING ACK comes and no RST_STREAM.
         let mut input = response("400", true);
         input.extend(ping_ack());
-        let why = fail(malformed(false).poll(&input, false));
+        let why = settled(malformed(false), &input);
         assert!(why.contains("neither closed nor reset"), "{why}");
     }
 
@@ -445,13 +467,13 @@ mod tests {
     fn a_2xx_response_to_a_malformed_request_fails() {
         let mut input = response("200", true);
         input.extend(ping_ack());
-        let why = fail(malformed(true).poll(&input, false));
+        let why = settled(malformed(true), &input);
         assert!(why.contains(":status 200") && why.contains("processed the malformed request as valid") && why.contains("4xx"), "{why}");
         // Not even with RST_STREAM NO_ERROR after it.
         let mut input = response("200", true);
         input.extend(rst(0));
         input.extend(ping_ack());
-        assert!(fail(malformed(true).poll(&input, false)).contains("processed the malformed request as valid"));
+        assert!(settled(malformed(true), &input).contains("processed the malformed request as valid"));
         // A 200 that turns into the stream error (the mismatch found mid-response) passes.
         let mut input = response("200", false);
         input.extend(rst(1));

@@ -1,6 +1,7 @@
 //! What a step expects of the peer's frames: [`H2Check`] drives one [`Matcher`] over the reader.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use crate::case::h2::{H2ResponseExpect, NameOrNumber, StreamEnd};
 use crate::case::OneOrMany;
@@ -32,8 +33,9 @@ pub(super) trait Matcher: std::marker::Send {
     fn on_close(&mut self) -> Result<(), String>;
     fn describe(&self) -> String;
     fn box_clone(&self) -> Box<dyn Matcher>;
-    /// Everything received so far has been read and the peer is still connected: a final
-    /// verdict if the matcher can give one now (after a PING barrier), else wait.
+    /// Everything received so far has been read and the peer is still connected: the failure
+    /// that stands if nothing more arrives within [`BARRIER_GRACE`] (after a PING barrier's ACK),
+    /// else `None`: wait.
     fn on_idle(&self) -> Option<String> {
         None
     }
@@ -83,7 +85,15 @@ pub struct H2Check {
     /// The stream the matcher that passed was about, when it found it on the wire (a request
     /// the client opened).
     pub matched_stream: Option<u32>,
+    /// The matcher's failure if nothing more arrives (`Matcher::on_idle`) after the last poll.
+    settled: Option<String>,
 }
+
+/// How long the frames right behind a PING barrier's ACK are awaited before the ACK decides.
+/// The ACK proves the peer processed the frame under test, but RFC 9113 §6.7 lets it answer
+/// PING first ("PING responses SHOULD be given higher priority than any other frame"), so the
+/// error that frame caused may come just after; it only costs time when the error never comes.
+pub(super) const BARRIER_GRACE: Duration = Duration::from_millis(250);
 
 pub(super) struct Progress {
     reader: Reader,
@@ -96,12 +106,13 @@ pub(super) struct Progress {
 
 impl H2Check {
     pub(super) fn new(start: Reader, matcher: Box<dyn Matcher>) -> H2Check {
-        H2Check { start, matcher, units: vec![], resume: None, passed: None, matched_stream: None }
+        H2Check { start, matcher, units: vec![], resume: None, passed: None, matched_stream: None, settled: None }
     }
 }
 
 impl Check for H2Check {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
+        self.settled = None;
         let (mut reader, mut matcher, mut kept, mut units, mut pos) = match self.resume.take() {
             Some(p) if input.len() >= p.seen => (p.reader, p.matcher, p.kept, p.units, p.pos),
             _ => (self.start.clone(), self.matcher.box_clone(), VecDeque::new(), vec![], 0),
@@ -120,10 +131,10 @@ impl Check for H2Check {
                         }
                         Err(why) => break Verdict::Fail(format!("{why}{}", partial_frame(input.len() - pos))),
                     },
-                    Ok(None) => match matcher.on_idle() {
-                        Some(why) => break Verdict::Fail(why),
-                        None => break Verdict::Pending,
-                    },
+                    Ok(None) => {
+                        self.settled = matcher.on_idle();
+                        break Verdict::Pending;
+                    }
                     Err(why) => break Verdict::Fail(why),
                 },
             };
@@ -159,6 +170,9 @@ impl Check for H2Check {
         verdict
     }
     fn on_deadline(&mut self, input: &[u8]) -> Verdict {
+        if let Some(why) = &self.settled {
+            return Verdict::Fail(format!("{why} (nothing more came in the {} ms after the ACK)", BARRIER_GRACE.as_millis()));
+        }
         let seen = self.units.iter().map(|u| u.unit.as_str()).collect::<Vec<_>>();
         let (shown, more) = (seen.len().min(20), seen.len().saturating_sub(20));
         let seen = match (seen.is_empty(), more) {
@@ -196,6 +210,9 @@ impl Check for H2Check {
     }
     fn answers_request(&self) -> bool {
         false
+    }
+    fn settles_after(&self) -> Option<Duration> {
+        self.settled.as_ref().map(|_| BARRIER_GRACE)
     }
 }
 

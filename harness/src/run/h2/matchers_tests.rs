@@ -209,7 +209,13 @@ fn connection_error_passes_on_an_allowed_goaway_and_says_which() {
     // A PING ACK for the barrier before any GOAWAY: the error was let pass.
     let ack = frame(kind::PING, flag::ACK, 0, Payload::Ping(wire::ping::Ping { data: DEFAULT_PING.to_vec() }));
     let mut c = conn_error("PROTOCOL_ERROR", Some(DEFAULT_PING.to_vec()));
-    assert!(matches!(c.poll(&ack, false), Verdict::Fail(w) if w.contains("let the error pass")));
+    assert_eq!(c.poll(&ack, false), Verdict::Pending);
+    assert_eq!(c.settles_after(), Some(BARRIER_GRACE));
+    assert!(matches!(c.on_deadline(&ack), Verdict::Fail(w) if w.contains("let the error pass")));
+    // A GOAWAY right behind the ACK (RFC 9113 §6.7 lets PING go first) is the error.
+    let mut input = ack.clone();
+    input.extend(goaway(1));
+    assert!(matches!(c.poll(&input, false), Verdict::Pass { .. }));
     // Nothing yet: the timeout names the error awaited.
     match conn_error("PROTOCOL_ERROR", None).on_deadline(b"") {
         Verdict::Fail(why) => assert!(why.contains("timed out waiting for a connection error PROTOCOL_ERROR"), "{why}"),
