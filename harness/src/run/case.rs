@@ -281,25 +281,39 @@ async fn connect_watching<D: Driver>(
     accepting: bool,
 ) -> Result<(), Failure> {
     match client {
-        // Biased: a client that connected and then exited still gets its connection served.
-        Some(running) => tokio::select! {
-            biased;
-            connected = connect(session, driver, true) => connected,
-            code = running.exited() => Err((FailureKind::Conformance, format!("the client exited (status {}) instead of connecting", code.map_or("a signal".into(), |c| c.to_string())))),
-        },
+        // Only the accept races the exit: a client that connected, wrote and exited at once
+        // (half a preface, then the close) is judged on what it sent. Biased for the same reason.
+        Some(running) => {
+            tokio::select! {
+                biased;
+                opened = open(session, true) => opened?,
+                code = running.exited() => return Err((FailureKind::Conformance, format!("the client exited (status {}) instead of connecting", code.map_or("a signal".into(), |c| c.to_string())))),
+            }
+            greet(session, driver).await
+        }
         None => connect(session, driver, accepting).await,
     }
 }
 
 /// Opens a connection and lets the driver greet the peer.
-/// Failing to connect to a target is a setup error; a client under test that does not connect in
-/// time is a timeout.
 async fn connect<D: Driver>(session: &mut Session, driver: &mut D, accepting: bool) -> Result<(), Failure> {
+    open(session, accepting).await?;
+    greet(session, driver).await
+}
+
+/// Connects to the target or accepts the client under test. Failing to connect to a target is a
+/// setup error; a client under test that does not connect in time is a timeout.
+async fn open(session: &mut Session, accepting: bool) -> Result<(), Failure> {
     let deadline = session.deadline;
     session.connect().await.map_err(|e| match accepting {
         true => exchange_failure(deadline)(e),
         false => (FailureKind::Setup, e),
-    })?;
+    })
+}
+
+/// The driver's greeting on a new connection, and its wait for the peer's (an HTTP/2 preface).
+async fn greet<D: Driver>(session: &mut Session, driver: &mut D) -> Result<(), Failure> {
+    let deadline = session.deadline;
     driver.negotiated(&session.channel()).map_err(exchange_failure(deadline))?;
     let greeting = driver.on_connect().map_err(authoring)?;
     let greeted = send_units(session, greeting).await.map_err(exchange_failure(deadline));
