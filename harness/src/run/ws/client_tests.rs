@@ -136,3 +136,51 @@ fn pong_must_carry_the_pings_payload() {
     let mut c = check(&mut d, "  - expect: { pong: abc }\n");
     assert!(matches!(c.poll(&server_frame(opcode::PONG, true, b"ab"), false), Verdict::Fail(_)));
 }
+
+#[test]
+fn compressed_messages_set_rsv1_and_inflate_back_in_one_frame_or_many() {
+    // RFC 7692 §6: with permessage-deflate agreed, each message peerspec sends is compressed and
+    // its first frame has RSV1, whether the message is one frame or several; with context
+    // takeover each message's back references may reach into the ones before.
+    use crate::wire::ws::deflate::{Inflater, TAIL};
+    use crate::wire::ws::mask::apply_mask;
+    let agreement = Agreement {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        client_bits_in_response: false,
+        server_bits_in_response: false,
+    };
+    let mut frames = WsFrames::new(Sender::Server);
+    frames.set_deflate(Some(agreement));
+    let mut inflater = Inflater::new(15, true);
+    let sends = steps(
+        "  - send: { message: { binary: { repeat: { hex: 00010203 }, times: 100 } } }\n\
+         \x20 - send: { message: { binary: { repeat: { hex: 00010203 }, times: 100 }, fragment_size: 4 } }\n\
+         \x20 - send: { message: { text: \"今から今から今から\" } }\n\
+         \x20 - send: { message: { text: plain, compress: false } }\n",
+    );
+    let expected: [&[u8]; 4] = [&[0, 1, 2, 3].repeat(100), &[0, 1, 2, 3].repeat(100), "今から今から今から".as_bytes(), b"plain"];
+    for (step, want) in sends.iter().zip(expected) {
+        let Step::Send(send) = step else { panic!() };
+        let units = frames.encode(send).unwrap().unwrap();
+        let mut payload = vec![];
+        let mut rsv1 = vec![];
+        for unit in &units {
+            let h = parse_header(&unit.bytes).unwrap().unwrap();
+            let mut body = unit.bytes[h.header_len..].to_vec();
+            apply_mask(&mut body, h.mask.unwrap(), 0);
+            payload.extend(body);
+            rsv1.push(h.rsv & 4 != 0);
+        }
+        if want == b"plain" {
+            assert_eq!((rsv1, payload.as_slice()), (vec![false], want), "`compress: false` sends the message as it is");
+            continue;
+        }
+        assert!(rsv1[0] && rsv1[1..].iter().all(|r| !r), "RSV1 on the first frame only: {rsv1:?}");
+        assert!(payload.len() < want.len(), "compressed");
+        assert!(!payload.ends_with(&TAIL));
+        assert_eq!(inflater.inflate(&payload, 1 << 20).unwrap(), want);
+    }
+}
