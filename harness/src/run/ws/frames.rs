@@ -205,25 +205,12 @@ impl WsFrames {
             pieces.push(rest);
         }
         let count = pieces.len();
-        if count == 1 {
-            let mask = self.mask(&spec.mask)?;
-            return Ok(vec![match compressed {
-                // RFC 7692 §6: RSV1 marks the message compressed.
-                Some(z) => {
-                    let (compressed_len, inflated_len) = (z.len(), payload.len());
-                    let mut unit = self.encode_frame(&FrameOut { rsv: 4, ..FrameOut::new(op, z, mask) })?;
-                    unit.label = format!("{}  (compressed: {compressed_len} B inflate to {inflated_len} B)", unit.label);
-                    self.last_message = Some((op, payload));
-                    unit
-                }
-                // The payload moves into the frame and back, not copied (16 MiB is 16 MiB less).
-                None => {
-                    let frame = FrameOut::new(op, payload, mask);
-                    let unit = self.encode_frame(&frame)?;
-                    self.last_message = Some((op, frame.payload));
-                    unit
-                }
-            }]);
+        if count == 1 && compressed.is_none() {
+            // One plain frame: the payload moves into it and back, not copied (16 MiB is 16 MiB less).
+            let frame = FrameOut::new(op, payload, self.mask(&spec.mask)?);
+            let unit = self.encode_frame(&frame)?;
+            self.last_message = Some((op, frame.payload));
+            return Ok(vec![unit]);
         }
         let mut units = Vec::with_capacity(count);
         // Not followed frame by frame as raw frames are: the message is known whole, and a
