@@ -85,8 +85,6 @@ pub struct H2Check {
     /// The stream the matcher that passed was about, when it found it on the wire (a request
     /// the client opened).
     pub matched_stream: Option<u32>,
-    /// The matcher's failure if nothing more arrives (`Matcher::on_idle`) after the last poll.
-    settled: Option<String>,
 }
 
 /// How long the frames right behind a PING barrier's ACK are awaited before the ACK decides.
@@ -106,13 +104,17 @@ pub(super) struct Progress {
 
 impl H2Check {
     pub(super) fn new(start: Reader, matcher: Box<dyn Matcher>) -> H2Check {
-        H2Check { start, matcher, units: vec![], resume: None, passed: None, matched_stream: None, settled: None }
+        H2Check { start, matcher, units: vec![], resume: None, passed: None, matched_stream: None }
+    }
+
+    /// While pending: the failure that stands if nothing more arrives (`Matcher::on_idle`).
+    fn settled(&self) -> Option<String> {
+        self.resume.as_ref()?.matcher.on_idle()
     }
 }
 
 impl Check for H2Check {
     fn poll(&mut self, input: &[u8], eof: bool) -> Verdict {
-        self.settled = None;
         let (mut reader, mut matcher, mut kept, mut units, mut pos) = match self.resume.take() {
             Some(p) if input.len() >= p.seen => (p.reader, p.matcher, p.kept, p.units, p.pos),
             _ => (self.start.clone(), self.matcher.box_clone(), VecDeque::new(), vec![], 0),
@@ -131,10 +133,8 @@ impl Check for H2Check {
                         }
                         Err(why) => break Verdict::Fail(format!("{why}{}", partial_frame(input.len() - pos))),
                     },
-                    Ok(None) => {
-                        self.settled = matcher.on_idle();
-                        break Verdict::Pending;
-                    }
+                    // Pending even after a barrier's ACK: settles_after gives the peer its grace.
+                    Ok(None) => break Verdict::Pending,
                     Err(why) => break Verdict::Fail(why),
                 },
             };
@@ -170,7 +170,7 @@ impl Check for H2Check {
         verdict
     }
     fn on_deadline(&mut self, input: &[u8]) -> Verdict {
-        if let Some(why) = &self.settled {
+        if let Some(why) = self.settled() {
             return Verdict::Fail(format!("{why} (nothing more came in the {} ms after the ACK)", BARRIER_GRACE.as_millis()));
         }
         let seen = self.units.iter().map(|u| u.unit.as_str()).collect::<Vec<_>>();
@@ -212,7 +212,7 @@ impl Check for H2Check {
         false
     }
     fn settles_after(&self) -> Option<Duration> {
-        self.settled.as_ref().map(|_| BARRIER_GRACE)
+        self.settled().map(|_| BARRIER_GRACE)
     }
 }
 
