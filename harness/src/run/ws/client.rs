@@ -83,11 +83,7 @@ impl Driver for WsClient {
     type Check = WsClientCheck;
 
     fn url_scheme(tls: bool) -> &'static str {
-        if tls {
-            "wss"
-        } else {
-            "ws"
-        }
+        super::url_scheme(tls)
     }
 
     /// Handshakes go to `subs.ws_path` by default.

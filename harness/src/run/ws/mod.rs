@@ -18,3 +18,12 @@ pub use checks::{opcode_of, parse_mask_key};
 pub use client::WsClient;
 pub use frames::WsFrames;
 pub use server::WsServer;
+
+/// The URL scheme of a WebSocket endpoint, whichever side peerspec plays (RFC 6455 §3).
+fn url_scheme(tls: bool) -> &'static str {
+    if tls {
+        "wss"
+    } else {
+        "ws"
+    }
+}

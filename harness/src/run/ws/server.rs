@@ -103,11 +103,7 @@ impl Driver for WsServer {
     type Check = WsServerCheck;
 
     fn url_scheme(tls: bool) -> &'static str {
-        if tls {
-            "wss"
-        } else {
-            "ws"
-        }
+        super::url_scheme(tls)
     }
 
     fn new(cfg: DriverConfig<'_>) -> Self {
