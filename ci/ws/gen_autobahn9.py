@@ -13,7 +13,7 @@ Run `python3 ci/ws/gen_autobahn9.py` from the repository root to regenerate.
 import os
 
 from gen_cases import (BARRIER, CONTROL_INSIDE, ECHO, OPCODE, PARSE, PONG, RECEIVE, RSV, VALIDATE, Suite, binary, expect_text,
-                       fail, frame, level_of, ping, pong, send_frame, send_frames, text, y)
+                       fail, frame, level_of, ping, pong, send_frame, send_frames, step_lines, text, y)
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 KIB, MIB = 1 << 10, 1 << 20
@@ -92,14 +92,7 @@ class Autobahn(Suite):
             lines.append("exclusive: true")
         if timeout:
             lines.append(f"timeout: {timeout}")
-        lines.append("steps:")
-        for s in steps:
-            if isinstance(s, str):
-                lines.append(f"  - {s}")
-                continue
-            (k, v), = s.items()
-            lines.append(f"  - {k}: {y(v)}")
-        self.docs.append("\n".join(lines) + "\n")
+        self.docs.append("\n".join(lines + step_lines(steps)) + "\n")
 
     def write(self):
         path = os.path.join(self.out, self.name)

@@ -234,6 +234,18 @@ def autobahn_of(id):
 CHAT = "subprotocol-chat"
 
 
+def step_lines(steps):
+    """A case's `steps:` block, one line per step: a bare word (`close`) or a one-key mapping."""
+    lines = ["steps:"]
+    for s in steps:
+        if isinstance(s, str):
+            lines.append(f"  - {s}")
+            continue
+        (k, v), = s.items()
+        lines.append(f"  - {k}: {y(v)}")
+    return lines
+
+
 class Suite:
     def __init__(self, name, header):
         self.name, self.header, self.docs = name, header, []
@@ -257,14 +269,7 @@ class Suite:
             lines.append(f"level: {level}")
         if timeout:
             lines.append(f"timeout: {timeout}")
-        lines.append("steps:")
-        for s in steps:
-            if isinstance(s, str):
-                lines.append(f"  - {s}")
-                continue
-            (k, v), = s.items()
-            lines.append(f"  - {k}: {y(v)}")
-        self.docs.append("\n".join(lines) + "\n")
+        self.docs.append("\n".join(lines + step_lines(steps)) + "\n")
 
     def write(self):
         path = os.path.join(OUT, self.name)

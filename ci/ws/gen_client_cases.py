@@ -14,7 +14,7 @@ import os
 import re
 
 from gen_cases import (CLOSE_REPLY_RULE, CONTROL_INSIDE, FAIL_FAST_NOTE, FAIL_FAST_PARTS, INVALID_CODE, KOSME, MAY_DROP, NOT_PROCESSED,
-                       OPCODE, PARSE, PONG, RECEIVE, RESERVED_1004, RESERVED_RANGE, RSV, UNSOLICITED_PONG, UTF8, VALIDATE, autobahn_utf8_corpus, corpus_name, level_of, y)
+                       OPCODE, PARSE, PONG, RECEIVE, RESERVED_1004, RESERVED_RANGE, RSV, UNSOLICITED_PONG, UTF8, VALIDATE, autobahn_utf8_corpus, corpus_name, level_of, step_lines, y)
 
 HERE = os.path.join(os.path.dirname(__file__), "..", "..", "cases", "client", "ws")
 OUT = os.path.join(HERE, "utf8-corpus.yaml")
@@ -35,14 +35,7 @@ def render(id, title, rule, client, steps, autobahn, description=None):
     if level != "must":
         lines.append(f"level: {level}")
     lines.append(f"client:\n  expect: {y(client)}")
-    lines.append("steps:")
-    for s in steps:
-        if isinstance(s, str):
-            lines.append(f"  - {s}")
-        else:
-            (k, v), = s.items()
-            lines.append(f"  - {k}: {y(v)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + step_lines(steps)) + "\n"
 
 
 # --- Autobahn 1-5, 6.1-6.3, 7, 10 against a client ---------------------------------------------------
