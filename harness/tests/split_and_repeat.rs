@@ -145,16 +145,20 @@ fn bad_split_specs_are_load_errors_at_their_place() {
     assert!(parse_cases("x.yaml", nested).unwrap_err()[0].message.contains("cannot hold another repeat"));
 }
 
-#[tokio::test]
-async fn repeat_rounds_are_counted_and_timed_in_json_and_html() {
-    use peerspec::report::{html, json, RunReport, Summary};
-    let target = peerspec::target::resolve(&peerspec::target::TargetOptions {
+/// The built-in target, one case at a time, 5 s per case.
+async fn builtin() -> peerspec::target::ResolvedTarget {
+    let options = peerspec::target::TargetOptions {
         timeout: std::time::Duration::from_secs(5),
         jobs: 1,
         ..peerspec::target::TargetOptions::new("builtin")
-    })
-    .await
-    .unwrap();
+    };
+    peerspec::target::resolve(&options).await.unwrap()
+}
+
+#[tokio::test]
+async fn repeat_rounds_are_counted_and_timed_in_json_and_html() {
+    use peerspec::report::{html, json, RunReport, Summary};
+    let target = builtin().await;
     let yaml = "id: t\nprotocol: websocket\nsteps:\n\
       - repeat: { times: 20, steps: [ send: { message: { binary: { repeat: { hex: fe }, times: 64 }, fragment_size: 16 } }, expect: { message: { echo: true, fragments: [64] } } ] }\n";
     // The built-in target echoes a message in one frame, whatever its fragments.
@@ -177,13 +181,7 @@ async fn repeat_rounds_are_counted_and_timed_in_json_and_html() {
 
 #[tokio::test]
 async fn a_failing_round_names_the_round_and_its_step() {
-    let target = peerspec::target::resolve(&peerspec::target::TargetOptions {
-        timeout: std::time::Duration::from_secs(5),
-        jobs: 1,
-        ..peerspec::target::TargetOptions::new("builtin")
-    })
-    .await
-    .unwrap();
+    let target = builtin().await;
     let yaml = "id: t\nprotocol: websocket\ntimeout: 2s\nsteps:\n\
       - repeat: { times: 3, steps: [ send: { message: { text: a } }, expect: { message: { text: b } } ] }\n";
     let r = run_yaml(yaml, &target.config).await;
